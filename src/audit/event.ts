@@ -1,0 +1,92 @@
+import { createHash } from 'node:crypto';
+import { canonicalJson } from './canonical.js';
+import { mask } from '../classify/mask.js';
+import type { Decision, PolicyInfo, PolicyInput, Reason } from '../policy/types.js';
+import { AUDIT_SCHEMA, type AuditOutcome, type UnchainedEvent } from './types.js';
+import { DECISION_ENTRYPOINT } from '../policy/engine.js';
+
+export interface DecisionEventParts {
+  readonly decisionId: string;
+  readonly timestamp: string;
+  readonly input: PolicyInput | null;
+  readonly decision: Decision | null;
+  readonly outcome: AuditOutcome;
+  readonly reasons: readonly Reason[];
+  readonly policy: PolicyInfo;
+  readonly labels: { readonly id: string; readonly version: string; readonly environment: string };
+  readonly traceId: string | null;
+  readonly spanId: string | null;
+  readonly metrics: Readonly<Record<string, number>>;
+  readonly request: { readonly method: string; readonly path: string; readonly bodySha256: string };
+  /** Fallbacks when there is no input (bad request, unauthenticated before extraction). */
+  readonly tool?: { readonly name: string | null; readonly protocol: 'http' | 'mcp' | null };
+  readonly agent?: { readonly scheme: string; readonly keyId: string | null };
+}
+
+export const sha256Hex = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
+
+/** RFC 3339 with nanoseconds, as OPA's decision logs write it. */
+export function nanoTimestamp(epochMs: number, hrFraction: bigint): string {
+  const iso = new Date(epochMs).toISOString();
+  const ns = (BigInt(epochMs % 1000) * 1_000_000n + (hrFraction % 1_000_000n)).toString().padStart(9, '0');
+  return `${iso.slice(0, 19)}.${ns}Z`;
+}
+
+/**
+ * Builds the decision event with its input masked: policy redaction pointers are erased and built-in detectors
+ * mask credentials, before anything leaves the process. What changed is listed in `erased` and `masked`.
+ */
+export function decisionEvent(p: DecisionEventParts): UnchainedEvent {
+  const input = p.input;
+  const pointers = p.decision ? p.decision.obligations.redact.request.map((ptr) => (ptr.startsWith('/input') ? ptr : `/input${ptr}`)) : [];
+  const masked = input ? mask(input, '/input', { pointers, classes: new Set(['secret']) }) : { value: null, erased: [] };
+  const erased = masked.erased.filter((e) => e.types.includes('removed')).map((e) => e.pointer);
+  const maskedPointers = masked.erased.filter((e) => !e.types.includes('removed')).map((e) => e.pointer);
+  return {
+    schema: AUDIT_SCHEMA,
+    type: 'decision',
+    decision_id: p.decisionId,
+    timestamp: p.timestamp,
+    path: DECISION_ENTRYPOINT,
+    input: masked.value,
+    result: p.decision,
+    bundles: { [p.policy.bundleName]: { revision: p.policy.revision } },
+    erased,
+    masked: maskedPointers,
+    metrics: p.metrics,
+    trace_id: p.traceId,
+    span_id: p.spanId,
+    labels: p.labels,
+    agent: input
+      ? { id: input.agent.id, scheme: input.agent.scheme, verified: input.agent.verified, key_id: input.agent.key_id, thumbprint: input.agent.thumbprint }
+      : { id: null, scheme: p.agent?.scheme ?? 'none', verified: false, key_id: p.agent?.keyId ?? null, thumbprint: null },
+    tool: input ? { name: input.tool.name, protocol: input.tool.protocol } : (p.tool ?? { name: null, protocol: null }),
+    outcome: p.outcome,
+    reasons: p.reasons,
+    policy: { revision: p.policy.revision, sha256: p.policy.sha256 },
+    request: {
+      method: p.request.method,
+      path: p.request.path,
+      body_sha256: p.request.bodySha256,
+      args_sha256: input ? sha256Hex(canonicalJson(input.args)) : null,
+      attachments: input ? input.resources.attachments.map((a) => ({ id: a.id, sha256: a.sha256 ?? null, size: a.size ?? null })) : [],
+    },
+    response: null,
+    approval: input?.approval ?? null,
+    break_glass: input?.break_glass ?? null,
+  };
+}
+
+/** The completion event that follows an executed call, linked by decision_id. */
+export function completionEvent(decision: UnchainedEvent, status: number, redacted: readonly string[], timestamp: string, durationMs: number): UnchainedEvent {
+  return {
+    ...decision,
+    type: 'completion',
+    timestamp,
+    input: null,
+    erased: [],
+    masked: [],
+    metrics: { timer_tool_ms: durationMs },
+    response: { status, redacted },
+  };
+}

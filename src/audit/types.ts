@@ -1,0 +1,83 @@
+import type { Decision, Reason, ToolProtocol } from '../policy/types.js';
+
+export const AUDIT_SCHEMA = 'toolgate.audit/v1';
+export const DEFAULT_AUDIT_TOPIC = 'toolgate.audit.v1';
+
+/** What an event records: the decision itself, or the completion of an allowed tool call. */
+export type AuditEventType = 'decision' | 'completion';
+
+/** `unauthenticated`, `invalid` (bad request) and `error` (fail-closed) are decisions the policy never saw. */
+export type AuditOutcome = Decision['outcome'] | 'unauthenticated' | 'invalid' | 'error';
+
+export interface ChainLink {
+  /** Gateway instance id: one chain per instance and epoch. */
+  readonly instance: string;
+  /** Start time of the chain (one per process start unless the sink resumes the previous chain). */
+  readonly epoch: string;
+  readonly seq: number;
+  /** `hash` of the previous event in this chain, or 64 zeros for the first. */
+  readonly prev: string;
+  /** SHA-256 (hex) over `prev` and the canonical JSON of the event without `chain.hash` and `chain.sig`. */
+  readonly hash: string;
+  /** Ed25519 signature (base64url) of `hash` by the gateway's audit key. */
+  readonly sig: string;
+  /** RFC 7638 thumbprint of the gateway's audit public key. */
+  readonly key_id: string;
+}
+
+/**
+ * One audit event (JSON Schema: schema/audit-event.v1.json). A superset of OPA's decision-log event
+ * (decision_id, timestamp, path, input, result, bundles, erased, masked, metrics, labels) plus toolgate's members.
+ */
+export interface AuditEvent {
+  readonly schema: typeof AUDIT_SCHEMA;
+  readonly type: AuditEventType;
+  readonly decision_id: string;
+  readonly timestamp: string;
+  readonly path: string;
+  readonly input: unknown;
+  readonly result: Decision | null;
+  readonly bundles: Readonly<Record<string, { readonly revision: string }>>;
+  readonly erased: readonly string[];
+  readonly masked: readonly string[];
+  readonly metrics: Readonly<Record<string, number>>;
+  readonly trace_id: string | null;
+  readonly span_id: string | null;
+  readonly labels: { readonly id: string; readonly version: string; readonly environment: string };
+  readonly agent: {
+    readonly id: string | null;
+    readonly scheme: string;
+    readonly verified: boolean;
+    readonly key_id: string | null;
+    readonly thumbprint: string | null;
+  };
+  readonly tool: { readonly name: string | null; readonly protocol: ToolProtocol | null };
+  readonly outcome: AuditOutcome;
+  readonly reasons: readonly Reason[];
+  readonly policy: { readonly revision: string; readonly sha256: string };
+  readonly request: {
+    readonly method: string;
+    readonly path: string;
+    readonly body_sha256: string;
+    readonly args_sha256: string | null;
+    readonly attachments: readonly { readonly id: string; readonly sha256: string | null; readonly size: number | null }[];
+  };
+  readonly response: { readonly status: number; readonly redacted: readonly string[] } | null;
+  readonly approval: unknown;
+  readonly break_glass: unknown;
+  readonly chain: ChainLink;
+}
+
+export type UnchainedEvent = Omit<AuditEvent, 'chain'>;
+
+/** Where chained events go. `write` resolves only when the events are durable (fsync'd or acknowledged). */
+export interface AuditSink {
+  readonly name: string;
+  open(): Promise<void>;
+  write(events: readonly AuditEvent[]): Promise<void>;
+  /** The last event this sink holds for `instance`, so a restarted gateway can continue its chain. */
+  lastEvent?(instance: string): Promise<AuditEvent | undefined>;
+  /** Whether the sink can currently accept writes (for /readyz). */
+  healthy(): boolean;
+  close(): Promise<void>;
+}

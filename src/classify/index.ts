@@ -1,0 +1,3 @@
+export * from './detectors.js';
+export * from './scan.js';
+export * from './mask.js';

@@ -1,0 +1,26 @@
+import type { IncomingMessage } from 'node:http';
+import { BadRequestError } from '../errors.js';
+
+/**
+ * Reads the exact bytes the agent sent: Content-Digest and signatures are over these bytes, so no body parser
+ * may run before the gateway. Bounded: a body over `limit` bytes is refused without buffering it.
+ */
+export async function readRawBody(req: IncomingMessage & { rawBody?: unknown }, limit: number): Promise<Buffer> {
+  if (Buffer.isBuffer(req.rawBody)) return req.rawBody;
+  if ((req as { _body?: boolean })._body) {
+    throw new BadRequestError('body_already_parsed', 'A body parser consumed the request before toolgate: mount toolgate() before express.json(), or keep the raw bytes in req.rawBody.');
+  }
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > limit) throw new BadRequestError('body_too_large', `The request body is ${declared} bytes; the gateway accepts at most ${limit}. Send a smaller body.`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) {
+      req.resume();
+      throw new BadRequestError('body_too_large', `The request body exceeds ${limit} bytes, the gateway's limit. Send a smaller body.`);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, size);
+}

@@ -1,0 +1,71 @@
+import { BadRequestError } from '../errors.js';
+import type { ToolCall } from './types.js';
+
+const TOOL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const TOOLS_PREFIX = '/tools/';
+
+export type Route = { kind: 'http'; tool: string } | { kind: 'mcp' } | null;
+
+/** Which gateway route a request is, from method and path alone (no body needed). */
+export function routeOf(method: string, path: string, mcpPath: string): Route {
+  if (method !== 'POST') return null;
+  if (path === mcpPath) return { kind: 'mcp' };
+  if (!path.startsWith(TOOLS_PREFIX)) return null;
+  let tool: string;
+  try {
+    tool = decodeURIComponent(path.slice(TOOLS_PREFIX.length));
+  } catch {
+    throw new BadRequestError('tool_name_invalid', 'The tool name in the path is not valid percent-encoding: use POST /tools/<name> with a plain name such as email.send.');
+  }
+  if (!TOOL_NAME.test(tool)) {
+    throw new BadRequestError('tool_name_invalid', 'Tool names are 1-128 characters of letters, digits, ".", "_" and "-": use POST /tools/<name>, e.g. /tools/email.send.');
+  }
+  return { kind: 'http', tool };
+}
+
+function parseJson(raw: Buffer): unknown {
+  if (raw.length === 0) return undefined;
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw new BadRequestError('invalid_json', 'The request body is not valid JSON: send the tool arguments as a JSON object.');
+  }
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** POST /tools/{tool}: the body is the arguments object (empty body means no arguments). */
+export function parseHttpCall(tool: string, raw: Buffer): ToolCall {
+  const body = parseJson(raw);
+  const args = body === undefined ? {} : body;
+  if (!isPlainObject(args)) {
+    throw new BadRequestError('args_not_object', 'Tool arguments must be a JSON object, e.g. {"to": ["a@b.c"]}.');
+  }
+  return { tool, protocol: 'http', args, body: args };
+}
+
+/**
+ * POST /mcp: a JSON-RPC 2.0 request. Only `tools/call` is a tool call; other methods (initialize,
+ * tools/list, notifications) return null and pass through to the service's MCP handler.
+ */
+export function parseMcpCall(raw: Buffer): ToolCall | null {
+  const body = parseJson(raw);
+  if (Array.isArray(body)) {
+    throw new BadRequestError('mcp_batch_unsupported', 'JSON-RPC batches are not supported on /mcp (MCP removed them): send one request per POST.');
+  }
+  if (!isPlainObject(body) || body.jsonrpc !== '2.0' || typeof body.method !== 'string') {
+    throw new BadRequestError('mcp_invalid_request', 'The /mcp body must be a JSON-RPC 2.0 request object with "jsonrpc":"2.0" and a "method".');
+  }
+  if (body.method !== 'tools/call') return null;
+  const id = body.id;
+  const rpcId = typeof id === 'string' || typeof id === 'number' || id === null ? id : undefined;
+  const params = body.params;
+  if (!isPlainObject(params) || typeof params.name !== 'string' || !TOOL_NAME.test(params.name)) {
+    throw new BadRequestError('mcp_invalid_params', 'tools/call needs params.name, a tool name of letters, digits, ".", "_" and "-", and params.arguments as an object.');
+  }
+  const args = params.arguments === undefined ? {} : params.arguments;
+  if (!isPlainObject(args)) {
+    throw new BadRequestError('args_not_object', 'params.arguments must be a JSON object.');
+  }
+  return { tool: params.name, protocol: 'mcp', args, rpcId, body };
+}

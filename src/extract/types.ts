@@ -1,0 +1,12 @@
+import type { ToolProtocol } from '../policy/types.js';
+
+/** A tool call as the agent asked for it, before any decision. */
+export interface ToolCall {
+  readonly tool: string;
+  readonly protocol: ToolProtocol;
+  readonly args: Record<string, unknown>;
+  /** JSON-RPC id for MCP calls (echoed in the error response), undefined for plain HTTP. */
+  readonly rpcId?: string | number | null;
+  /** The parsed JSON body, handed to the tool route as `req.body`. */
+  readonly body: unknown;
+}

@@ -1,0 +1,3 @@
+export * from './options.js';
+export * from './respond.js';
+export * from './middleware.js';

@@ -1,0 +1,304 @@
+import { randomUUID } from 'node:crypto';
+import { context, trace, type Context, type Span } from '@opentelemetry/api';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { ToolgateError, UnavailableError } from '../errors.js';
+import { readRawBody, routeOf, parseHttpCall, parseMcpCall, type ToolCall } from '../extract/index.js';
+import { IdentityError, type RequestFacts, type VerifiedAgent } from '../identity/types.js';
+import { buildInput, timeFacts } from '../input/index.js';
+import { scan } from '../classify/scan.js';
+import { loadBundle, PolicyEngine, type Decision, type PolicyInput, type Reason, type AttachmentFacts } from '../policy/index.js';
+import { AuditLog, completionEvent, decisionEvent, nanoTimestamp, sha256Hex, type AuditOutcome, type UnchainedEvent } from '../audit/index.js';
+import * as A from '../telemetry/attributes.js';
+import { failSpan, parentContext, startDecisionSpan, startExecuteSpan } from '../telemetry/decision-span.js';
+import { GatewayMetrics } from '../telemetry/metrics.js';
+import { resolveOptions, type Configuration, type ToolgateOptions } from './options.js';
+import { DECISION_ID_HEADER, decisionRefusal, errorRefusal, sendRefusal, type Refusal } from './respond.js';
+
+/** What the tool route sees on `req.toolgate` after an allow. */
+export interface ToolgateContext {
+  readonly decisionId: string;
+  readonly call: ToolCall;
+  readonly decision: Decision;
+  readonly agent: VerifiedAgent;
+  readonly input: PolicyInput;
+}
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    toolgate?: ToolgateContext;
+  }
+}
+
+export interface Toolgate extends RequestHandler {
+  /** Resolves when the policy is loaded and the audit path is open; rejects with the start-up error. */
+  ready(): Promise<void>;
+  /** Readiness for /readyz: policy loaded and audit path writable. */
+  readiness(): { ready: boolean; policy: string | null; audit: { sink: string; healthy: boolean } | null; error?: string };
+  /** The loaded policy's revision (after ready). */
+  readonly policyRevision: string | null;
+  close(): Promise<void>;
+}
+
+interface Runtime {
+  readonly engine: PolicyEngine;
+  readonly audit: AuditLog;
+}
+
+/**
+ * The toolgate middleware: mount it before body parsers and the tool routes. For `POST /tools/{tool}` and MCP
+ * `tools/call` it runs the request path once — extract, identify, build input, decide, record, enforce — and
+ * calls the next handler only for an allowed call whose decision is durably recorded. Other requests pass through.
+ */
+export function toolgate(options: Readonly<ToolgateOptions>): Toolgate {
+  const config = resolveOptions(options);
+  const clock = timeFacts(config.timezone);
+  const labels = { id: config.gatewayId, version: config.version, environment: config.environment };
+  const metrics = new GatewayMetrics(() => 0);
+  let runtime: Runtime | undefined;
+  let startError: unknown;
+
+  const starting: Promise<Runtime> = (async () => {
+    const engine = await PolicyEngine.load(await loadBundle(config.bundle), config.bundleName);
+    const audit = await AuditLog.open(config.makeSink(), config.signingKey, config.gatewayId);
+    runtime = { engine, audit };
+    return runtime;
+  })();
+  starting.catch((error: unknown) => {
+    startError = error;
+    config.logger.error('toolgate failed to start', { error: error instanceof Error ? error.message : String(error) });
+  });
+
+  async function handle(req: Request, res: Response, next: NextFunction): Promise<void> {
+    const path = (req.originalUrl || req.url).split('?')[0] ?? '/';
+    let route;
+    try {
+      route = routeOf(req.method, path, config.mcpPath);
+    } catch (error) {
+      if (!(error instanceof ToolgateError)) throw error;
+      route = { kind: 'invalid' as const, error };
+    }
+    if (route === null) return next();
+
+    const started = performance.now();
+    const decisionId = randomUUID();
+    const parent = parentContext(req.headers);
+    const span = startDecisionSpan(route.kind === 'http' ? route.tool : 'mcp', parent, {
+      [A.ATTR_DECISION_ID]: decisionId,
+      [A.ATTR_GATEWAY_ID]: config.gatewayId,
+      [A.ATTR_GEN_AI_OPERATION_NAME]: 'execute_tool',
+    });
+    const rt = runtime ?? (await starting.catch(() => undefined));
+
+    // Everything known so far about this request, filled in as the stages run.
+    const nowMs = config.now();
+    const state: {
+      call?: ToolCall;
+      raw?: Buffer;
+      agent?: VerifiedAgent;
+      identityError?: IdentityError;
+      input?: PolicyInput;
+      decision?: Decision;
+    } = {};
+    const timers: Record<string, number> = {};
+
+    const record = (outcome: AuditOutcome, reasons: readonly Reason[]): Promise<unknown> | undefined => {
+      if (!rt) return undefined;
+      const spanCtx = span.spanContext();
+      const event = decisionEvent({
+        decisionId,
+        timestamp: nanoTimestamp(nowMs, process.hrtime.bigint()),
+        input: state.input ?? null,
+        decision: state.decision ?? null,
+        outcome,
+        reasons,
+        policy: rt.engine.info,
+        labels,
+        traceId: spanCtx.traceId,
+        spanId: spanCtx.spanId,
+        metrics: timers,
+        request: { method: req.method, path, bodySha256: state.raw ? sha256Hex(state.raw) : sha256Hex('') },
+        tool: state.call ? { name: state.call.tool, protocol: state.call.protocol } : { name: route.kind === 'http' ? route.tool : null, protocol: route.kind === 'mcp' ? 'mcp' : 'http' },
+        agent: { scheme: state.identityError?.claimed.scheme ?? 'none', keyId: state.identityError?.claimed.keyId ?? null },
+      });
+      lastEvent = event;
+      return rt.audit.record(event);
+    };
+    let lastEvent: UnchainedEvent | undefined;
+
+    const finish = (outcome: string, reasons: readonly Reason[], error?: unknown): void => {
+      span.setAttribute(A.ATTR_DECISION_OUTCOME, outcome);
+      span.setAttribute(A.ATTR_DECISION_REASONS, reasons.map((r) => r.code));
+      if (error) failSpan(span, error);
+      span.end();
+      const tool = state.call?.tool ?? (route.kind === 'http' ? route.tool : 'mcp');
+      metrics.decisions.add(1, { outcome, tool });
+      metrics.duration.record((performance.now() - started) / 1000, { outcome, tool });
+    };
+
+    /** Refuses the request, recording it first; a refusal is only as good as its audit record, but a failed record never turns a refusal into an allow. */
+    const refuse = async (refusal: Refusal, outcome: AuditOutcome, reasons: readonly Reason[], error?: unknown): Promise<void> => {
+      try {
+        await record(outcome, reasons);
+      } catch (auditError) {
+        config.logger.error('audit record failed for a refusal', { decisionId, error: String(auditError) });
+      }
+      finish(outcome, reasons, error);
+      sendRefusal(res, decisionId, refusal, state.call);
+    };
+
+    try {
+      if (!rt) {
+        throw new UnavailableError('policy_unavailable', `The gateway is not ready (${startError instanceof Error ? startError.message : 'starting'}); nothing was executed. Check /readyz and the gateway logs.`);
+      }
+      span.setAttribute(A.ATTR_POLICY_REVISION, rt.engine.info.revision);
+      if (route.kind === 'invalid') throw route.error;
+
+      // extract
+      let t = performance.now();
+      state.raw = await readRawBody(req, config.bodyLimit);
+      const call = route.kind === 'http' ? parseHttpCall(route.tool, state.raw) : parseMcpCall(state.raw);
+      if (call === null) {
+        // An MCP message that is not a tool call (initialize, tools/list, notifications): not a decision.
+        span.end();
+        setBody(req, JSON.parse(state.raw.toString('utf8')));
+        return next();
+      }
+      state.call = call;
+      span.updateName(`${A.SPAN_AUTHORIZE} ${call.tool}`);
+      span.setAttribute(A.ATTR_GEN_AI_TOOL_NAME, call.tool);
+      span.setAttribute(A.ATTR_TOOL_PROTOCOL, call.protocol);
+      timers.timer_extract_ns = ns(t);
+
+      // identify
+      t = performance.now();
+      const facts: RequestFacts = {
+        method: req.method,
+        target: req.originalUrl || req.url,
+        scheme: req.protocol === 'https' ? 'https' : 'http',
+        authority: req.headers.host ?? '',
+        headers: req.headers,
+        rawBody: state.raw,
+      };
+      try {
+        state.agent = await config.verifier.verify(facts);
+      } catch (error) {
+        const idError = error instanceof IdentityError ? error : new IdentityError('signature_invalid', 'The signature could not be verified; sign the request again with a registered key.', { scheme: 'none' }, { cause: error });
+        state.identityError = idError;
+        timers.timer_identity_ns = ns(t);
+        span.setAttribute(A.ATTR_IDENTITY_VERIFIED, false);
+        span.setAttribute(A.ATTR_IDENTITY_SCHEME, idError.claimed.scheme);
+        if (idError.claimed.keyId) span.setAttribute(A.ATTR_IDENTITY_KEY_ID, idError.claimed.keyId);
+        metrics.identityFailures.add(1, { reason: idError.reason });
+        const reasons = [{ code: idError.reason, message: idError.message }];
+        return await refuse(errorRefusal(idError, decisionId), 'unauthenticated', reasons);
+      }
+      timers.timer_identity_ns = ns(t);
+      const agent = state.agent;
+      span.setAttribute(A.ATTR_IDENTITY_VERIFIED, true);
+      span.setAttribute(A.ATTR_IDENTITY_SCHEME, agent.scheme);
+      span.setAttribute(A.ATTR_IDENTITY_KEY_ID, agent.keyId);
+      span.setAttribute(A.ATTR_GEN_AI_AGENT_ID, agent.id);
+
+      // build input
+      t = performance.now();
+      state.input = buildInput({
+        facts,
+        path,
+        bodySha256: sha256Hex(state.raw),
+        call,
+        agent,
+        time: clock(nowMs),
+        environment: config.environment,
+        gatewayId: config.gatewayId,
+        attachments: resolveAttachments(call.args),
+        findings: scan(call.args, '/args'),
+        approval: null,
+        breakGlass: null,
+      });
+      timers.timer_input_ns = ns(t);
+
+      // decide
+      t = performance.now();
+      const decision = rt.engine.evaluate(state.input);
+      state.decision = decision;
+      timers.timer_rego_query_eval_ns = ns(t);
+
+      // record: an allowed call executes only after its decision is durable.
+      t = performance.now();
+      if (decision.outcome !== 'allow') {
+        return await refuse(decisionRefusal(decision.outcome, decision.reasons, decisionId, rt.engine.info.revision), decision.outcome, decision.reasons);
+      }
+      try {
+        await record('allow', decision.reasons);
+      } catch (error) {
+        if (config.failClosed) throw error;
+        config.logger.warn('audit path unavailable; executing because audit.failClosed is false', { decisionId });
+      }
+      timers.timer_audit_ns = ns(t);
+
+      // enforce: hand the call to the tool route, under an execution span.
+      finish('allow', decision.reasons);
+      const execSpan = startExecuteSpan(call.tool, trace.setSpan(parent, span), {
+        [A.ATTR_GEN_AI_TOOL_NAME]: call.tool,
+        [A.ATTR_DECISION_ID]: decisionId,
+        [A.ATTR_GEN_AI_AGENT_ID]: agent.id,
+      });
+      res.setHeader(DECISION_ID_HEADER, decisionId);
+      req.toolgate = { decisionId, call, decision, agent, input: state.input };
+      setBody(req, call.body);
+      const execStarted = performance.now();
+      const decided = lastEvent;
+      res.on('finish', () => {
+        execSpan.setAttribute('http.response.status_code', res.statusCode);
+        if (res.statusCode >= 500) failSpan(execSpan, new Error(`tool answered ${res.statusCode}`));
+        execSpan.end();
+        if (decided) {
+          rt.audit
+            .record(completionEvent(decided, res.statusCode, [], nanoTimestamp(config.now(), process.hrtime.bigint()), Math.round(performance.now() - execStarted)))
+            .catch((error: unknown) => config.logger.error('completion event not recorded', { decisionId, error: String(error) }));
+        }
+      });
+      return context.with(trace.setSpan(parent, execSpan), () => next());
+    } catch (error) {
+      const coded = error instanceof ToolgateError ? error : new UnavailableError('internal_error', 'The gateway failed while deciding; nothing was executed. Retry, and report the decision id if it persists.', { cause: error });
+      const refusal = errorRefusal(coded, decisionId);
+      const outcome: AuditOutcome = coded.kind === 'bad_request' ? 'invalid' : 'error';
+      return await refuse(refusal, outcome, [{ code: coded.reason, message: coded.message }], coded.kind === 'bad_request' ? undefined : error);
+    }
+  }
+
+  const middleware = ((req: Request, res: Response, next: NextFunction) => {
+    handle(req, res, next).catch(next);
+  }) as Toolgate;
+  middleware.ready = async () => {
+    await starting;
+  };
+  middleware.readiness = () => {
+    if (!runtime) return { ready: false, policy: null, audit: null, error: startError instanceof Error ? startError.message : 'starting' };
+    const healthy = runtime.audit.sink.healthy();
+    return { ready: healthy, policy: runtime.engine.info.revision, audit: { sink: runtime.audit.sink.name, healthy } };
+  };
+  Object.defineProperty(middleware, 'policyRevision', { get: () => runtime?.engine.info.revision ?? null });
+  middleware.close = async () => {
+    const rt = await starting.catch(() => undefined);
+    await rt?.audit.close();
+    await config.verifier.close?.();
+  };
+  return middleware;
+}
+
+const ns = (since: number) => Math.round((performance.now() - since) * 1e6);
+
+/** Hands the parsed body to later handlers and tells body-parser it has been read. */
+function setBody(req: Request, body: unknown): void {
+  req.body = body;
+  (req as { _body?: boolean })._body = true;
+}
+
+/** Attachment ids the agent named; provenance comes from the upload store (none configured: not found). */
+function resolveAttachments(args: Record<string, unknown>): AttachmentFacts[] {
+  const ids = Array.isArray(args.attachments) ? args.attachments : [];
+  return ids.filter((id): id is string => typeof id === 'string').map((id) => ({ id, found: false }));
+}
+
+export type { Context, Span };

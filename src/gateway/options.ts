@@ -1,0 +1,151 @@
+import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { hostname } from 'node:os';
+import { ConfigError } from '../errors.js';
+import type { Verifier } from '../identity/types.js';
+import type { AuditSink } from '../audit/types.js';
+import { DEFAULT_AUDIT_TOPIC } from '../audit/types.js';
+import { FileSink } from '../audit/file-sink.js';
+import { KafkaSink } from '../audit/kafka-sink.js';
+import { assertTimezone } from '../input/clock.js';
+
+/** Injected logger; the library never writes to the console itself. */
+export interface Logger {
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface AuditOptions {
+  /** A ready sink (tests, custom stores). Overrides `file` and `kafka`. */
+  readonly sink?: AuditSink;
+  /** JSONL file for the embedded file sink. Default `.toolgate/audit.jsonl`. */
+  readonly file?: string;
+  /** Kafka brokers and topic; when set, events stream to Kafka instead of the file. */
+  readonly kafka?: { readonly brokers: readonly string[]; readonly topic?: string };
+  /** The gateway's Ed25519 key that signs the chain; else read from (or created at) `keyFile`. */
+  readonly signingKey?: KeyObject;
+  /** PEM file of the audit signing key. Default `.toolgate/audit-ed25519.pem`, created 0600 when missing. */
+  readonly keyFile?: string;
+  /** When the audit path is down, refuse (503) instead of executing unaudited. Default true. */
+  readonly failClosed?: boolean;
+}
+
+export interface ToolgateOptions {
+  /** Policy bundle from `make policy`: a directory with policy.wasm, data.json, .manifest, or bundle.tar.gz. */
+  readonly policy: { readonly bundle: string; readonly name?: string };
+  /** The identity stage (see `createVerifier`). */
+  readonly verifier: Verifier;
+  readonly audit?: AuditOptions;
+  /** Stable id of this gateway instance: audit partition key and chain id. Default `toolgate-<hostname>`. */
+  readonly gatewayId?: string;
+  /** `input.context.environment`. Default `development`. */
+  readonly environment?: string;
+  /** IANA zone for `input.context.weekday`/`hour`. Default `UTC`. */
+  readonly timezone?: string;
+  /** Largest request body accepted, bytes. Default 1 MiB. */
+  readonly bodyLimit?: number;
+  /** Path of the MCP Streamable HTTP endpoint. Default `/mcp`. */
+  readonly mcpPath?: string;
+  /** Gateway version in audit labels. */
+  readonly version?: string;
+  /** Clock, epoch ms (tests). */
+  readonly now?: () => number;
+  readonly logger?: Logger;
+}
+
+const KNOWN = new Set(['policy', 'verifier', 'audit', 'gatewayId', 'environment', 'timezone', 'bodyLimit', 'mcpPath', 'version', 'now', 'logger']);
+const KNOWN_AUDIT = new Set(['sink', 'file', 'kafka', 'signingKey', 'keyFile', 'failClosed']);
+
+export interface Configuration {
+  readonly bundle: string;
+  readonly bundleName: string;
+  readonly verifier: Verifier;
+  readonly gatewayId: string;
+  readonly environment: string;
+  readonly timezone: string;
+  readonly bodyLimit: number;
+  readonly mcpPath: string;
+  readonly version: string;
+  readonly now: () => number;
+  readonly logger: Logger;
+  readonly failClosed: boolean;
+  readonly signingKey: KeyObject;
+  readonly makeSink: () => AuditSink;
+}
+
+const silent: Logger = { warn: () => undefined, error: () => undefined };
+
+function rejectUnknown(given: object, known: Set<string>, where: string): void {
+  for (const key of Object.keys(given)) {
+    if (!known.has(key)) {
+      const near = [...known].find((k) => k.toLowerCase() === key.toLowerCase());
+      throw new ConfigError('option_unknown', `Unknown toolgate option ${where}${key}.${near ? ` Did you mean ${near}?` : ` Known options: ${[...known].join(', ')}.`}`);
+    }
+  }
+}
+
+/** Reads the audit key, creating one (0600) on first start so a fresh demo just works. */
+export function loadOrCreateSigningKey(path: string): KeyObject {
+  if (existsSync(path)) {
+    const key = createPrivateKey(readFileSync(path));
+    if (key.asymmetricKeyType !== 'ed25519') throw new ConfigError('audit_key_invalid', `The audit signing key ${path} is ${key.asymmetricKeyType}; it must be Ed25519 (generate one with \`toolgate audit keygen\`).`);
+    return key;
+  }
+  mkdirSync(dirname(path), { recursive: true });
+  const { privateKey } = generateKeyPairSync('ed25519');
+  writeFileSync(path, privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600, flag: 'wx' });
+  return privateKey;
+}
+
+/** Validates options once at start-up and resolves defaults (STYLE.md habit 2). */
+export function resolveOptions(options: Readonly<ToolgateOptions>): Configuration {
+  if (!options || typeof options !== 'object') throw new ConfigError('options_missing', 'toolgate(options) needs an options object with at least policy.bundle and verifier.');
+  rejectUnknown(options, KNOWN, '');
+  const audit = options.audit ?? {};
+  rejectUnknown(audit, KNOWN_AUDIT, 'audit.');
+  if (!options.policy || typeof options.policy.bundle !== 'string' || options.policy.bundle === '') {
+    throw new ConfigError('policy_bundle_missing', 'Set policy.bundle to the bundle built by `make policy` (build/policy or build/policy/bundle.tar.gz).');
+  }
+  if (!options.verifier || typeof options.verifier.verify !== 'function') {
+    throw new ConfigError('verifier_missing', 'Set verifier to the identity stage, e.g. `verifier: await createVerifier({ jwks: "agents.jwks.json" })`.');
+  }
+  const timezone = options.timezone ?? 'UTC';
+  try {
+    assertTimezone(timezone);
+  } catch {
+    throw new ConfigError('timezone_invalid', `timezone ${JSON.stringify(timezone)} is not an IANA time zone; use e.g. "UTC" or "Europe/Berlin".`);
+  }
+  const bodyLimit = options.bodyLimit ?? 1024 * 1024;
+  if (!Number.isInteger(bodyLimit) || bodyLimit <= 0) throw new ConfigError('body_limit_invalid', 'bodyLimit must be a positive integer number of bytes (default 1048576).');
+  const gatewayId = options.gatewayId ?? `toolgate-${hostname()}`;
+  if (!/^[A-Za-z0-9._:-]{1,128}$/.test(gatewayId)) throw new ConfigError('gateway_id_invalid', 'gatewayId must be 1-128 characters of letters, digits, ".", "_", ":" and "-".');
+  if (audit.kafka && (!Array.isArray(audit.kafka.brokers) || audit.kafka.brokers.length === 0)) {
+    throw new ConfigError('kafka_brokers_invalid', 'audit.kafka.brokers must list at least one host:port (TOOLGATE_KAFKA_BROKERS=127.0.0.1:9092).');
+  }
+  const signingKey = audit.signingKey ?? loadOrCreateSigningKey(audit.keyFile ?? '.toolgate/audit-ed25519.pem');
+  const version = options.version ?? '0.1.0';
+  const makeSink = (): AuditSink => {
+    if (audit.sink) return audit.sink;
+    if (audit.kafka) {
+      return new KafkaSink({ brokers: audit.kafka.brokers, topic: audit.kafka.topic ?? DEFAULT_AUDIT_TOPIC, clientId: gatewayId, key: gatewayId });
+    }
+    return new FileSink(audit.file ?? '.toolgate/audit.jsonl');
+  };
+  return {
+    bundle: options.policy.bundle,
+    bundleName: options.policy.name ?? 'toolgate',
+    verifier: options.verifier,
+    gatewayId,
+    environment: options.environment ?? 'development',
+    timezone,
+    bodyLimit,
+    mcpPath: options.mcpPath ?? '/mcp',
+    version,
+    now: options.now ?? Date.now,
+    logger: options.logger ?? silent,
+    failClosed: audit.failClosed ?? true,
+    signingKey,
+    makeSink,
+  };
+}

@@ -1,0 +1,60 @@
+import type { IdentityError, RequestFacts, VerifiedAgent } from '../identity/types.js';
+import type { ToolCall } from '../extract/types.js';
+import type { ApprovalFacts, AttachmentFacts, BreakGlassFacts, Finding, PolicyInput } from '../policy/types.js';
+import type { TimeFacts } from './clock.js';
+
+export interface InputParts {
+  readonly facts: RequestFacts;
+  readonly path: string;
+  readonly bodySha256: string;
+  readonly call: ToolCall;
+  readonly agent: VerifiedAgent | null;
+  readonly identityError?: IdentityError;
+  readonly time: TimeFacts;
+  readonly environment: string;
+  readonly gatewayId: string;
+  readonly attachments: readonly AttachmentFacts[];
+  readonly findings: { readonly secrets: readonly Finding[]; readonly pii: readonly Finding[] };
+  readonly approval: ApprovalFacts | null;
+  readonly breakGlass: BreakGlassFacts | null;
+}
+
+/** Assembles the one JSON document a decision depends on. Pure: everything arrives resolved. */
+export function buildInput(p: InputParts): PolicyInput {
+  const a = p.agent;
+  return {
+    request: {
+      method: p.facts.method,
+      path: p.path,
+      host: p.facts.authority,
+      body_sha256: p.bodySha256,
+      content_length: p.facts.rawBody.length,
+    },
+    agent: a
+      ? {
+          verified: true,
+          scheme: a.scheme,
+          id: a.id,
+          key_id: a.keyId,
+          thumbprint: a.thumbprint,
+          signature_agent: a.signatureAgent ?? null,
+          labels: a.labels,
+        }
+      : {
+          verified: false,
+          scheme: p.identityError?.claimed.scheme ?? 'none',
+          id: null,
+          key_id: p.identityError?.claimed.keyId ?? null,
+          thumbprint: null,
+          signature_agent: null,
+          labels: {},
+        },
+    tool: { name: p.call.tool, protocol: p.call.protocol },
+    args: p.call.args,
+    resources: { attachments: p.attachments },
+    findings: p.findings,
+    context: { ...p.time, environment: p.environment, gateway_id: p.gatewayId },
+    approval: p.approval,
+    break_glass: p.breakGlass,
+  };
+}

@@ -1,0 +1,29 @@
+/** Gateway time facts for the input: the policy never reads a clock itself, so decisions replay exactly. */
+export interface TimeFacts {
+  readonly now: string;
+  readonly now_ms: number;
+  readonly weekday: number;
+  readonly hour: number;
+  readonly timezone: string;
+}
+
+const WEEKDAYS: Record<string, number> = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6 };
+
+/** Builds a function from epoch ms to time facts in `timezone`; the formatter is made once. */
+export function timeFacts(timezone: string): (nowMs: number) => TimeFacts {
+  const fmt = new Intl.DateTimeFormat('en-US', { timeZone: timezone, weekday: 'short', hour: 'numeric', hourCycle: 'h23' });
+  return (nowMs) => {
+    let weekday = 0;
+    let hour = 0;
+    for (const part of fmt.formatToParts(nowMs)) {
+      if (part.type === 'weekday') weekday = WEEKDAYS[part.value] ?? 0;
+      else if (part.type === 'hour') hour = Number(part.value);
+    }
+    return { now: new Date(nowMs).toISOString(), now_ms: nowMs, weekday, hour, timezone };
+  };
+}
+
+/** Throws RangeError for a timezone Intl does not know; used to validate options at start-up. */
+export function assertTimezone(timezone: string): void {
+  new Intl.DateTimeFormat('en-US', { timeZone: timezone });
+}

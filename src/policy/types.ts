@@ -1,0 +1,105 @@
+import type { IdentityScheme } from '../identity/types.js';
+
+/** `input` in Rego: everything a decision depends on, so it can be replayed from its audit event. */
+export interface PolicyInput {
+  readonly request: {
+    readonly method: string;
+    readonly path: string;
+    readonly host: string;
+    readonly body_sha256: string;
+    readonly content_length: number;
+  };
+  readonly agent: {
+    readonly verified: boolean;
+    readonly scheme: IdentityScheme;
+    readonly id: string | null;
+    readonly key_id: string | null;
+    readonly thumbprint: string | null;
+    readonly signature_agent: string | null;
+    readonly labels: Readonly<Record<string, string>>;
+  };
+  readonly tool: { readonly name: string; readonly protocol: ToolProtocol };
+  readonly args: Readonly<Record<string, unknown>>;
+  readonly resources: { readonly attachments: readonly AttachmentFacts[] };
+  /** What the gateway's detectors found in `args` (pointers are JSON Pointers into the input). */
+  readonly findings: { readonly secrets: readonly Finding[]; readonly pii: readonly Finding[] };
+  readonly context: {
+    readonly now: string;
+    readonly now_ms: number;
+    readonly weekday: number;
+    readonly hour: number;
+    readonly timezone: string;
+    readonly environment: string;
+    readonly gateway_id: string;
+  };
+  readonly approval: ApprovalFacts | null;
+  readonly break_glass: BreakGlassFacts | null;
+}
+
+export type ToolProtocol = 'http' | 'mcp';
+
+export interface AttachmentFacts {
+  readonly id: string;
+  readonly found: boolean;
+  readonly source?: string;
+  readonly uploaded_by?: string;
+  readonly uploaded_at?: string;
+  readonly uploaded_at_ms?: number;
+  readonly size?: number;
+  readonly sha256?: string;
+}
+
+export interface Finding {
+  readonly type: string;
+  readonly pointer: string;
+}
+
+export interface ApprovalFacts {
+  readonly id: string;
+  readonly status: 'approved' | 'denied' | 'expired' | 'used' | 'mismatch' | 'unknown' | 'pending';
+  readonly approved_by?: string;
+}
+
+export interface BreakGlassFacts {
+  readonly valid: boolean;
+  readonly who?: string;
+  readonly why?: string;
+  readonly until?: string;
+  readonly scopes?: readonly string[];
+  readonly error?: string;
+}
+
+export type Outcome = 'allow' | 'deny' | 'approval_required';
+
+export interface Reason {
+  readonly code: string;
+  readonly message: string;
+}
+
+export interface LimitObligation {
+  readonly key: string;
+  readonly kind: 'rate' | 'budget' | 'cooldown';
+  readonly window_s: number;
+  readonly max: number;
+  readonly cost: number;
+}
+
+/** `data.toolgate.decision`, validated before the gateway acts on it. */
+export interface Decision {
+  readonly outcome: Outcome;
+  readonly reasons: readonly Reason[];
+  readonly obligations: {
+    readonly limits: readonly LimitObligation[];
+    readonly redact: { readonly request: readonly string[]; readonly response: readonly string[] };
+    readonly audit: { readonly level: 'standard' | 'full' | 'critical' };
+    readonly approval: { readonly ttl_s: number } | null;
+  };
+}
+
+/** What the gateway knows about the loaded policy bundle; recorded on every decision. */
+export interface PolicyInfo {
+  readonly revision: string;
+  /** SHA-256 over policy.wasm and data.json as loaded. */
+  readonly sha256: string;
+  readonly bundleName: string;
+}

@@ -1,0 +1,26 @@
+import { metrics, type Counter, type Histogram, type ObservableGauge } from '@opentelemetry/api';
+import * as A from './attributes.js';
+
+/** Instruments created once; with no MeterProvider registered they are the API's no-ops and cost nothing. */
+export class GatewayMetrics {
+  readonly decisions: Counter;
+  readonly duration: Histogram;
+  readonly identityFailures: Counter;
+  readonly spoolDepth: ObservableGauge;
+
+  constructor(spoolDepth: () => number) {
+    const meter = metrics.getMeter(A.INSTRUMENTATION_NAME);
+    this.decisions = meter.createCounter(A.METRIC_DECISIONS, { description: 'Decisions made, by outcome and tool' });
+    this.duration = meter.createHistogram(A.METRIC_DECISION_DURATION, {
+      description: 'Time from request received to decision enforced',
+      unit: 's',
+    });
+    this.identityFailures = meter.createCounter(A.METRIC_IDENTITY_FAILURES, {
+      description: 'Requests whose signature did not verify, by reason',
+    });
+    this.spoolDepth = meter.createObservableGauge(A.METRIC_AUDIT_SPOOL_DEPTH, {
+      description: 'Audit events waiting in the local spool for the broker',
+    });
+    this.spoolDepth.addCallback((result) => result.observe(spoolDepth()));
+  }
+}
