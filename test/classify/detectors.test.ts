@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { detect, mask, scan } from '../../src/classify/index.js';
+
+const types = (s: string) => detect(s).map((m) => m.type);
+
+describe('detectors', () => {
+  it.each([
+    ['aws key AKIAIOSFODNN7EXAMPLE here', 'aws_access_key'],
+    ['-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg\n-----END PRIVATE KEY-----', 'private_key'],
+    ['-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA', 'private_key'],
+    ['token ghp_' + 'a1B2c3D4e5'.repeat(4), 'github_token'],
+    ['xoxb-123456789012-abcdefghij', 'slack_token'],
+    ['sk_live_' + 'abcdefghijklmnop1234', 'stripe_key'],
+    ['sk-proj-' + 'Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8', 'openai_key'],
+    ['api_key = "Zx9Qw8Er7Ty6Ui5Op4As3Df"', 'api_key'],
+    ['my seed phrase: abandon ability able about above absent absorb abstract absurd abuse access accident', 'seed_phrase'],
+    ['write to jane.doe@example.com', 'email'],
+    ['ssn 123-45-6789', 'us_ssn'],
+    ['card 4111 1111 1111 1111', 'credit_card'],
+  ])('finds %j as %s', (text, type) => {
+    expect(types(text)).toContain(type);
+  });
+
+  it.each([
+    'Receipts for October attached, total 1234.56 EUR',
+    'api_key = aaaaaaaaaaaaaaaaaaaa',
+    'card 4111 1111 1111 1112',
+    'order 2026-11-25 quantity 10',
+    'the seed of the idea',
+  ])('leaves %j alone', (text) => {
+    expect(types(text).filter((t) => t !== 'phone')).toEqual([]);
+  });
+
+  it('reports findings with JSON Pointers and masks without mutating', () => {
+    const args = { body: 'key AKIAIOSFODNN7EXAMPLE', 'a/b': ['x jane@example.com'] };
+    expect(scan(args, '/args')).toEqual({
+      secrets: [{ type: 'aws_access_key', pointer: '/args/body' }],
+      pii: [{ type: 'email', pointer: '/args/a~1b/0' }],
+    });
+    const out = mask(args, '/args', { pointers: ['/args/a~1b'] });
+    expect(out.value).toEqual({ body: 'key [REDACTED:aws_access_key]', 'a/b': '[REDACTED]' });
+    expect(out.erased).toEqual([
+      { pointer: '/args/body', types: ['aws_access_key'] },
+      { pointer: '/args/a~1b', types: ['removed'] },
+    ]);
+    expect(args.body).toBe('key AKIAIOSFODNN7EXAMPLE');
+  });
+
+  it('stays fast on hostile input', () => {
+    const hostile = 'a'.repeat(200_000) + '@' + '1-'.repeat(50_000);
+    const t = performance.now();
+    scan({ x: hostile, y: Array.from({ length: 1000 }, () => 'AKIA') }, '/args');
+    expect(performance.now() - t).toBeLessThan(2000);
+  });
+});

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { parseHttpCall, parseMcpCall, routeOf } from '../../src/extract/index.js';
+import { BadRequestError } from '../../src/errors.js';
+
+const buf = (s: string) => Buffer.from(s, 'utf8');
+
+describe('routeOf', () => {
+  it.each([
+    ['POST', '/tools/email.send', { kind: 'http', tool: 'email.send' }],
+    ['POST', '/tools/a_b-c.9', { kind: 'http', tool: 'a_b-c.9' }],
+    ['POST', '/mcp', { kind: 'mcp' }],
+    ['GET', '/tools/email.send', null],
+    ['POST', '/healthz', null],
+    ['POST', '/toolsx/y', null],
+  ])('%s %s', (method, path, expected) => {
+    expect(routeOf(method, path, '/mcp')).toEqual(expected);
+  });
+
+  it.each(['/tools/', '/tools/../x', '/tools/a/b', '/tools/%E0%A4%A', '/tools/' + 'a'.repeat(129), '/tools/.hidden', '/tools/a%00b'])(
+    'refuses hostile tool path %s with tool_name_invalid',
+    (path) => {
+      expect(() => routeOf('POST', path, '/mcp')).toThrow(expect.objectContaining({ reason: 'tool_name_invalid' }));
+    },
+  );
+});
+
+describe('parseHttpCall', () => {
+  it('takes the body as the arguments object', () => {
+    expect(parseHttpCall('email.send', buf('{"to":["a@b.c"]}')).args).toEqual({ to: ['a@b.c'] });
+  });
+  it('treats an empty body as no arguments', () => {
+    expect(parseHttpCall('t', Buffer.alloc(0)).args).toEqual({});
+  });
+  it.each([
+    ['{', 'invalid_json'],
+    ['[1,2]', 'args_not_object'],
+    ['"x"', 'args_not_object'],
+    ['null', 'args_not_object'],
+    ['42', 'args_not_object'],
+    ['\u0000', 'invalid_json'],
+    ['[' .repeat(100_000), 'invalid_json'],
+  ])('refuses %j with %s', (body, reason) => {
+    const run = () => parseHttpCall('t', buf(body));
+    expect(run).toThrow(BadRequestError);
+    expect(run).toThrow(expect.objectContaining({ reason }));
+  });
+  it('keeps __proto__ as data, never as a prototype', () => {
+    const { args } = parseHttpCall('t', buf('{"__proto__":{"polluted":true}}'));
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(Object.getPrototypeOf(args)).toBe(Object.prototype);
+  });
+});
+
+describe('parseMcpCall', () => {
+  const rpc = (o: unknown) => buf(JSON.stringify(o));
+  it('extracts tools/call name and arguments', () => {
+    const call = parseMcpCall(rpc({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'email.send', arguments: { to: ['x@y.z'] } } }));
+    expect(call).toMatchObject({ tool: 'email.send', protocol: 'mcp', args: { to: ['x@y.z'] }, rpcId: 7 });
+  });
+  it('lets other methods through as not-a-tool-call', () => {
+    expect(parseMcpCall(rpc({ jsonrpc: '2.0', id: 1, method: 'tools/list' }))).toBeNull();
+  });
+  it.each([
+    [[{ jsonrpc: '2.0', method: 'tools/call' }], 'mcp_batch_unsupported'],
+    [{ method: 'tools/call' }, 'mcp_invalid_request'],
+    [{ jsonrpc: '1.0', method: 'tools/call' }, 'mcp_invalid_request'],
+    [{ jsonrpc: '2.0', method: 'tools/call' }, 'mcp_invalid_params'],
+    [{ jsonrpc: '2.0', method: 'tools/call', params: { name: 5 } }, 'mcp_invalid_params'],
+    [{ jsonrpc: '2.0', method: 'tools/call', params: { name: '../x' } }, 'mcp_invalid_params'],
+    [{ jsonrpc: '2.0', method: 'tools/call', params: { name: 'a', arguments: [1] } }, 'args_not_object'],
+  ])('refuses %j with %s', (body, reason) => {
+    expect(() => parseMcpCall(rpc(body))).toThrow(expect.objectContaining({ reason }));
+  });
+});
