@@ -1,0 +1,68 @@
+import type { Jwk } from '../identity/jwk.js';
+import { createSignedFetch } from './signed-fetch.js';
+
+export interface ToolResult {
+  readonly status: number;
+  readonly body: unknown;
+  readonly decisionId: string | null;
+  readonly headers: Headers;
+}
+
+export interface AgentClientOptions {
+  /** Gateway base URL, e.g. http://127.0.0.1:8080. */
+  readonly baseUrl: string;
+  /** The agent's private JWK; omit for an unsigned client (to see what the gateway does without identity). */
+  readonly privateJwk?: Jwk;
+  readonly keyId?: string;
+  /** Extra headers on every call (signed), e.g. traceparent. */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/**
+ * A small agent: calls tools through the gateway over plain HTTP (`POST /tools/{name}`) or MCP (`tools/call`),
+ * signing each request with its key. Used by the demo walkthrough and the tests.
+ */
+export class AgentClient {
+  readonly #base: string;
+  readonly #fetch: typeof fetch;
+  readonly #headers: Readonly<Record<string, string>>;
+  #rpcId = 0;
+
+  constructor(options: AgentClientOptions) {
+    this.#base = options.baseUrl.replace(/\/+$/, '');
+    this.#headers = options.headers ?? {};
+    this.#fetch = options.privateJwk
+      ? createSignedFetch({ privateJwk: options.privateJwk, ...(options.keyId ? { keyId: options.keyId } : {}) })
+      : globalThis.fetch;
+  }
+
+  /** `POST /tools/{name}` with the arguments as JSON. */
+  callTool(name: string, args: Record<string, unknown> = {}, headers: Readonly<Record<string, string>> = {}): Promise<ToolResult> {
+    return this.#post(`/tools/${encodeURIComponent(name)}`, args, headers);
+  }
+
+  /** MCP `tools/call` over Streamable HTTP (`POST /mcp`). */
+  callMcp(name: string, args: Record<string, unknown> = {}, headers: Readonly<Record<string, string>> = {}): Promise<ToolResult> {
+    this.#rpcId += 1;
+    return this.#post('/mcp', { jsonrpc: '2.0', id: this.#rpcId, method: 'tools/call', params: { name, arguments: args } }, {
+      accept: 'application/json, text/event-stream',
+      ...headers,
+    });
+  }
+
+  async #post(path: string, payload: unknown, headers: Readonly<Record<string, string>>): Promise<ToolResult> {
+    const res = await this.#fetch(`${this.#base}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...this.#headers, ...headers },
+      body: JSON.stringify(payload),
+    });
+    const text = await res.text();
+    let body: unknown = text;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: res.status, body, decisionId: res.headers.get('toolgate-decision-id'), headers: res.headers };
+  }
+}

@@ -1,0 +1,109 @@
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { createReadStream, readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import type { Writable } from 'node:stream';
+import { parseArgs } from 'node:util';
+import { ed25519Thumbprint, loadEd25519PrivateKey } from '../audit/chain.js';
+import { readTopic } from '../audit/topic-reader.js';
+import { DEFAULT_AUDIT_TOPIC, type AuditEvent } from '../audit/types.js';
+import { verifyEvents } from '../audit/verify.js';
+
+const sourceOptions = {
+  file: { type: 'string' },
+  brokers: { type: 'string' },
+  topic: { type: 'string' },
+  keys: { type: 'string' },
+  key: { type: 'string' },
+  json: { type: 'boolean' },
+  follow: { type: 'boolean', short: 'f' },
+} as const;
+
+/** Gateway public keys from a JWKS file (`--keys`) or a PEM private/public key (`--key`), by thumbprint. */
+function loadKeys(values: { keys?: string; key?: string }): Map<string, KeyObject> {
+  const keys = new Map<string, KeyObject>();
+  if (values.keys) {
+    const jwks = JSON.parse(readFileSync(values.keys, 'utf8')) as { keys?: Record<string, unknown>[] };
+    for (const jwk of jwks.keys ?? []) {
+      const pub = createPublicKey({ key: jwk as never, format: 'jwk' });
+      keys.set(ed25519Thumbprint(pub), pub);
+    }
+  }
+  if (values.key) {
+    const pem = readFileSync(values.key, 'utf8');
+    const pub = pem.includes('PRIVATE') ? createPublicKey(loadEd25519PrivateKey(pem)) : createPublicKey(pem);
+    keys.set(ed25519Thumbprint(pub), pub);
+  }
+  return keys;
+}
+
+async function eachEvent(values: { file?: string; brokers?: string; topic?: string; follow?: boolean }, onEvent: (e: AuditEvent | null, raw: string) => void, signal?: AbortSignal): Promise<void> {
+  if (values.file) {
+    const lines = createInterface({ input: createReadStream(values.file, 'utf8'), crlfDelay: Infinity });
+    for await (const line of lines) {
+      if (!line.trim()) continue;
+      let e: AuditEvent | null = null;
+      try {
+        e = JSON.parse(line) as AuditEvent;
+      } catch {
+        e = null;
+      }
+      onEvent(e, line);
+    }
+    return;
+  }
+  const brokers = (values.brokers ?? process.env.TOOLGATE_KAFKA_BROKERS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  if (brokers.length === 0) throw new UsageError('Give --file <audit.jsonl> or --brokers host:port (or set TOOLGATE_KAFKA_BROKERS).');
+  const topic = values.topic ?? process.env.TOOLGATE_AUDIT_TOPIC ?? DEFAULT_AUDIT_TOPIC;
+  await readTopic({ brokers, topic, follow: values.follow ?? false, ...(signal ? { signal } : {}) }, onEvent);
+}
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** `toolgate audit verify`: exit code 0 only when every chain verifies. */
+export async function auditVerify(argv: string[], out: Writable): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: sourceOptions, strict: true });
+  const keys = loadKeys(values);
+  const events: (AuditEvent | null)[] = [];
+  await eachEvent(values, (e) => events.push(e));
+  const report = verifyEvents(events, keys);
+  if (values.json) {
+    out.write(`${JSON.stringify(report, null, 2)}\n`);
+  } else {
+    out.write(`${report.ok ? 'OK' : 'FAILED'}: ${events.length} events, ${report.decisionIds} decision records, ${report.chains.length} chain(s), ${report.unreadable} unreadable\n`);
+    for (const c of report.chains) {
+      const problems = [
+        c.gaps.length && `gaps ${c.gaps.map((g) => (g.from === g.to ? g.from : `${g.from}-${g.to}`)).join(',')}`,
+        c.brokenLinks.length && `broken links at ${c.brokenLinks.join(',')}`,
+        c.reordered.length && `reordered ${c.reordered.join(',')}`,
+        c.badHashes.length && `bad hashes ${c.badHashes.join(',')}`,
+        c.badSignatures.length && `bad signatures ${c.badSignatures.join(',')}`,
+        c.duplicates.length && `${c.duplicates.length} duplicate(s) ignored`,
+        c.unknownKeys.length && `${c.unknownKeys.length} signature(s) unchecked (key not given: pass --keys or --key)`,
+      ].filter(Boolean);
+      out.write(`  ${c.instance} epoch ${c.epoch}: seq ${c.firstSeq}..${c.lastSeq}, ${c.events} events${problems.length ? `; ${problems.join('; ')}` : ''}\n`);
+    }
+  }
+  return report.ok ? 0 : 1;
+}
+
+/** `toolgate audit tail`: prints events as JSON lines; `--follow` keeps reading. */
+export async function auditTail(argv: string[], out: Writable): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: sourceOptions, strict: true });
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort());
+  await eachEvent(values, (e, raw) => {
+    out.write(values.json || !e ? `${raw}\n` : `${e.timestamp} ${e.type.padEnd(10)} ${String(e.outcome).padEnd(17)} ${e.tool?.name ?? '-'} agent=${e.agent?.id ?? '-'} reasons=${(e.reasons ?? []).map((r) => r.code).join(',') || '-'} id=${e.decision_id} seq=${e.chain?.seq}\n`);
+  }, controller.signal);
+  return 0;
+}
+
+/** `toolgate audit pubkey --key-file F`: the gateway's audit public key as a JWKS, for verifiers. */
+export function auditPubkey(argv: string[], out: Writable): number {
+  const { values } = parseArgs({ args: argv, options: { 'key-file': { type: 'string' } }, strict: true });
+  const pub = createPublicKey(loadEd25519PrivateKey(readFileSync(values['key-file'] ?? '.toolgate/audit-ed25519.pem', 'utf8')));
+  const jwk = { ...(pub.export({ format: 'jwk' }) as object), kid: ed25519Thumbprint(pub), use: 'sig', alg: 'EdDSA' };
+  out.write(`${JSON.stringify({ keys: [jwk] }, null, 2)}\n`);
+  return 0;
+}

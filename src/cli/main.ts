@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+import type { Writable } from 'node:stream';
+import { ToolgateError } from '../errors.js';
+import { auditPubkey, auditTail, auditVerify, UsageError } from './audit.js';
+import { policyEval } from './policy.js';
+
+type Command = (argv: string[], out: Writable) => number | Promise<number>;
+
+const COMMANDS: Record<string, { run: Command; help: string }> = {
+  'audit verify': { run: auditVerify, help: 'audit verify (--file F | --brokers B [--topic T]) [--keys JWKS | --key PEM] [--json]   check hash chains, signatures, gaps, order' },
+  'audit tail': { run: auditTail, help: 'audit tail (--file F | --brokers B [--topic T]) [--follow] [--json]                      print audit events' },
+  'audit pubkey': { run: auditPubkey, help: 'audit pubkey [--key-file .toolgate/audit-ed25519.pem]                                  the gateway audit key as JWKS' },
+  'policy eval': { run: policyEval, help: 'policy eval [--bundle build/policy] (--input F | --event AUDIT_EVENT)                     evaluate or replay a decision' },
+};
+
+export function registerCommand(name: string, run: Command, help: string): void {
+  COMMANDS[name] = { run, help };
+}
+
+function usage(out: Writable): void {
+  out.write('usage: toolgate <command>\n\n');
+  for (const c of Object.values(COMMANDS)) out.write(`  toolgate ${c.help}\n`);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const name = [argv[0], argv[1]].join(' ');
+  const command = COMMANDS[name] ?? COMMANDS[argv[0] ?? ''];
+  if (!command) {
+    usage(argv.length ? process.stderr : process.stdout);
+    return argv.length ? 2 : 0;
+  }
+  const rest = COMMANDS[name] ? argv.slice(2) : argv.slice(1);
+  try {
+    return await command.run(rest, process.stdout);
+  } catch (error) {
+    if (error instanceof UsageError || (error instanceof Error && 'code' in error && String((error as { code: unknown }).code).startsWith('ERR_PARSE_ARGS'))) {
+      process.stderr.write(`toolgate: ${error.message}\n`);
+      return 2;
+    }
+    if (error instanceof ToolgateError) {
+      process.stderr.write(`toolgate: ${error.reason}: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/cli/main.js')) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`toolgate: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,27 @@
+import express, { type Express } from 'express';
+import type { Toolgate } from '../gateway/middleware.js';
+import { toolRoutes, type ToolHandler } from './tools.js';
+
+/**
+ * The demo service: health endpoints, then toolgate in front of the tool routes. toolgate comes before any body
+ * parser so signatures and Content-Digest are checked over the bytes the agent sent.
+ */
+export function createApp(gate: Toolgate, tools: Record<string, ToolHandler>): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', (_req, res) => {
+    const r = gate.readiness();
+    res.status(r.ready ? 200 : 503).json({ status: r.ready ? 'ready' : 'not_ready', ...r });
+  });
+  app.use(gate);
+  app.use(toolRoutes(tools));
+  // Errors that escape a route still answer in the contract's JSON, never an HTML page.
+  app.use((error: unknown, _req: express.Request, res: express.Response, next: express.NextFunction) => {
+    if (res.headersSent) return next(error);
+    res.status(500).json({ error: 'internal', reason: 'internal_error', message: 'The service failed; nothing more is known here. Check the service logs.' });
+  });
+  return app;
+}

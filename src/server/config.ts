@@ -1,0 +1,89 @@
+import { readFileSync } from 'node:fs';
+import { ConfigError } from '../errors.js';
+import { DEFAULT_AUDIT_TOPIC } from '../audit/types.js';
+
+/** The gateway process's configuration: a JSON file for the full picture, environment variables on top. */
+export interface ServerConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly gatewayId: string | undefined;
+  readonly environment: string;
+  readonly timezone: string;
+  readonly policyBundle: string;
+  /** JWKS files of registered agent keys. */
+  readonly agentKeys: readonly string[];
+  readonly audit: {
+    readonly file: string;
+    readonly keyFile: string;
+    readonly kafka: { readonly brokers: readonly string[]; readonly topic: string } | undefined;
+    readonly failClosed: boolean;
+  };
+  readonly redisUrl: string | undefined;
+  readonly telemetry: { readonly serviceName: string; readonly otlpEndpoint: string | undefined };
+  readonly stateDir: string;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const FILE_KEYS = new Set(['host', 'port', 'gatewayId', 'environment', 'timezone', 'policyBundle', 'agentKeys', 'audit', 'redisUrl', 'telemetry', 'stateDir']);
+
+function list(value: string | undefined): string[] | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  return value.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+function port(value: unknown, name: string): number {
+  const n = typeof value === 'number' ? value : Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError('port_invalid', `${name}=${String(value)} is not a TCP port: use a number from 0 to 65535 (0 picks a free port).`);
+  return n;
+}
+
+/**
+ * Reads `TOOLGATE_CONFIG` (a JSON file, optional) and applies environment overrides. Unset broker and Redis
+ * settings mean the embedded defaults: the JSONL audit file and in-memory state.
+ */
+export function loadServerConfig(env: Env = process.env): ServerConfig {
+  let file: Record<string, unknown> = {};
+  if (env.TOOLGATE_CONFIG) {
+    try {
+      file = JSON.parse(readFileSync(env.TOOLGATE_CONFIG, 'utf8')) as Record<string, unknown>;
+    } catch (cause) {
+      throw new ConfigError('config_file_invalid', `TOOLGATE_CONFIG=${env.TOOLGATE_CONFIG} could not be read as JSON: fix the file or unset the variable.`, { cause });
+    }
+    for (const k of Object.keys(file)) {
+      if (!FILE_KEYS.has(k)) throw new ConfigError('config_key_unknown', `Unknown key "${k}" in ${env.TOOLGATE_CONFIG}; known keys: ${[...FILE_KEYS].join(', ')}.`);
+    }
+  }
+  const f = file as Partial<{
+    host: string; port: number; gatewayId: string; environment: string; timezone: string; policyBundle: string; agentKeys: string[];
+    audit: { file?: string; keyFile?: string; kafka?: { brokers?: string[]; topic?: string }; failClosed?: boolean };
+    redisUrl: string; telemetry: { serviceName?: string; otlpEndpoint?: string }; stateDir: string;
+  }>;
+  const stateDir = env.TOOLGATE_STATE_DIR ?? f.stateDir ?? '.toolgate';
+  const brokers = list(env.TOOLGATE_KAFKA_BROKERS) ?? f.audit?.kafka?.brokers;
+  const failClosedEnv = env.TOOLGATE_AUDIT_FAIL_CLOSED;
+  if (failClosedEnv !== undefined && !['true', 'false'].includes(failClosedEnv)) {
+    throw new ConfigError('fail_closed_invalid', 'TOOLGATE_AUDIT_FAIL_CLOSED must be "true" or "false".');
+  }
+  return {
+    host: env.TOOLGATE_HOST ?? f.host ?? '127.0.0.1',
+    port: port(env.PORT ?? f.port ?? 8080, 'PORT'),
+    gatewayId: env.TOOLGATE_GATEWAY_ID ?? f.gatewayId,
+    environment: env.TOOLGATE_ENVIRONMENT ?? f.environment ?? 'development',
+    timezone: env.TOOLGATE_TIMEZONE ?? f.timezone ?? 'UTC',
+    policyBundle: env.TOOLGATE_POLICY_BUNDLE ?? f.policyBundle ?? 'build/policy',
+    agentKeys: list(env.TOOLGATE_AGENT_KEYS) ?? f.agentKeys ?? [],
+    audit: {
+      file: env.TOOLGATE_AUDIT_FILE ?? f.audit?.file ?? `${stateDir}/audit.jsonl`,
+      keyFile: env.TOOLGATE_AUDIT_KEY_FILE ?? f.audit?.keyFile ?? `${stateDir}/audit-ed25519.pem`,
+      kafka: brokers?.length ? { brokers, topic: env.TOOLGATE_AUDIT_TOPIC ?? f.audit?.kafka?.topic ?? DEFAULT_AUDIT_TOPIC } : undefined,
+      failClosed: failClosedEnv !== undefined ? failClosedEnv === 'true' : (f.audit?.failClosed ?? true),
+    },
+    redisUrl: env.TOOLGATE_REDIS_URL ?? f.redisUrl,
+    telemetry: {
+      serviceName: env.OTEL_SERVICE_NAME ?? f.telemetry?.serviceName ?? 'toolgate',
+      otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT ?? f.telemetry?.otlpEndpoint,
+    },
+    stateDir,
+  };
+}

@@ -1,0 +1,63 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createVerifier } from '../identity/index.js';
+import type { IdentityOptions } from '../identity/types.js';
+import { toolgate, type Toolgate } from '../gateway/middleware.js';
+import type { Logger } from '../gateway/options.js';
+import { createApp } from '../demo/app.js';
+import type { ToolHandler } from '../demo/tools.js';
+import type { ServerConfig } from './config.js';
+
+export interface RunningGateway {
+  readonly url: string;
+  readonly port: number;
+  readonly gate: Toolgate;
+  readonly server: Server;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  readonly tools: Record<string, ToolHandler>;
+  /** Extra identity options (tests pass a clock or a nonce store). */
+  readonly identity?: Partial<IdentityOptions>;
+  readonly logger?: Logger;
+  readonly now?: () => number;
+}
+
+/** Builds the identity stage, the middleware and the app from a ServerConfig, and listens. */
+export async function startGateway(config: ServerConfig, options: StartOptions): Promise<RunningGateway> {
+  const verifier = await createVerifier({ jwksFiles: config.agentKeys, ...(options.identity ?? {}) } as IdentityOptions);
+  const gate = toolgate({
+    policy: { bundle: config.policyBundle },
+    verifier,
+    audit: {
+      file: config.audit.file,
+      keyFile: config.audit.keyFile,
+      failClosed: config.audit.failClosed,
+      ...(config.audit.kafka ? { kafka: config.audit.kafka } : {}),
+    },
+    ...(config.gatewayId ? { gatewayId: config.gatewayId } : {}),
+    environment: config.environment,
+    timezone: config.timezone,
+    ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.now ? { now: options.now } : {}),
+  });
+  await gate.ready();
+  const app = createApp(gate, options.tools);
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(config.port, config.host, () => resolve(s));
+    s.once('error', reject);
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://${config.host}:${port}`,
+    port,
+    gate,
+    server,
+    close: async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await gate.close();
+    },
+  };
+}
