@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from './canonical.js';
-import { mask } from '../classify/mask.js';
+import { mask, type Erasure } from '../classify/mask.js';
 import type { Decision, PolicyInfo, PolicyInput, Reason } from '../policy/types.js';
 import { AUDIT_SCHEMA, type AuditOutcome, type UnchainedEvent } from './types.js';
 import { DECISION_ENTRYPOINT } from '../policy/engine.js';
@@ -78,7 +78,7 @@ export function decisionEvent(p: DecisionEventParts): UnchainedEvent {
 }
 
 /** The completion event that follows an executed call, linked by decision_id. */
-export function completionEvent(decision: UnchainedEvent, status: number, redacted: readonly string[], timestamp: string, durationMs: number): UnchainedEvent {
+export function completionEvent(decision: UnchainedEvent, status: number, redacted: readonly Erasure[], timestamp: string, durationMs: number): UnchainedEvent {
   return {
     ...decision,
     type: 'completion',
@@ -87,6 +87,6 @@ export function completionEvent(decision: UnchainedEvent, status: number, redact
     erased: [],
     masked: [],
     metrics: { timer_tool_ms: durationMs },
-    response: { status, redacted },
+    response: { status, redacted: redacted.map((r) => ({ pointer: r.pointer, types: [...r.types] })) },
   };
 }

@@ -62,7 +62,8 @@ export interface AuditEvent {
     readonly args_sha256: string | null;
     readonly attachments: readonly { readonly id: string; readonly sha256: string | null; readonly size: number | null }[];
   };
-  readonly response: { readonly status: number; readonly redacted: readonly string[] } | null;
+  /** On completion events: the tool's status and what redaction removed (pointers and detector types, never values). */
+  readonly response: { readonly status: number; readonly redacted: readonly { readonly pointer: string; readonly types: readonly string[] }[] } | null;
   readonly approval: unknown;
   readonly break_glass: unknown;
   readonly chain: ChainLink;

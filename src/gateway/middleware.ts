@@ -6,12 +6,15 @@ import { readRawBody, routeOf, parseHttpCall, parseMcpCall, type ToolCall } from
 import { IdentityError, type RequestFacts, type VerifiedAgent } from '../identity/types.js';
 import { buildInput, timeFacts } from '../input/index.js';
 import { scan } from '../classify/scan.js';
+import { redactAt } from '../classify/redact.js';
+import type { Erasure } from '../classify/mask.js';
 import { loadBundle, PolicyEngine, type Decision, type PolicyInput, type Reason, type AttachmentFacts } from '../policy/index.js';
 import { AuditLog, completionEvent, decisionEvent, nanoTimestamp, sha256Hex, type AuditOutcome, type UnchainedEvent } from '../audit/index.js';
 import * as A from '../telemetry/attributes.js';
 import { failSpan, parentContext, startDecisionSpan, startExecuteSpan } from '../telemetry/decision-span.js';
 import { GatewayMetrics } from '../telemetry/metrics.js';
-import { resolveOptions, type Configuration, type ToolgateOptions } from './options.js';
+import type { UploadStore } from '../uploads/types.js';
+import { resolveOptions, type ToolgateOptions } from './options.js';
 import { DECISION_ID_HEADER, decisionRefusal, errorRefusal, sendRefusal, type Refusal } from './respond.js';
 
 /** What the tool route sees on `req.toolgate` after an allow. */
@@ -210,7 +213,7 @@ export function toolgate(options: Readonly<ToolgateOptions>): Toolgate {
         time: clock(nowMs),
         environment: config.environment,
         gatewayId: config.gatewayId,
-        attachments: resolveAttachments(call.args),
+        attachments: await resolveAttachments(call.args, config.uploads),
         findings: scan(call.args, '/args'),
         approval: null,
         breakGlass: null,
@@ -244,6 +247,11 @@ export function toolgate(options: Readonly<ToolgateOptions>): Toolgate {
         [A.ATTR_GEN_AI_AGENT_ID]: agent.id,
       });
       res.setHeader(DECISION_ID_HEADER, decisionId);
+      // Redaction obligations: the tool sees the arguments with PII and secrets removed at the policy's pointers,
+      // and the caller sees the response with them removed; what was removed is recorded (never the values).
+      const redacted = applyRequestRedaction(call, decision.obligations.redact.request);
+      if (decision.obligations.redact.response.length) redactResponse(res, decision.obligations.redact.response, redacted);
+      if (redacted.length) execSpan.addEvent('toolgate.redacted', { 'toolgate.redacted.pointers': redacted.map((r) => r.pointer) });
       req.toolgate = { decisionId, call, decision, agent, input: state.input };
       setBody(req, call.body);
       const execStarted = performance.now();
@@ -254,7 +262,7 @@ export function toolgate(options: Readonly<ToolgateOptions>): Toolgate {
         execSpan.end();
         if (decided) {
           rt.audit
-            .record(completionEvent(decided, res.statusCode, [], nanoTimestamp(config.now(), process.hrtime.bigint()), Math.round(performance.now() - execStarted)))
+            .record(completionEvent(decided, res.statusCode, redacted, nanoTimestamp(config.now(), process.hrtime.bigint()), Math.round(performance.now() - execStarted)))
             .catch((error: unknown) => config.logger.error('completion event not recorded', { decisionId, error: String(error) }));
         }
       });
@@ -295,10 +303,49 @@ function setBody(req: Request, body: unknown): void {
   (req as { _body?: boolean })._body = true;
 }
 
-/** Attachment ids the agent named; provenance comes from the upload store (none configured: not found). */
-function resolveAttachments(args: Record<string, unknown>): AttachmentFacts[] {
-  const ids = Array.isArray(args.attachments) ? args.attachments : [];
-  return ids.filter((id): id is string => typeof id === 'string').map((id) => ({ id, found: false }));
+/**
+ * Rewrites the call's arguments in place of the parsed body (HTTP: the body is the arguments; MCP: params.arguments)
+ * with redaction applied at the policy's pointers (relative to the input, e.g. `/args/content`).
+ */
+function applyRequestRedaction(call: ToolCall, pointers: readonly string[]): Erasure[] {
+  const relative = pointers.filter((p) => p.startsWith('/args/')).map((p) => p.slice('/args'.length));
+  if (relative.length === 0) return [];
+  const { doc, removed } = redactAt(call.args, relative, '/args');
+  const args = doc as Record<string, unknown>;
+  const mutable = call as { args: Record<string, unknown>; body: unknown };
+  mutable.args = args;
+  if (call.protocol === 'http') mutable.body = args;
+  else mutable.body = { ...(call.body as Record<string, unknown>), params: { ...((call.body as { params: object }).params), arguments: args } };
+  return removed;
+}
+
+/** Wraps res.json so the tool's JSON answer is redacted at `pointers` before it reaches the agent. */
+function redactResponse(res: Response, pointers: readonly string[], removedOut: Erasure[]): void {
+  const json = res.json.bind(res);
+  res.json = (body: unknown) => {
+    const { doc, removed } = redactAt(body, pointers, '/response');
+    removedOut.push(...removed);
+    return json(doc);
+  };
+}
+
+/** Most attachment ids resolved per call: bounds the store lookups a hostile call can cause. */
+const MAX_ATTACHMENTS = 64;
+
+/**
+ * Resolves the attachment ids the agent named against the upload store: provenance, size and hash come from
+ * what a human uploaded, never from the agent's arguments. Unknown ids are reported as not found.
+ */
+async function resolveAttachments(args: Record<string, unknown>, store: UploadStore): Promise<AttachmentFacts[]> {
+  const ids = (Array.isArray(args.attachments) ? args.attachments : []).slice(0, MAX_ATTACHMENTS);
+  return Promise.all(
+    ids.map(async (id): Promise<AttachmentFacts> => {
+      const key = typeof id === 'string' ? id : JSON.stringify(id);
+      const u = typeof id === 'string' ? await store.get(id) : undefined;
+      if (!u) return { id: key, found: false };
+      return { id: u.id, found: true, source: u.source, uploaded_by: u.uploaded_by, uploaded_at: u.uploaded_at, uploaded_at_ms: u.uploaded_at_ms, size: u.size, sha256: u.sha256 };
+    }),
+  );
 }
 
 export type { Context, Span };

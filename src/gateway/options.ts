@@ -9,6 +9,8 @@ import { DEFAULT_AUDIT_TOPIC } from '../audit/types.js';
 import { FileSink } from '../audit/file-sink.js';
 import { KafkaSink } from '../audit/kafka-sink.js';
 import { assertTimezone } from '../input/clock.js';
+import { MemoryUploadStore } from '../uploads/memory-store.js';
+import type { UploadStore } from '../uploads/types.js';
 
 /** Injected logger; the library never writes to the console itself. */
 export interface Logger {
@@ -52,9 +54,11 @@ export interface ToolgateOptions {
   /** Clock, epoch ms (tests). */
   readonly now?: () => number;
   readonly logger?: Logger;
+  /** Where human uploads live, for attachment provenance. Default: in memory (see uploadsRouter). */
+  readonly uploads?: UploadStore;
 }
 
-const KNOWN = new Set(['policy', 'verifier', 'audit', 'gatewayId', 'environment', 'timezone', 'bodyLimit', 'mcpPath', 'version', 'now', 'logger']);
+const KNOWN = new Set(['policy', 'verifier', 'audit', 'gatewayId', 'environment', 'timezone', 'bodyLimit', 'mcpPath', 'version', 'now', 'logger', 'uploads']);
 const KNOWN_AUDIT = new Set(['sink', 'file', 'kafka', 'signingKey', 'keyFile', 'failClosed']);
 
 export interface Configuration {
@@ -72,6 +76,7 @@ export interface Configuration {
   readonly failClosed: boolean;
   readonly signingKey: KeyObject;
   readonly makeSink: () => AuditSink;
+  readonly uploads: UploadStore;
 }
 
 const silent: Logger = { warn: () => undefined, error: () => undefined };
@@ -147,5 +152,6 @@ export function resolveOptions(options: Readonly<ToolgateOptions>): Configuratio
     failClosed: audit.failClosed ?? true,
     signingKey,
     makeSink,
+    uploads: options.uploads ?? new MemoryUploadStore(),
   };
 }

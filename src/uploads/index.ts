@@ -1,0 +1,3 @@
+export * from './types.js';
+export * from './memory-store.js';
+export * from './router.js';
