@@ -16,7 +16,11 @@ async function main(): Promise<void> {
   const base = loadServerConfig();
   const agents = ensureDemoAgents(join(base.stateDir, 'demo-agents'));
   const config = { ...base, agentKeys: [...base.agentKeys, agents.jwksFile] };
-  const telemetry = setupTelemetry({ serviceName: config.telemetry.serviceName, ...(config.telemetry.otlpEndpoint ? { otlpEndpoint: config.telemetry.otlpEndpoint } : {}) });
+  const telemetry = setupTelemetry({
+    serviceName: config.telemetry.serviceName,
+    ...(config.telemetry.otlpEndpoint ? { otlpEndpoint: config.telemetry.otlpEndpoint } : {}),
+    exportMetrics: process.env.OTEL_METRICS_EXPORTER === 'otlp',
+  });
   const logger = {
     warn: (m: string, f?: Record<string, unknown>) => console.warn(`warn: ${m}`, f ?? ''),
     error: (m: string, f?: Record<string, unknown>) => console.error(`error: ${m}`, f ?? ''),

@@ -4,6 +4,8 @@ import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } 
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, TracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace';
+import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
+import { MeterProvider, PeriodicExportingMetricReader, type IMetricReader } from '@opentelemetry/sdk-metrics';
 
 export interface TelemetrySetupOptions {
   /** `OTEL_SERVICE_NAME`, default `toolgate`. */
@@ -13,10 +15,20 @@ export interface TelemetrySetupOptions {
   readonly attributes?: Readonly<Record<string, string>>;
   /** Extra processors, e.g. an in-memory one in unit tests. */
   readonly spanProcessors?: readonly SpanProcessor[];
+  /**
+   * Push metrics over OTLP/HTTP to `otlpEndpoint` (`OTEL_METRICS_EXPORTER=otlp`). Off by default because Jaeger,
+   * the default endpoint here, takes traces only; docker-compose points it at the OpenTelemetry Collector.
+   */
+  readonly exportMetrics?: boolean;
+  /** Extra metric readers, e.g. an in-memory one in tests. */
+  readonly metricReaders?: readonly IMetricReader[];
+  /** Metric export interval, ms. Default 10 s. */
+  readonly metricIntervalMs?: number;
 }
 
 export interface Telemetry {
   readonly provider: TracerProvider;
+  readonly meterProvider: MeterProvider;
   flush(): Promise<void>;
   shutdown(): Promise<void>;
 }
@@ -41,10 +53,19 @@ export function setupTelemetry(options: TelemetrySetupOptions = {}): Telemetry {
       }),
     );
   }
-  const provider = new TracerProvider({
-    resource: resourceFromAttributes({ 'service.name': options.serviceName ?? 'toolgate', ...(options.attributes ?? {}) }),
-    spanProcessors: processors,
-  });
+  const resource = resourceFromAttributes({ 'service.name': options.serviceName ?? 'toolgate', ...(options.attributes ?? {}) });
+  const provider = new TracerProvider({ resource, spanProcessors: processors });
+  const readers: IMetricReader[] = [...(options.metricReaders ?? [])];
+  if (options.otlpEndpoint && options.exportMetrics) {
+    readers.push(
+      new PeriodicExportingMetricReader({
+        exporter: new OTLPMetricExporter({ url: `${options.otlpEndpoint.replace(/\/+$/, '')}/v1/metrics`, timeoutMillis: 5_000 }),
+        exportIntervalMillis: options.metricIntervalMs ?? 10_000,
+      }),
+    );
+  }
+  const meterProvider = new MeterProvider({ resource, readers });
+  metrics.setGlobalMeterProvider(meterProvider);
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(
     new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }),
@@ -52,9 +73,14 @@ export function setupTelemetry(options: TelemetrySetupOptions = {}): Telemetry {
   trace.setGlobalTracerProvider(provider as ApiTracerProvider);
   return {
     provider,
-    flush: () => provider.forceFlush(),
+    meterProvider,
+    flush: async () => {
+      await provider.forceFlush();
+      await meterProvider.forceFlush().catch(() => undefined);
+    },
     shutdown: async () => {
       await provider.shutdown();
+      await meterProvider.shutdown().catch(() => undefined);
       trace.disable();
       metrics.disable();
       propagation.disable();
