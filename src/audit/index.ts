@@ -6,3 +6,6 @@ export * from './file-sink.js';
 export * from './kafka-sink.js';
 export * from './log.js';
 export * from './event.js';
+export * from './spool-sink.js';
+export * from './verify.js';
+export * from './topic-reader.js';

@@ -26,7 +26,9 @@ export class KafkaSink implements AuditSink {
   readonly name = 'kafka';
   readonly #options: KafkaSinkOptions;
   readonly #kafka: Kafka;
-  readonly #producer: Producer;
+  #producer: Producer;
+  /** After a failed send the producer is replaced: kafkajs' idempotent producer can stay wedged after a broker restart. */
+  #stale = false;
   #ok = false;
   readonly #commit = new GroupCommit<AuditEvent>((events) => this.#send(events), 500);
 
@@ -40,7 +42,11 @@ export class KafkaSink implements AuditSink {
       retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 },
       logLevel: logLevel.NOTHING,
     });
-    this.#producer = this.#kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    this.#producer = this.#newProducer();
+  }
+
+  #newProducer(): Producer {
+    return this.#kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
   }
 
   async open(): Promise<void> {
@@ -87,6 +93,12 @@ export class KafkaSink implements AuditSink {
 
   async #send(events: AuditEvent[]): Promise<void> {
     try {
+      if (this.#stale) {
+        await this.#producer.disconnect().catch(() => undefined);
+        this.#producer = this.#newProducer();
+        await this.#producer.connect();
+        this.#stale = false;
+      }
       await this.#producer.send({
         topic: this.#options.topic,
         acks: -1,
@@ -100,6 +112,7 @@ export class KafkaSink implements AuditSink {
       this.#ok = true;
     } catch (cause) {
       this.#ok = false;
+      this.#stale = true;
       throw new UnavailableError('audit_unavailable', 'The Kafka audit stream did not acknowledge the decision; nothing was executed. Check TOOLGATE_KAFKA_BROKERS and the broker.', { cause });
     }
   }

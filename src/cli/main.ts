@@ -3,6 +3,7 @@ import type { Writable } from 'node:stream';
 import { ToolgateError } from '../errors.js';
 import { auditPubkey, auditTail, auditVerify, UsageError } from './audit.js';
 import { policyEval } from './policy.js';
+import { serve } from './serve.js';
 
 type Command = (argv: string[], out: Writable) => number | Promise<number>;
 
@@ -10,6 +11,7 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   'audit verify': { run: auditVerify, help: 'audit verify (--file F | --brokers B [--topic T]) [--keys JWKS | --key PEM] [--json]   check hash chains, signatures, gaps, order' },
   'audit tail': { run: auditTail, help: 'audit tail (--file F | --brokers B [--topic T]) [--follow] [--json]                      print audit events' },
   'audit pubkey': { run: auditPubkey, help: 'audit pubkey [--key-file .toolgate/audit-ed25519.pem]                                  the gateway audit key as JWKS' },
+  serve: { run: serve, help: 'serve                                                                                    run the gateway (config: TOOLGATE_CONFIG and env)' },
   'policy eval': { run: policyEval, help: 'policy eval [--bundle build/policy] (--input F | --event AUDIT_EVENT)                     evaluate or replay a decision' },
 };
 

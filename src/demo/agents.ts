@@ -3,12 +3,15 @@ import { join } from 'node:path';
 import { generateAgentKey } from '../agent/keys.js';
 import type { Jwk } from '../identity/jwk.js';
 
-/** The demo's agents, one per seed scenario; the policy data (rego/data.json) lists what each may call. */
+/** The demo's identities: agents per seed scenario (rego/data.json lists what each may call) and two humans. */
 export const DEMO_AGENTS = [
   { id: 'receipts-bot', labels: { team: 'finance', scenario: 'receipts' } },
   { id: 'advisor', labels: { team: 'investments', scenario: 'rebalancing' } },
   { id: 'rebalancer', labels: { team: 'investments', scenario: 'rebalancing' } },
   { id: 'room-assistant', labels: { team: 'assistant', scenario: 'multi-user' } },
+  // People, not agents: alice uploads the receipts, finance-lead approves what the policy sends to a human.
+  { id: 'alice', labels: { kind: 'human' } },
+  { id: 'finance-lead', labels: { kind: 'human', role: 'approver' } },
 ] as const;
 
 export type DemoAgentId = (typeof DEMO_AGENTS)[number]['id'];

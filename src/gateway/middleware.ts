@@ -9,7 +9,7 @@ import { scan } from '../classify/scan.js';
 import { redactAt } from '../classify/redact.js';
 import type { Erasure } from '../classify/mask.js';
 import { loadBundle, PolicyEngine, type Decision, type PolicyInput, type Reason, type AttachmentFacts } from '../policy/index.js';
-import { AuditLog, completionEvent, decisionEvent, nanoTimestamp, sha256Hex, type AuditOutcome, type UnchainedEvent } from '../audit/index.js';
+import { AuditLog, SpoolSink, completionEvent, decisionEvent, nanoTimestamp, sha256Hex, type AuditOutcome, type UnchainedEvent } from '../audit/index.js';
 import * as A from '../telemetry/attributes.js';
 import { failSpan, parentContext, startDecisionSpan, startExecuteSpan } from '../telemetry/decision-span.js';
 import { GatewayMetrics } from '../telemetry/metrics.js';
@@ -56,7 +56,7 @@ export function toolgate(options: Readonly<ToolgateOptions>): Toolgate {
   const config = resolveOptions(options);
   const clock = timeFacts(config.timezone);
   const labels = { id: config.gatewayId, version: config.version, environment: config.environment };
-  const metrics = new GatewayMetrics(() => 0);
+  const metrics = new GatewayMetrics(() => (runtime?.audit.sink instanceof SpoolSink ? runtime.audit.sink.depth : 0));
   let runtime: Runtime | undefined;
   let startError: unknown;
 

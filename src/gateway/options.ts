@@ -8,6 +8,7 @@ import type { AuditSink } from '../audit/types.js';
 import { DEFAULT_AUDIT_TOPIC } from '../audit/types.js';
 import { FileSink } from '../audit/file-sink.js';
 import { KafkaSink } from '../audit/kafka-sink.js';
+import { SpoolSink, type Durability } from '../audit/spool-sink.js';
 import { assertTimezone } from '../input/clock.js';
 import { MemoryUploadStore } from '../uploads/memory-store.js';
 import type { UploadStore } from '../uploads/types.js';
@@ -31,6 +32,15 @@ export interface AuditOptions {
   readonly keyFile?: string;
   /** When the audit path is down, refuse (503) instead of executing unaudited. Default true. */
   readonly failClosed?: boolean;
+  /**
+   * With Kafka: when a decision counts as recorded. `spool` (default) — fsync'd to the local spool, forwarded to
+   * Kafka in order as soon as the broker takes it; `kafka` — acknowledged by all in-sync replicas.
+   */
+  readonly durability?: Durability;
+  /** Directory of the local spool in front of Kafka. Default `.toolgate/spool`. */
+  readonly spoolDir?: string;
+  /** With durability `kafka`, how long a request waits for the broker. Default 5000 ms. */
+  readonly ackTimeoutMs?: number;
 }
 
 export interface ToolgateOptions {
@@ -59,7 +69,7 @@ export interface ToolgateOptions {
 }
 
 const KNOWN = new Set(['policy', 'verifier', 'audit', 'gatewayId', 'environment', 'timezone', 'bodyLimit', 'mcpPath', 'version', 'now', 'logger', 'uploads']);
-const KNOWN_AUDIT = new Set(['sink', 'file', 'kafka', 'signingKey', 'keyFile', 'failClosed']);
+const KNOWN_AUDIT = new Set(['sink', 'file', 'kafka', 'signingKey', 'keyFile', 'failClosed', 'durability', 'spoolDir', 'ackTimeoutMs']);
 
 export interface Configuration {
   readonly bundle: string;
@@ -125,6 +135,10 @@ export function resolveOptions(options: Readonly<ToolgateOptions>): Configuratio
   if (!Number.isInteger(bodyLimit) || bodyLimit <= 0) throw new ConfigError('body_limit_invalid', 'bodyLimit must be a positive integer number of bytes (default 1048576).');
   const gatewayId = options.gatewayId ?? `toolgate-${hostname()}`;
   if (!/^[A-Za-z0-9._:-]{1,128}$/.test(gatewayId)) throw new ConfigError('gateway_id_invalid', 'gatewayId must be 1-128 characters of letters, digits, ".", "_", ":" and "-".');
+  if (audit.durability !== undefined && audit.durability !== 'spool' && audit.durability !== 'kafka') {
+    throw new ConfigError('durability_invalid', `audit.durability must be "spool" or "kafka", not ${JSON.stringify(audit.durability)}.`);
+  }
+  const logger = options.logger ?? silent;
   if (audit.kafka && (!Array.isArray(audit.kafka.brokers) || audit.kafka.brokers.length === 0)) {
     throw new ConfigError('kafka_brokers_invalid', 'audit.kafka.brokers must list at least one host:port (TOOLGATE_KAFKA_BROKERS=127.0.0.1:9092).');
   }
@@ -133,7 +147,14 @@ export function resolveOptions(options: Readonly<ToolgateOptions>): Configuratio
   const makeSink = (): AuditSink => {
     if (audit.sink) return audit.sink;
     if (audit.kafka) {
-      return new KafkaSink({ brokers: audit.kafka.brokers, topic: audit.kafka.topic ?? DEFAULT_AUDIT_TOPIC, clientId: gatewayId, key: gatewayId });
+      const kafka = new KafkaSink({ brokers: audit.kafka.brokers, topic: audit.kafka.topic ?? DEFAULT_AUDIT_TOPIC, clientId: gatewayId, key: gatewayId });
+      return new SpoolSink({
+        dir: audit.spoolDir ?? '.toolgate/spool',
+        inner: kafka,
+        durability: audit.durability ?? 'spool',
+        ...(audit.ackTimeoutMs ? { ackTimeoutMs: audit.ackTimeoutMs } : {}),
+        onForwardError: (error) => logger.warn('audit events spooled: Kafka is not taking them yet', { error: error instanceof Error ? error.message : String(error) }),
+      });
     }
     return new FileSink(audit.file ?? '.toolgate/audit.jsonl');
   };
@@ -148,7 +169,7 @@ export function resolveOptions(options: Readonly<ToolgateOptions>): Configuratio
     mcpPath: options.mcpPath ?? '/mcp',
     version,
     now: options.now ?? Date.now,
-    logger: options.logger ?? silent,
+    logger,
     failClosed: audit.failClosed ?? true,
     signingKey,
     makeSink,

@@ -17,6 +17,8 @@ export interface ServerConfig {
     readonly keyFile: string;
     readonly kafka: { readonly brokers: readonly string[]; readonly topic: string } | undefined;
     readonly failClosed: boolean;
+    readonly durability: 'spool' | 'kafka';
+    readonly spoolDir: string;
   };
   readonly redisUrl: string | undefined;
   readonly telemetry: { readonly serviceName: string; readonly otlpEndpoint: string | undefined };
@@ -38,6 +40,11 @@ function port(value: unknown, name: string): number {
   return n;
 }
 
+function durability(value: string): 'spool' | 'kafka' {
+  if (value !== 'spool' && value !== 'kafka') throw new ConfigError('durability_invalid', `TOOLGATE_AUDIT_DURABILITY=${value}: use "spool" (local fsync, then Kafka) or "kafka" (broker acknowledgement).`);
+  return value;
+}
+
 /**
  * Reads `TOOLGATE_CONFIG` (a JSON file, optional) and applies environment overrides. Unset broker and Redis
  * settings mean the embedded defaults: the JSONL audit file and in-memory state.
@@ -56,7 +63,7 @@ export function loadServerConfig(env: Env = process.env): ServerConfig {
   }
   const f = file as Partial<{
     host: string; port: number; gatewayId: string; environment: string; timezone: string; policyBundle: string; agentKeys: string[];
-    audit: { file?: string; keyFile?: string; kafka?: { brokers?: string[]; topic?: string }; failClosed?: boolean };
+    audit: { file?: string; keyFile?: string; kafka?: { brokers?: string[]; topic?: string }; failClosed?: boolean; durability?: 'spool' | 'kafka'; spoolDir?: string };
     redisUrl: string; telemetry: { serviceName?: string; otlpEndpoint?: string }; stateDir: string;
   }>;
   const stateDir = env.TOOLGATE_STATE_DIR ?? f.stateDir ?? '.toolgate';
@@ -78,6 +85,8 @@ export function loadServerConfig(env: Env = process.env): ServerConfig {
       keyFile: env.TOOLGATE_AUDIT_KEY_FILE ?? f.audit?.keyFile ?? `${stateDir}/audit-ed25519.pem`,
       kafka: brokers?.length ? { brokers, topic: env.TOOLGATE_AUDIT_TOPIC ?? f.audit?.kafka?.topic ?? DEFAULT_AUDIT_TOPIC } : undefined,
       failClosed: failClosedEnv !== undefined ? failClosedEnv === 'true' : (f.audit?.failClosed ?? true),
+      durability: durability(env.TOOLGATE_AUDIT_DURABILITY ?? f.audit?.durability ?? 'spool'),
+      spoolDir: env.TOOLGATE_AUDIT_SPOOL_DIR ?? f.audit?.spoolDir ?? `${stateDir}/spool`,
     },
     redisUrl: env.TOOLGATE_REDIS_URL ?? f.redisUrl,
     telemetry: {

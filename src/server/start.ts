@@ -34,6 +34,8 @@ export async function startGateway(config: ServerConfig, options: StartOptions):
       file: config.audit.file,
       keyFile: config.audit.keyFile,
       failClosed: config.audit.failClosed,
+      durability: config.audit.durability,
+      spoolDir: config.audit.spoolDir,
       ...(config.audit.kafka ? { kafka: config.audit.kafka } : {}),
     },
     ...(config.gatewayId ? { gatewayId: config.gatewayId } : {}),

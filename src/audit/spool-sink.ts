@@ -1,0 +1,251 @@
+import { mkdirSync } from 'node:fs';
+import { open, readFile, rename, writeFile, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { UnavailableError } from '../errors.js';
+import { GroupCommit } from './group-commit.js';
+import type { AuditEvent, AuditSink } from './types.js';
+
+export type Durability = 'spool' | 'kafka';
+
+export interface SpoolSinkOptions {
+  /** Directory of the spool (`spool.jsonl`) and its forwarding state (`spool.state.json`). */
+  readonly dir: string;
+  /** The remote sink events are forwarded to, in order (Kafka). */
+  readonly inner: AuditSink;
+  /**
+   * When a decision counts as recorded: `spool` — fsync'd to the local spool (Kafka gets it as soon as it can);
+   * `kafka` — acknowledged by the broker (the spool still keeps it across restarts). Default `spool`.
+   */
+  readonly durability?: Durability;
+  /** With durability `kafka`: how long a request may wait for the acknowledgement. Default 5000 ms. */
+  readonly ackTimeoutMs?: number;
+  /** Rewrite the spool once this many forwarded events sit in it. Default 10000. */
+  readonly compactAfter?: number;
+  readonly maxBatch?: number;
+  /** Called when forwarding fails (and will be retried). */
+  readonly onForwardError?: (error: unknown) => void;
+}
+
+interface State {
+  /** Lines of spool.jsonl already acknowledged by the remote sink. */
+  forwarded: number;
+}
+
+/**
+ * A write-ahead spool in front of Kafka. Every event is appended and fsync'd locally first, in chain order; one
+ * forwarder sends the unacknowledged tail to Kafka in batches, in the same order, and records how far it got.
+ * A broker outage only grows the spool; a restarted gateway forwards what it spooled before it stopped. A crash
+ * between an acknowledgement and the state write re-sends a batch: consumers (and `toolgate audit verify`)
+ * drop such duplicates by chain position and hash.
+ */
+export class SpoolSink implements AuditSink {
+  readonly name: string;
+  readonly #o: Required<Omit<SpoolSinkOptions, 'onForwardError'>> & Pick<SpoolSinkOptions, 'onForwardError'>;
+  readonly #file: string;
+  readonly #stateFile: string;
+  #fh: FileHandle | undefined;
+  /** Events in the spool file, forwarded or not. */
+  #lines = 0;
+  #forwarded = 0;
+  /** The unforwarded tail, in order. */
+  #pending: AuditEvent[] = [];
+  #ackWaiters: { upTo: number; resolve: () => void }[] = [];
+  #forwarding: Promise<void> | undefined;
+  #remoteOpen = false;
+  #remoteHealthy = false;
+  #localHealthy = false;
+  #closed = false;
+  #retryTimer: NodeJS.Timeout | undefined;
+  #backoffMs = 100;
+  readonly #commit: GroupCommit<AuditEvent>;
+
+  constructor(options: SpoolSinkOptions) {
+    this.#o = { durability: 'spool', ackTimeoutMs: 5_000, compactAfter: 10_000, maxBatch: 500, ...options };
+    this.name = `${options.inner.name}+spool`;
+    this.#file = join(options.dir, 'spool.jsonl');
+    this.#stateFile = join(options.dir, 'spool.state.json');
+    this.#commit = new GroupCommit<AuditEvent>((events) => this.#append(events));
+  }
+
+  /** Events spooled but not yet acknowledged by the remote sink (`toolgate.audit.spool.depth`). */
+  get depth(): number {
+    return this.#pending.length;
+  }
+
+  async open(): Promise<void> {
+    mkdirSync(this.#o.dir, { recursive: true });
+    const state = await readFile(this.#stateFile, 'utf8').then((t) => JSON.parse(t) as State).catch(() => ({ forwarded: 0 }));
+    const events = await this.#readSpool();
+    this.#lines = events.length;
+    this.#forwarded = Math.min(state.forwarded, events.length);
+    this.#pending = events.slice(this.#forwarded);
+    this.#fh = await open(this.#file, 'a', 0o600);
+    this.#localHealthy = true;
+    // The remote side may be down at start: a spool-durable gateway still starts, and forwards when it can.
+    try {
+      await this.#openRemote();
+    } catch (error) {
+      if (this.#o.durability === 'kafka') throw error;
+      this.#o.onForwardError?.(error);
+    }
+    this.#kick();
+  }
+
+  async #openRemote(): Promise<void> {
+    if (this.#remoteOpen) return;
+    await this.#o.inner.open();
+    this.#remoteOpen = true;
+    this.#remoteHealthy = true;
+  }
+
+  async #readSpool(): Promise<AuditEvent[]> {
+    let text = '';
+    try {
+      text = await readFile(this.#file, 'utf8');
+    } catch {
+      return [];
+    }
+    const events: AuditEvent[] = [];
+    for (const line of text.split('\n')) {
+      if (!line) continue;
+      try {
+        events.push(JSON.parse(line) as AuditEvent);
+      } catch {
+        // A torn final line from a crash mid-append: that event never counted as recorded.
+      }
+    }
+    return events;
+  }
+
+  async write(events: readonly AuditEvent[]): Promise<void> {
+    await this.#commit.push(events);
+    if (this.#o.durability === 'spool') return;
+    const upTo = this.#lines;
+    if (this.#forwarded >= upTo) return;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#ackWaiters = this.#ackWaiters.filter((w) => w.resolve !== done);
+        reject(new UnavailableError('audit_unavailable', `Kafka did not acknowledge the decision within ${this.#o.ackTimeoutMs} ms; nothing was executed. The event is spooled and will be delivered; check the broker (TOOLGATE_KAFKA_BROKERS).`));
+      }, this.#o.ackTimeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.#ackWaiters.push({ upTo, resolve: done });
+    });
+  }
+
+  async #append(events: AuditEvent[]): Promise<void> {
+    if (!this.#fh) throw new UnavailableError('audit_unavailable', 'The audit spool is not open; nothing was executed. Check the spool directory is writable.');
+    try {
+      await this.#fh.write(events.map((e) => `${JSON.stringify(e)}\n`).join(''));
+      await this.#fh.datasync();
+      this.#localHealthy = true;
+    } catch (cause) {
+      this.#localHealthy = false;
+      throw new UnavailableError('audit_unavailable', `Writing the audit spool in ${this.#o.dir} failed; nothing was executed. Free disk space or fix permissions.`, { cause });
+    }
+    this.#lines += events.length;
+    this.#pending.push(...events);
+    this.#kick();
+  }
+
+  /** Starts the forwarder unless it is running or waiting to retry. */
+  #kick(): void {
+    if (this.#forwarding || this.#retryTimer || this.#closed || this.#pending.length === 0) return;
+    this.#forwarding = this.#forward().finally(() => {
+      this.#forwarding = undefined;
+      if (this.#pending.length > 0 && !this.#retryTimer) this.#kick();
+    });
+  }
+
+  async #forward(): Promise<void> {
+    while (this.#pending.length > 0 && !this.#closed) {
+      const batch = this.#pending.slice(0, this.#o.maxBatch);
+      try {
+        await this.#openRemote();
+        await this.#o.inner.write(batch);
+      } catch (error) {
+        this.#remoteHealthy = false;
+        this.#o.onForwardError?.(error);
+        // Back off and retry the same batch: order is the chain's order, so nothing may overtake it.
+        this.#retryTimer = setTimeout(() => {
+          this.#retryTimer = undefined;
+          this.#kick();
+        }, this.#backoffMs);
+        this.#retryTimer.unref();
+        this.#backoffMs = Math.min(this.#backoffMs * 2, 5_000);
+        return;
+      }
+      this.#backoffMs = 100;
+      this.#remoteHealthy = true;
+      this.#pending.splice(0, batch.length);
+      this.#forwarded += batch.length;
+      await this.#saveState();
+      const done = this.#ackWaiters.filter((w) => w.upTo <= this.#forwarded);
+      this.#ackWaiters = this.#ackWaiters.filter((w) => w.upTo > this.#forwarded);
+      for (const w of done) w.resolve();
+      if (this.#pending.length === 0 && this.#forwarded >= this.#o.compactAfter) await this.#compact();
+    }
+  }
+
+  async #saveState(): Promise<void> {
+    const tmp = `${this.#stateFile}.tmp`;
+    await writeFile(tmp, JSON.stringify({ forwarded: this.#forwarded } satisfies State));
+    await rename(tmp, this.#stateFile);
+  }
+
+  /**
+   * Drops forwarded events from the spool, keeping the last one so a restarted gateway can continue its chain.
+   * Runs only when nothing is pending and appends wait on the group commit, so no event can slip in between.
+   */
+  async #compact(): Promise<void> {
+    await this.#commit.push([]);
+    if (this.#pending.length > 0) return;
+    const events = await this.#readSpool();
+    const last = events[events.length - 1];
+    await this.#fh?.close();
+    const tmp = `${this.#file}.tmp`;
+    await writeFile(tmp, last ? `${JSON.stringify(last)}\n` : '');
+    await rename(tmp, this.#file);
+    this.#fh = await open(this.#file, 'a', 0o600);
+    this.#lines = last ? 1 : 0;
+    this.#forwarded = this.#lines;
+    await this.#saveState();
+  }
+
+  async lastEvent(instance: string): Promise<AuditEvent | undefined> {
+    const events = await this.#readSpool();
+    for (let i = events.length - 1; i >= 0; i--) if (events[i]?.chain?.instance === instance) return events[i];
+    return undefined;
+  }
+
+  healthy(): boolean {
+    return this.#localHealthy && (this.#o.durability === 'spool' || this.#remoteHealthy);
+  }
+
+  /** Whether the remote side (Kafka) is currently taking events. */
+  remoteHealthy(): boolean {
+    return this.#remoteHealthy;
+  }
+
+  /** Waits until everything spooled has been forwarded, or the timeout passes. */
+  async drain(timeoutMs = 30_000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.#pending.length > 0 && Date.now() < deadline) {
+      this.#kick();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return this.#pending.length === 0;
+  }
+
+  async close(): Promise<void> {
+    await this.drain(2_000).catch(() => false);
+    this.#closed = true;
+    clearTimeout(this.#retryTimer);
+    await this.#forwarding;
+    await this.#fh?.close();
+    this.#fh = undefined;
+    if (this.#remoteOpen) await this.#o.inner.close();
+  }
+}

@@ -1,0 +1,33 @@
+import type { Writable } from 'node:stream';
+import { loadServerConfig } from '../server/config.js';
+import { startGateway } from '../server/start.js';
+import { setupTelemetry } from '../telemetry/setup.js';
+import { exampleTools } from '../demo/tools.js';
+import { UsageError } from './audit.js';
+
+/**
+ * `toolgate serve`: the gateway with the example tools, configured from TOOLGATE_CONFIG and the environment
+ * (README, Configuration). Prints one JSON line when listening; SIGTERM/SIGINT drain the audit spool and exit.
+ */
+export async function serve(_argv: string[], out: Writable): Promise<number> {
+  const config = loadServerConfig();
+  if (config.agentKeys.length === 0) throw new UsageError('No agent keys: set TOOLGATE_AGENT_KEYS to the JWKS file(s) of registered agents (toolgate keygen makes keys).');
+  const telemetry = setupTelemetry({
+    serviceName: config.telemetry.serviceName,
+    ...(config.telemetry.otlpEndpoint ? { otlpEndpoint: config.telemetry.otlpEndpoint } : {}),
+    exportMetrics: process.env.OTEL_METRICS_EXPORTER === 'otlp',
+  });
+  const logger = {
+    warn: (m: string, f?: Record<string, unknown>) => process.stderr.write(`${JSON.stringify({ level: 'warn', msg: m, ...f })}\n`),
+    error: (m: string, f?: Record<string, unknown>) => process.stderr.write(`${JSON.stringify({ level: 'error', msg: m, ...f })}\n`),
+  };
+  const gw = await startGateway(config, { tools: exampleTools().tools, logger });
+  out.write(`${JSON.stringify({ listening: gw.url, policy: gw.gate.policyRevision, gateway: config.gatewayId ?? null })}\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  await gw.close();
+  await telemetry.shutdown();
+  return 0;
+}
