@@ -4,7 +4,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { ToolgateError, UnavailableError } from '../errors.js';
 import { readRawBody, routeOf, parseHttpCall, parseMcpCall, type ToolCall } from '../extract/index.js';
 import { IdentityError, type RequestFacts, type VerifiedAgent } from '../identity/types.js';
-import { buildInput, timeFacts } from '../input/index.js';
+import { buildInput, timeFacts, type TimeFacts } from '../input/index.js';
 import { scan } from '../classify/scan.js';
 import { redactAt } from '../classify/redact.js';
 import type { Erasure } from '../classify/mask.js';
@@ -14,7 +14,8 @@ import * as A from '../telemetry/attributes.js';
 import { failSpan, parentContext, startDecisionSpan, startExecuteSpan } from '../telemetry/decision-span.js';
 import { GatewayMetrics } from '../telemetry/metrics.js';
 import type { UploadStore } from '../uploads/types.js';
-import { resolveOptions, type ToolgateOptions } from './options.js';
+import type { LimitObligation, ReserveResult } from '../limits/types.js';
+import { checkTimezone, resolveOptions, type ToolgateOptions } from './options.js';
 import { DECISION_ID_HEADER, decisionRefusal, errorRefusal, sendRefusal, type Refusal } from './respond.js';
 
 /** What the tool route sees on `req.toolgate` after an allow. */
@@ -54,14 +55,19 @@ interface Runtime {
  */
 export function toolgate(options: Readonly<ToolgateOptions>): Toolgate {
   const config = resolveOptions(options);
-  const clock = timeFacts(config.timezone);
+  let clock: (nowMs: number) => TimeFacts = timeFacts('UTC');
   const labels = { id: config.gatewayId, version: config.version, environment: config.environment };
   const metrics = new GatewayMetrics(() => (runtime?.audit.sink instanceof SpoolSink ? runtime.audit.sink.depth : 0));
   let runtime: Runtime | undefined;
   let startError: unknown;
 
   const starting: Promise<Runtime> = (async () => {
-    const engine = await PolicyEngine.load(await loadBundle(config.bundle), config.bundleName);
+    const bundle = await loadBundle(config.bundle);
+    const engine = await PolicyEngine.load(bundle, config.bundleName);
+    // Time windows in the policy are written for its own timezone: use it unless the operator set one.
+    const timezone = config.timezone ?? policyTimezone(bundle.data) ?? 'UTC';
+    checkTimezone(timezone, config.timezone ? 'timezone' : 'the policy data\'s toolgate.config.timezone');
+    clock = timeFacts(timezone);
     const audit = await AuditLog.open(config.makeSink(), config.signingKey, config.gatewayId);
     runtime = { engine, audit };
     return runtime;
@@ -226,15 +232,30 @@ export function toolgate(options: Readonly<ToolgateOptions>): Toolgate {
       state.decision = decision;
       timers.timer_rego_query_eval_ns = ns(t);
 
-      // record: an allowed call executes only after its decision is durable.
-      t = performance.now();
       if (decision.outcome !== 'allow') {
         return await refuse(decisionRefusal(decision.outcome, decision.reasons, decisionId, rt.engine.info.revision), decision.outcome, decision.reasons);
       }
+
+      // reserve: limits and budgets are taken atomically before the tool runs, given back if it fails.
+      t = performance.now();
+      const reserved = await config.limits.reserve(decision.obligations.limits, decisionId, nowMs);
+      timers.timer_limits_ns = ns(t);
+      if (!reserved.ok) {
+        const reasons = [limitReason(reserved)];
+        const refusal = decisionRefusal('deny', reasons, decisionId, rt.engine.info.revision, reserved.cause === 'limit' ? { retryAfterS: reserved.retryAfterS } : {});
+        return await refuse(refusal, 'deny', reasons);
+      }
+      const reservation = reserved.reservation;
+
+      // record: an allowed call executes only after its decision is durable.
+      t = performance.now();
       try {
         await record('allow', decision.reasons);
       } catch (error) {
-        if (config.failClosed) throw error;
+        if (config.failClosed) {
+          await config.limits.release(reservation).catch(() => undefined);
+          throw error;
+        }
         config.logger.warn('audit path unavailable; executing because audit.failClosed is false', { decisionId });
       }
       timers.timer_audit_ns = ns(t);
@@ -256,7 +277,17 @@ export function toolgate(options: Readonly<ToolgateOptions>): Toolgate {
       setBody(req, call.body);
       const execStarted = performance.now();
       const decided = lastEvent;
+      let settled = false;
+      const settle = (failed: boolean) => {
+        if (settled) return;
+        settled = true;
+        const done = failed ? config.limits.release(reservation) : config.limits.settle(reservation);
+        done.catch((error: unknown) => config.logger.error('limit reservation not settled', { decisionId, error: String(error) }));
+      };
+      // A connection closed before the tool answered counts as a failure: the quota goes back.
+      res.on('close', () => settle(!res.writableFinished || res.statusCode >= 500));
       res.on('finish', () => {
+        settle(res.statusCode >= 500);
         execSpan.setAttribute('http.response.status_code', res.statusCode);
         if (res.statusCode >= 500) failSpan(execSpan, new Error(`tool answered ${res.statusCode}`));
         execSpan.end();
@@ -295,12 +326,37 @@ export function toolgate(options: Readonly<ToolgateOptions>): Toolgate {
   return middleware;
 }
 
+/** `toolgate.config.timezone` from the bundle's data.json, if the policy declares one. */
+function policyTimezone(data: Buffer): string | undefined {
+  try {
+    const tz = (JSON.parse(data.toString('utf8')) as { toolgate?: { config?: { timezone?: unknown } } }).toolgate?.config?.timezone;
+    return typeof tz === 'string' && tz !== '' ? tz : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 const ns = (since: number) => Math.round((performance.now() - since) * 1e6);
 
 /** Hands the parsed body to later handlers and tells body-parser it has been read. */
 function setBody(req: Request, body: unknown): void {
   req.body = body;
   (req as { _body?: boolean })._body = true;
+}
+
+const LIMIT_REASONS: Record<LimitObligation['kind'], string> = { rate: 'rate_limited', budget: 'budget_exceeded', cooldown: 'cooldown_active' };
+
+/** The reason a refused reservation gives the caller, with what to do. */
+function limitReason(r: Extract<ReserveResult, { ok: false }>): Reason {
+  const code = LIMIT_REASONS[r.kind];
+  if (r.cause === 'cost_exceeds_max') {
+    return { code, message: `This call alone costs more than the ${r.kind} limit ${r.key} allows (max ${r.max}); it can never fit. Make it smaller.` };
+  }
+  if (r.cause === 'invalid_obligation') {
+    return { code, message: `The policy's ${r.kind} obligation ${r.key} is not usable (cost, max or window out of range); ask a policy author to fix it.` };
+  }
+  const what = r.kind === 'cooldown' ? `is cooling down` : r.kind === 'budget' ? `has used ${r.used} of its budget ${r.max}` : `has used ${r.used} of ${r.max} calls in its window`;
+  return { code, message: `${r.key} ${what}; retry after ${r.retryAfterS} s.` };
 }
 
 /**

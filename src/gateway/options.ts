@@ -12,6 +12,8 @@ import { SpoolSink, type Durability } from '../audit/spool-sink.js';
 import { assertTimezone } from '../input/clock.js';
 import { MemoryUploadStore } from '../uploads/memory-store.js';
 import type { UploadStore } from '../uploads/types.js';
+import { MemoryLimitStore } from '../limits/memory-store.js';
+import type { LimitStore } from '../limits/types.js';
 
 /** Injected logger; the library never writes to the console itself. */
 export interface Logger {
@@ -53,7 +55,7 @@ export interface ToolgateOptions {
   readonly gatewayId?: string;
   /** `input.context.environment`. Default `development`. */
   readonly environment?: string;
-  /** IANA zone for `input.context.weekday`/`hour`. Default `UTC`. */
+  /** IANA zone for `input.context.weekday`/`hour`/`minute`. Default: the policy data's `toolgate.config.timezone`, else `UTC`. */
   readonly timezone?: string;
   /** Largest request body accepted, bytes. Default 1 MiB. */
   readonly bodyLimit?: number;
@@ -66,9 +68,11 @@ export interface ToolgateOptions {
   readonly logger?: Logger;
   /** Where human uploads live, for attachment provenance. Default: in memory (see uploadsRouter). */
   readonly uploads?: UploadStore;
+  /** Rate limits, budgets and cooldowns. Default: in memory; `createLimitStore({ redisUrl })` for several gateways. */
+  readonly limits?: LimitStore;
 }
 
-const KNOWN = new Set(['policy', 'verifier', 'audit', 'gatewayId', 'environment', 'timezone', 'bodyLimit', 'mcpPath', 'version', 'now', 'logger', 'uploads']);
+const KNOWN = new Set(['policy', 'verifier', 'audit', 'gatewayId', 'environment', 'timezone', 'bodyLimit', 'mcpPath', 'version', 'now', 'logger', 'uploads', 'limits']);
 const KNOWN_AUDIT = new Set(['sink', 'file', 'kafka', 'signingKey', 'keyFile', 'failClosed', 'durability', 'spoolDir', 'ackTimeoutMs']);
 
 export interface Configuration {
@@ -77,7 +81,8 @@ export interface Configuration {
   readonly verifier: Verifier;
   readonly gatewayId: string;
   readonly environment: string;
-  readonly timezone: string;
+  /** Undefined: take the policy data's timezone when the bundle loads. */
+  readonly timezone: string | undefined;
   readonly bodyLimit: number;
   readonly mcpPath: string;
   readonly version: string;
@@ -87,6 +92,7 @@ export interface Configuration {
   readonly signingKey: KeyObject;
   readonly makeSink: () => AuditSink;
   readonly uploads: UploadStore;
+  readonly limits: LimitStore;
 }
 
 const silent: Logger = { warn: () => undefined, error: () => undefined };
@@ -113,6 +119,14 @@ export function loadOrCreateSigningKey(path: string): KeyObject {
   return privateKey;
 }
 
+export function checkTimezone(timezone: string, where: string): void {
+  try {
+    assertTimezone(timezone);
+  } catch {
+    throw new ConfigError('timezone_invalid', `${where} ${JSON.stringify(timezone)} is not an IANA time zone; use e.g. "UTC" or "America/New_York".`);
+  }
+}
+
 /** Validates options once at start-up and resolves defaults (STYLE.md habit 2). */
 export function resolveOptions(options: Readonly<ToolgateOptions>): Configuration {
   if (!options || typeof options !== 'object') throw new ConfigError('options_missing', 'toolgate(options) needs an options object with at least policy.bundle and verifier.');
@@ -125,12 +139,8 @@ export function resolveOptions(options: Readonly<ToolgateOptions>): Configuratio
   if (!options.verifier || typeof options.verifier.verify !== 'function') {
     throw new ConfigError('verifier_missing', 'Set verifier to the identity stage, e.g. `verifier: await createVerifier({ jwks: "agents.jwks.json" })`.');
   }
-  const timezone = options.timezone ?? 'UTC';
-  try {
-    assertTimezone(timezone);
-  } catch {
-    throw new ConfigError('timezone_invalid', `timezone ${JSON.stringify(timezone)} is not an IANA time zone; use e.g. "UTC" or "Europe/Berlin".`);
-  }
+  const timezone = options.timezone;
+  if (timezone !== undefined) checkTimezone(timezone, 'timezone');
   const bodyLimit = options.bodyLimit ?? 1024 * 1024;
   if (!Number.isInteger(bodyLimit) || bodyLimit <= 0) throw new ConfigError('body_limit_invalid', 'bodyLimit must be a positive integer number of bytes (default 1048576).');
   const gatewayId = options.gatewayId ?? `toolgate-${hostname()}`;
@@ -174,5 +184,6 @@ export function resolveOptions(options: Readonly<ToolgateOptions>): Configuratio
     signingKey,
     makeSink,
     uploads: options.uploads ?? new MemoryUploadStore(),
+    limits: options.limits ?? new MemoryLimitStore(),
   };
 }

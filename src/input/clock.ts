@@ -4,6 +4,7 @@ export interface TimeFacts {
   readonly now_ms: number;
   readonly weekday: number;
   readonly hour: number;
+  readonly minute: number;
   readonly timezone: string;
 }
 
@@ -11,15 +12,17 @@ const WEEKDAYS: Record<string, number> = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 
 
 /** Builds a function from epoch ms to time facts in `timezone`; the formatter is made once. */
 export function timeFacts(timezone: string): (nowMs: number) => TimeFacts {
-  const fmt = new Intl.DateTimeFormat('en-US', { timeZone: timezone, weekday: 'short', hour: 'numeric', hourCycle: 'h23' });
+  const fmt = new Intl.DateTimeFormat('en-US', { timeZone: timezone, weekday: 'short', hour: 'numeric', minute: 'numeric', hourCycle: 'h23' });
   return (nowMs) => {
     let weekday = 0;
     let hour = 0;
+    let minute = 0;
     for (const part of fmt.formatToParts(nowMs)) {
       if (part.type === 'weekday') weekday = WEEKDAYS[part.value] ?? 0;
       else if (part.type === 'hour') hour = Number(part.value);
+      else if (part.type === 'minute') minute = Number(part.value);
     }
-    return { now: new Date(nowMs).toISOString(), now_ms: nowMs, weekday, hour, timezone };
+    return { now: new Date(nowMs).toISOString(), now_ms: nowMs, weekday, hour, minute, timezone };
   };
 }
 

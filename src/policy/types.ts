@@ -28,6 +28,7 @@ export interface PolicyInput {
     readonly now_ms: number;
     readonly weekday: number;
     readonly hour: number;
+    readonly minute: number;
     readonly timezone: string;
     readonly environment: string;
     readonly gateway_id: string;

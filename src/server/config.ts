@@ -8,7 +8,8 @@ export interface ServerConfig {
   readonly port: number;
   readonly gatewayId: string | undefined;
   readonly environment: string;
-  readonly timezone: string;
+  /** Undefined: the policy data's timezone. */
+  readonly timezone: string | undefined;
   readonly policyBundle: string;
   /** JWKS files of registered agent keys. */
   readonly agentKeys: readonly string[];
@@ -77,7 +78,7 @@ export function loadServerConfig(env: Env = process.env): ServerConfig {
     port: port(env.PORT ?? f.port ?? 8080, 'PORT'),
     gatewayId: env.TOOLGATE_GATEWAY_ID ?? f.gatewayId,
     environment: env.TOOLGATE_ENVIRONMENT ?? f.environment ?? 'development',
-    timezone: env.TOOLGATE_TIMEZONE ?? f.timezone ?? 'UTC',
+    timezone: env.TOOLGATE_TIMEZONE ?? f.timezone,
     policyBundle: env.TOOLGATE_POLICY_BUNDLE ?? f.policyBundle ?? 'build/policy',
     agentKeys: list(env.TOOLGATE_AGENT_KEYS) ?? f.agentKeys ?? [],
     audit: {

@@ -40,7 +40,7 @@ export async function startGateway(config: ServerConfig, options: StartOptions):
     },
     ...(config.gatewayId ? { gatewayId: config.gatewayId } : {}),
     environment: config.environment,
-    timezone: config.timezone,
+    ...(config.timezone ? { timezone: config.timezone } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.now ? { now: options.now } : {}),
   });

@@ -1,0 +1,154 @@
+package toolgate.tools.email_test
+
+import data.toolgate.fixtures as f
+
+with_uploads(inp, uploads) := object.union(object.remove(inp, ["resources"]), {"resources": {"attachments": uploads}})
+
+message(inp, code) := r.message if {
+	some r in f.decide(inp).reasons
+	r.code == code
+}
+
+# --- recipients ---
+
+test_allowlisted_recipient_allowed if {
+	f.outcome(f.email) == "allow"
+	f.decide(f.email).reasons == []
+}
+
+test_recipients_compare_case_insensitively if {
+	f.outcome(f.email_with({"to": [" Accountant@LEDGER-Partners.example "]})) == "allow"
+}
+
+test_recipient_not_on_allowlist_denied if {
+	inp := f.email_with({"to": ["eve@attacker.example", "accountant@ledger-partners.example"]})
+	f.codes(inp) == {"recipient_not_allowed"}
+	contains(message(inp, "recipient_not_allowed"), "remove eve@attacker.example")
+}
+
+test_cc_and_bcc_are_checked_too if {
+	f.codes(f.email_with({"cc": ["eve@attacker.example"]})) == {"recipient_not_allowed"}
+	f.codes(f.email_with({"bcc": ["eve@attacker.example"]})) == {"recipient_not_allowed"}
+}
+
+test_allowed_domain if {
+	inp := f.email_with({"to": ["partner@audit.example"]})
+	f.codes(inp) == {"recipient_not_allowed"}
+	codes := f.codes(inp) with data.toolgate.config.agents["receipts-bot"].email.allowed_domains as ["Audit.example"]
+	codes == {"recipients_unusual"}
+}
+
+test_domain_match_needs_one_at_sign if {
+	inp := f.email_with({"to": ["a@b@audit.example"]})
+	codes := f.codes(inp) with data.toolgate.config.agents["receipts-bot"].email.allowed_domains as ["audit.example"]
+	"recipient_not_allowed" in codes
+}
+
+test_recipients_must_be_string_arrays if {
+	f.codes(f.email_with({"to": "accountant@ledger-partners.example"})) == {"args_invalid"}
+	f.codes(f.email_with({"cc": [42]})) == {"args_invalid"}
+}
+
+test_at_least_one_recipient if {
+	f.codes(f.email_with({"to": []})) == {"args_invalid"}
+	f.codes(f.without_arg(f.email, "to")) == {"args_invalid"}
+}
+
+# --- attachments ---
+
+test_fresh_user_upload_allowed if {
+	f.outcome(with_uploads(f.email, [f.upload("upl_1", 29, 1000)])) == "allow"
+}
+
+test_no_attachments_allowed if {
+	f.outcome(f.without_arg(f.email, "attachments")) == "allow"
+}
+
+test_unresolved_attachment_denied if {
+	f.codes(with_uploads(f.email, [])) == {"attachment_unknown"}
+	f.codes(with_uploads(f.email, [{"id": "upl_1", "found": false}])) == {"attachment_unknown"}
+	f.codes(with_uploads(f.email, [object.remove(f.upload("upl_1", 5, 1), ["size"])])) == {"attachment_unknown"}
+}
+
+test_attachment_provenance_comes_from_the_gateway_only if {
+	# an agent describing the upload in args changes nothing
+	inp := with_uploads(f.email_with({"attachments": ["upl_2"], "provenance": {"upl_2": "user_upload"}}), [f.upload("upl_1", 5, 1)])
+	f.codes(inp) == {"attachment_unknown"}
+}
+
+test_attachment_not_uploaded_by_a_human_denied if {
+	f.codes(with_uploads(f.email, [object.union(f.upload("upl_1", 5, 1), {"source": "agent_generated"})])) == {"attachment_not_user_upload"}
+	f.codes(with_uploads(f.email, [object.union(f.upload("upl_1", 5, 1), {"uploaded_by": ""})])) == {"attachment_not_user_upload"}
+}
+
+test_stale_attachment_denied if {
+	inp := with_uploads(f.email, [f.upload("upl_1", 31, 1000)])
+	f.codes(inp) == {"attachment_stale"}
+	contains(message(inp, "attachment_stale"), "more than 30 minutes")
+}
+
+test_attachment_from_the_future_denied if {
+	f.codes(with_uploads(f.email, [f.upload("upl_1", -2, 1000)])) == {"attachment_stale"}
+	f.outcome(with_uploads(f.email, [f.upload("upl_1", -0.5, 1000)])) == "allow"
+}
+
+test_attachment_without_clock_denied if {
+	f.codes(object.remove(f.email, ["context"])) == {"attachment_stale"}
+}
+
+test_total_attachment_size_capped if {
+	two := f.email_with({"attachments": ["upl_1", "upl_2"]})
+	f.outcome(with_uploads(two, [f.upload("upl_1", 5, 10485760), f.upload("upl_2", 5, 10485760)])) == "allow"
+	big := with_uploads(two, [f.upload("upl_1", 5, 10485760), f.upload("upl_2", 5, 10485761)])
+	f.codes(big) == {"attachments_too_large"}
+	message(big, "attachments_too_large") == "Attachments total 20971521 bytes, over the 20971520-byte limit; send fewer or smaller files."
+}
+
+test_duplicate_ids_counted_once if {
+	inp := with_uploads(f.email_with({"attachments": ["upl_1", "upl_1"]}), [f.upload("upl_1", 5, 15000000), f.upload("upl_1", 5, 15000000)])
+	f.outcome(inp) == "allow"
+}
+
+test_attachments_must_be_ids if {
+	f.codes(f.email_with({"attachments": "upl_1"})) == {"args_invalid"}
+}
+
+# --- approval ---
+
+test_sensitive_subject_words_need_approval if {
+	every subject in ["Tax documents", "INVOICE #42", "salary slips", "re: tax-return"] {
+		f.codes(f.email_with({"subject": subject})) == {"subject_sensitive"}
+	}
+	contains(message(f.email_with({"subject": "Invoice and TAX"}), "subject_sensitive"), "invoice, tax")
+}
+
+test_subject_words_match_whole_words_only if {
+	every subject in ["Taxonomy of receipts", "syntax notes", "Receipts for October"] {
+		f.outcome(f.email_with({"subject": subject})) == "allow"
+	}
+}
+
+test_missing_subject_allowed if {
+	f.outcome(f.without_arg(f.email, "subject")) == "allow"
+}
+
+test_subject_must_be_a_string if {
+	f.codes(f.email_with({"subject": ["tax"]})) == {"args_invalid"}
+}
+
+test_unusual_recipient_needs_approval if {
+	inp := f.email_with({"cc": ["backup@ledger-partners.example"]})
+	f.outcome(inp) == "approval_required"
+	f.codes(inp) == {"recipients_unusual"}
+	contains(message(inp, "recipients_unusual"), "backup@ledger-partners.example")
+}
+
+test_amount_above_threshold_needs_approval if {
+	f.outcome(f.email_with({"amount": 999.5})) == "allow"
+	f.codes(f.email_with({"amount": 1500})) == {"amount_above_threshold"}
+	f.codes(f.email_with({"amount": "1500"})) == {"args_invalid"}
+}
+
+test_inbox_needs_approval if {
+	f.codes(f.call("receipts-bot", "email.read_inbox", {})) == {"tool_requires_approval"}
+}
