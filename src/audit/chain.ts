@@ -61,7 +61,7 @@ export function checkEvent(event: AuditEvent, publicKey?: KeyObject): { hashOk: 
   const expected = eventHash(rest.prev, { ...event, chain: rest });
   const hashOk = expected === hash;
   if (!publicKey) return { hashOk, sigOk: null };
-  let sigOk = false;
+  let sigOk: boolean;
   try {
     sigOk = verify(null, Buffer.from(hash, 'hex'), publicKey, Buffer.from(sig, 'base64url'));
   } catch {

@@ -90,3 +90,40 @@ export function completionEvent(decision: UnchainedEvent, status: number, redact
     response: { status, redacted: redacted.map((r) => ({ pointer: r.pointer, types: [...r.types] })) },
   };
 }
+
+/**
+ * A human's verdict on an approval, linked to the decision that asked for it (`decision_id`). `agent` is the
+ * approver; `approval` carries the record (status, binding, who decided, when), never the arguments.
+ */
+export function approvalEvent(
+  record: { id: string; status: string; agent: string; tool: string; binding: string; args_sha256: string; decision_id: string; decided_by?: string; decided_at?: string; expires_at: string; comment?: string },
+  approver: { id: string; scheme: string; keyId: string; thumbprint: string },
+  p: Pick<DecisionEventParts, 'timestamp' | 'policy' | 'labels'>,
+): UnchainedEvent {
+  const approved = record.status === 'approved';
+  return {
+    schema: AUDIT_SCHEMA,
+    type: 'approval',
+    decision_id: record.decision_id,
+    timestamp: p.timestamp,
+    path: DECISION_ENTRYPOINT,
+    input: null,
+    result: null,
+    bundles: { [p.policy.bundleName]: { revision: p.policy.revision } },
+    erased: [],
+    masked: [],
+    metrics: {},
+    trace_id: null,
+    span_id: null,
+    labels: p.labels,
+    agent: { id: approver.id, scheme: approver.scheme, verified: true, key_id: approver.keyId, thumbprint: approver.thumbprint },
+    tool: { name: record.tool, protocol: null },
+    outcome: approved ? 'allow' : 'deny',
+    reasons: [{ code: approved ? 'approval_granted' : 'approval_refused', message: `${approver.id} ${approved ? 'approved' : 'denied'} approval ${record.id} requested by ${record.agent}.` }],
+    policy: { revision: p.policy.revision, sha256: p.policy.sha256 },
+    request: { method: 'POST', path: `/approvals/${record.id}/${approved ? 'approve' : 'deny'}`, body_sha256: sha256Hex(''), args_sha256: record.args_sha256, attachments: [] },
+    response: null,
+    approval: { id: record.id, status: record.status, requested_by: record.agent, binding: record.binding, decided_by: record.decided_by ?? approver.id, decided_at: record.decided_at ?? null, expires_at: record.expires_at, comment: record.comment ?? null },
+    break_glass: null,
+  };
+}

@@ -99,7 +99,7 @@ export class SpoolSink implements AuditSink {
   }
 
   async #readSpool(): Promise<AuditEvent[]> {
-    let text = '';
+    let text: string;
     try {
       text = await readFile(this.#file, 'utf8');
     } catch {

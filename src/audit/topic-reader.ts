@@ -41,7 +41,7 @@ export async function readTopic(options: TopicReadOptions, onEvent: (event: Audi
           autoCommit: false,
           eachMessage: async ({ partition, message }) => {
             const raw = message.value?.toString('utf8') ?? '';
-            let event: AuditEvent | null = null;
+            let event: AuditEvent | null;
             try {
               event = JSON.parse(raw) as AuditEvent;
             } catch {

@@ -3,8 +3,8 @@ import type { Decision, Reason, ToolProtocol } from '../policy/types.js';
 export const AUDIT_SCHEMA = 'toolgate.audit/v1';
 export const DEFAULT_AUDIT_TOPIC = 'toolgate.audit.v1';
 
-/** What an event records: the decision itself, or the completion of an allowed tool call. */
-export type AuditEventType = 'decision' | 'completion';
+/** What an event records: a decision, the completion of an allowed call, or a human's verdict on an approval. */
+export type AuditEventType = 'decision' | 'completion' | 'approval';
 
 /** `unauthenticated`, `invalid` (bad request) and `error` (fail-closed) are decisions the policy never saw. */
 export type AuditOutcome = Decision['outcome'] | 'unauthenticated' | 'invalid' | 'error';

@@ -41,7 +41,7 @@ async function eachEvent(values: { file?: string; brokers?: string; topic?: stri
     const lines = createInterface({ input: createReadStream(values.file, 'utf8'), crlfDelay: Infinity });
     for await (const line of lines) {
       if (!line.trim()) continue;
-      let e: AuditEvent | null = null;
+      let e: AuditEvent | null;
       try {
         e = JSON.parse(line) as AuditEvent;
       } catch {

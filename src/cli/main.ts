@@ -4,6 +4,8 @@ import { ToolgateError } from '../errors.js';
 import { auditPubkey, auditTail, auditVerify, UsageError } from './audit.js';
 import { policyEval } from './policy.js';
 import { serve } from './serve.js';
+import { directory, jwks, keygen, request, sign } from './identity.js';
+import { breakGlassIssue, breakGlassKeygen } from './breakglass.js';
 
 type Command = (argv: string[], out: Writable) => number | Promise<number>;
 
@@ -11,6 +13,13 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   'audit verify': { run: auditVerify, help: 'audit verify (--file F | --brokers B [--topic T]) [--keys JWKS | --key PEM] [--json]   check hash chains, signatures, gaps, order' },
   'audit tail': { run: auditTail, help: 'audit tail (--file F | --brokers B [--topic T]) [--follow] [--json]                      print audit events' },
   'audit pubkey': { run: auditPubkey, help: 'audit pubkey [--key-file .toolgate/audit-ed25519.pem]                                  the gateway audit key as JWKS' },
+  keygen: { run: keygen, help: 'keygen [--out agent.key.json] [--alg ed25519] [--agent NAME] [--force] [--json]             make an agent key pair' },
+  jwks: { run: jwks, help: 'jwks KEYFILE... [--agent NAME] [--label k=v]...                                         registry entries (public JWKS)' },
+  directory: { run: directory, help: 'directory KEYFILE... [--authority HOST] [--serve [--port 0]]                          signed Web Bot Auth key directory' },
+  sign: { run: sign, help: 'sign URL --key KEYFILE [-X POST] [-d JSON] [-H "N: v"]...                              print a signed request' },
+  request: { run: request, help: 'request URL --key KEYFILE [-X POST] [-d JSON] [-H "N: v"]...                           send a signed request' },
+  'breakglass keygen': { run: breakGlassKeygen, help: 'breakglass keygen [--key F] [--jwks F] [--force]                                       admin key for break-glass tokens' },
+  'breakglass issue': { run: breakGlassIssue, help: 'breakglass issue --key admin.jwk --who W --why Y [--ttl 1h] --scope TOOL...            issue a token' },
   serve: { run: serve, help: 'serve                                                                                    run the gateway (config: TOOLGATE_CONFIG and env)' },
   'policy eval': { run: policyEval, help: 'policy eval [--bundle build/policy] (--input F | --event AUDIT_EVENT)                     evaluate or replay a decision' },
 };

@@ -1,4 +1,4 @@
-import express, { type Express } from 'express';
+import express, { type Express, type Router } from 'express';
 import type { Toolgate } from '../gateway/middleware.js';
 import { toolRoutes, type ToolHandler } from './tools.js';
 
@@ -6,7 +6,7 @@ import { toolRoutes, type ToolHandler } from './tools.js';
  * The demo service: health endpoints, then toolgate in front of the tool routes. toolgate comes before any body
  * parser so signatures and Content-Digest are checked over the bytes the agent sent.
  */
-export function createApp(gate: Toolgate, tools: Record<string, ToolHandler>): Express {
+export function createApp(gate: Toolgate, tools: Record<string, ToolHandler>, extra: readonly Router[] = []): Express {
   const app = express();
   app.disable('x-powered-by');
   app.get('/healthz', (_req, res) => {
@@ -16,6 +16,7 @@ export function createApp(gate: Toolgate, tools: Record<string, ToolHandler>): E
     const r = gate.readiness();
     res.status(r.ready ? 200 : 503).json({ status: r.ready ? 'ready' : 'not_ready', ...r });
   });
+  for (const router of extra) app.use(router);
   app.use(gate);
   app.use(toolRoutes(tools));
   // Errors that escape a route still answer in the contract's JSON, never an HTML page.

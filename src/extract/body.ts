@@ -7,7 +7,8 @@ import { BadRequestError } from '../errors.js';
  */
 export async function readRawBody(req: IncomingMessage & { rawBody?: unknown }, limit: number): Promise<Buffer> {
   if (Buffer.isBuffer(req.rawBody)) return req.rawBody;
-  if ((req as { _body?: boolean })._body) {
+  // Express 5's body parsers no longer set req._body; a drained stream is the reliable sign.
+  if ((req as { _body?: boolean })._body || req.readableEnded) {
     throw new BadRequestError('body_already_parsed', 'A body parser consumed the request before toolgate: mount toolgate() before express.json(), or keep the raw bytes in req.rawBody.');
   }
   const declared = Number(req.headers['content-length'] ?? 0);

@@ -9,12 +9,15 @@ import { scan } from '../classify/scan.js';
 import { redactAt } from '../classify/redact.js';
 import type { Erasure } from '../classify/mask.js';
 import { loadBundle, PolicyEngine, type Decision, type PolicyInput, type Reason, type AttachmentFacts } from '../policy/index.js';
-import { AuditLog, SpoolSink, completionEvent, decisionEvent, nanoTimestamp, sha256Hex, type AuditOutcome, type UnchainedEvent } from '../audit/index.js';
+import { AuditLog, SpoolSink, approvalEvent, completionEvent, decisionEvent, nanoTimestamp, sha256Hex, type AuditOutcome, type UnchainedEvent } from '../audit/index.js';
 import * as A from '../telemetry/attributes.js';
 import { failSpan, parentContext, startDecisionSpan, startExecuteSpan } from '../telemetry/decision-span.js';
 import { GatewayMetrics } from '../telemetry/metrics.js';
 import type { UploadStore } from '../uploads/types.js';
 import type { LimitObligation, ReserveResult } from '../limits/types.js';
+import { APPROVAL_HEADER, approvalBinding, lookupApproval, newApprovalRecord, type ApprovalRecord } from '../approvals/index.js';
+import { BREAK_GLASS_HEADER } from '../breakglass/index.js';
+import { mask } from '../classify/mask.js';
 import { checkTimezone, resolveOptions, type ToolgateOptions } from './options.js';
 import { DECISION_ID_HEADER, decisionRefusal, errorRefusal, sendRefusal, type Refusal } from './respond.js';
 
@@ -40,6 +43,8 @@ export interface Toolgate extends RequestHandler {
   readiness(): { ready: boolean; policy: string | null; audit: { sink: string; healthy: boolean } | null; error?: string };
   /** The loaded policy's revision (after ready). */
   readonly policyRevision: string | null;
+  /** Records a human's verdict on an approval in the audit chain (pass as approvalsRouter's onDecision). */
+  recordApproval(record: ApprovalRecord, approver: VerifiedAgent): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -208,8 +213,13 @@ export function toolgate(options: Readonly<ToolgateOptions>): Toolgate {
       span.setAttribute(A.ATTR_IDENTITY_KEY_ID, agent.keyId);
       span.setAttribute(A.ATTR_GEN_AI_AGENT_ID, agent.id);
 
-      // build input
+      // build input: resource facts, detector findings, approval and break-glass facts all come from the gateway.
       t = performance.now();
+      const findings = scan(call.args, '/args');
+      const binding = approvalBinding(agent.id, call.tool, call.args);
+      const approvalHeader = headerValue(req.headers[APPROVAL_HEADER]);
+      const approval = approvalHeader === undefined ? null : await lookupApproval(config.approvals, approvalHeader, binding, nowMs);
+      const breakGlass = config.breakGlass.inspect(headerValue(req.headers[BREAK_GLASS_HEADER]));
       state.input = buildInput({
         facts,
         path,
@@ -220,9 +230,9 @@ export function toolgate(options: Readonly<ToolgateOptions>): Toolgate {
         environment: config.environment,
         gatewayId: config.gatewayId,
         attachments: await resolveAttachments(call.args, config.uploads),
-        findings: scan(call.args, '/args'),
-        approval: null,
-        breakGlass: null,
+        findings,
+        approval,
+        breakGlass: breakGlass?.facts ?? null,
       });
       timers.timer_input_ns = ns(t);
 
@@ -232,8 +242,43 @@ export function toolgate(options: Readonly<ToolgateOptions>): Toolgate {
       state.decision = decision;
       timers.timer_rego_query_eval_ns = ns(t);
 
+      if (decision.outcome === 'approval_required') {
+        // One pending approval per exact call: a retry while it waits gets the same id, not a new request.
+        let pending = approval?.status === 'pending' ? await config.approvals.get(approval.id) : null;
+        if (!pending) {
+          pending = newApprovalRecord({
+            agent: agent.id,
+            tool: call.tool,
+            args: call.args,
+            reasons: decision.reasons,
+            decisionId,
+            nowMs,
+            ...(decision.obligations.approval ? { ttlS: decision.obligations.approval.ttl_s } : {}),
+            summary: JSON.stringify(mask(call.args, '/args', { classes: new Set(['secret']) }).value),
+          });
+          await config.approvals.create(pending);
+        }
+        const ticket = { id: pending.id, expires_at: pending.expires_at };
+        return await refuse(decisionRefusal('approval_required', decision.reasons, decisionId, rt.engine.info.revision, { approval: ticket }), 'approval_required', decision.reasons);
+      }
       if (decision.outcome !== 'allow') {
         return await refuse(decisionRefusal(decision.outcome, decision.reasons, decisionId, rt.engine.info.revision), decision.outcome, decision.reasons);
+      }
+      if (approval?.status === 'approved') {
+        // Single use: spend the approval before the tool runs; a concurrent call that spent it first wins.
+        const spent = await config.approvals.consume(approval.id, binding, nowMs, decisionId);
+        if (spent.status !== 'approved') {
+          const reasons = [{ code: `approval_${spent.status === 'unknown' ? 'invalid' : spent.status}`, message: 'The approval was spent by another call just now; each approval covers one call. Retry without the header to request a new one.' }];
+          return await refuse(decisionRefusal('deny', reasons, decisionId, rt.engine.info.revision), 'deny', reasons);
+        }
+      }
+      if (breakGlass?.facts.valid && decision.reasons.some((r) => r.code === 'break_glass_used')) {
+        span.addEvent('toolgate.break_glass', {
+          'toolgate.break_glass.who': breakGlass.facts.who ?? '',
+          'toolgate.break_glass.why': breakGlass.facts.why ?? '',
+          'toolgate.break_glass.until': breakGlass.facts.until ?? '',
+          'toolgate.break_glass.jti': breakGlass.payload?.jti ?? '',
+        });
       }
 
       // reserve: limits and budgets are taken atomically before the tool runs, given back if it fails.
@@ -317,6 +362,16 @@ export function toolgate(options: Readonly<ToolgateOptions>): Toolgate {
     const healthy = runtime.audit.sink.healthy();
     return { ready: healthy, policy: runtime.engine.info.revision, audit: { sink: runtime.audit.sink.name, healthy } };
   };
+  middleware.recordApproval = async (record, approver) => {
+    const rt = await starting;
+    await rt.audit.record(
+      approvalEvent(record, { id: approver.id, scheme: approver.scheme, keyId: approver.keyId, thumbprint: approver.thumbprint }, {
+        timestamp: nanoTimestamp(config.now(), process.hrtime.bigint()),
+        policy: rt.engine.info,
+        labels,
+      }),
+    );
+  };
   Object.defineProperty(middleware, 'policyRevision', { get: () => runtime?.engine.info.revision ?? null });
   middleware.close = async () => {
     const rt = await starting.catch(() => undefined);
@@ -334,6 +389,11 @@ function policyTimezone(data: Buffer): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** One value of a request header; a repeated header (joined or an array) is ambiguous and counts as absent. */
+function headerValue(v: string | string[] | undefined): string | undefined {
+  return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
 const ns = (since: number) => Math.round((performance.now() - since) * 1e6);

@@ -14,6 +14,8 @@ import { MemoryUploadStore } from '../uploads/memory-store.js';
 import type { UploadStore } from '../uploads/types.js';
 import { MemoryLimitStore } from '../limits/memory-store.js';
 import type { LimitStore } from '../limits/types.js';
+import { MemoryApprovalStore, type ApprovalStore } from '../approvals/index.js';
+import type { BreakGlassVerifier } from '../breakglass/index.js';
 
 /** Injected logger; the library never writes to the console itself. */
 export interface Logger {
@@ -70,9 +72,13 @@ export interface ToolgateOptions {
   readonly uploads?: UploadStore;
   /** Rate limits, budgets and cooldowns. Default: in memory; `createLimitStore({ redisUrl })` for several gateways. */
   readonly limits?: LimitStore;
+  /** Human approvals. Default: in memory; `createApprovalStore({ redisUrl })` for several gateways. */
+  readonly approvals?: ApprovalStore;
+  /** Verifies `Toolgate-Break-Glass` tokens. Default: none configured (every token is invalid: `key_unknown`). */
+  readonly breakGlass?: BreakGlassVerifier;
 }
 
-const KNOWN = new Set(['policy', 'verifier', 'audit', 'gatewayId', 'environment', 'timezone', 'bodyLimit', 'mcpPath', 'version', 'now', 'logger', 'uploads', 'limits']);
+const KNOWN = new Set(['policy', 'verifier', 'audit', 'gatewayId', 'environment', 'timezone', 'bodyLimit', 'mcpPath', 'version', 'now', 'logger', 'uploads', 'limits', 'approvals', 'breakGlass']);
 const KNOWN_AUDIT = new Set(['sink', 'file', 'kafka', 'signingKey', 'keyFile', 'failClosed', 'durability', 'spoolDir', 'ackTimeoutMs']);
 
 export interface Configuration {
@@ -93,7 +99,15 @@ export interface Configuration {
   readonly makeSink: () => AuditSink;
   readonly uploads: UploadStore;
   readonly limits: LimitStore;
+  readonly approvals: ApprovalStore;
+  readonly breakGlass: BreakGlassVerifier;
 }
+
+/** No admin keys configured: every token is refused as signed by an unknown key (the policy sees valid:false). */
+export const NO_BREAK_GLASS: BreakGlassVerifier = {
+  check: (token) => (token === undefined ? null : { valid: false, error: 'key_unknown' }),
+  inspect: (token) => (token === undefined ? null : { facts: { valid: false, error: 'key_unknown' } }),
+};
 
 const silent: Logger = { warn: () => undefined, error: () => undefined };
 
@@ -185,5 +199,7 @@ export function resolveOptions(options: Readonly<ToolgateOptions>): Configuratio
     makeSink,
     uploads: options.uploads ?? new MemoryUploadStore(),
     limits: options.limits ?? new MemoryLimitStore(),
+    approvals: options.approvals ?? new MemoryApprovalStore(),
+    breakGlass: options.breakGlass ?? NO_BREAK_GLASS,
   };
 }

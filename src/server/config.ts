@@ -13,6 +13,8 @@ export interface ServerConfig {
   readonly policyBundle: string;
   /** JWKS files of registered agent keys. */
   readonly agentKeys: readonly string[];
+  /** JWKS files of the admin keys that sign break-glass tokens (none: every token is refused). */
+  readonly breakGlassKeys: readonly string[];
   readonly audit: {
     readonly file: string;
     readonly keyFile: string;
@@ -28,7 +30,7 @@ export interface ServerConfig {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-const FILE_KEYS = new Set(['host', 'port', 'gatewayId', 'environment', 'timezone', 'policyBundle', 'agentKeys', 'audit', 'redisUrl', 'telemetry', 'stateDir']);
+const FILE_KEYS = new Set(['host', 'port', 'gatewayId', 'environment', 'timezone', 'policyBundle', 'agentKeys', 'breakGlassKeys', 'audit', 'redisUrl', 'telemetry', 'stateDir']);
 
 function list(value: string | undefined): string[] | undefined {
   if (value === undefined || value.trim() === '') return undefined;
@@ -63,7 +65,7 @@ export function loadServerConfig(env: Env = process.env): ServerConfig {
     }
   }
   const f = file as Partial<{
-    host: string; port: number; gatewayId: string; environment: string; timezone: string; policyBundle: string; agentKeys: string[];
+    host: string; port: number; gatewayId: string; environment: string; timezone: string; policyBundle: string; agentKeys: string[]; breakGlassKeys: string[];
     audit: { file?: string; keyFile?: string; kafka?: { brokers?: string[]; topic?: string }; failClosed?: boolean; durability?: 'spool' | 'kafka'; spoolDir?: string };
     redisUrl: string; telemetry: { serviceName?: string; otlpEndpoint?: string }; stateDir: string;
   }>;
@@ -81,6 +83,7 @@ export function loadServerConfig(env: Env = process.env): ServerConfig {
     timezone: env.TOOLGATE_TIMEZONE ?? f.timezone,
     policyBundle: env.TOOLGATE_POLICY_BUNDLE ?? f.policyBundle ?? 'build/policy',
     agentKeys: list(env.TOOLGATE_AGENT_KEYS) ?? f.agentKeys ?? [],
+    breakGlassKeys: list(env.TOOLGATE_BREAK_GLASS_KEYS) ?? f.breakGlassKeys ?? [],
     audit: {
       file: env.TOOLGATE_AUDIT_FILE ?? f.audit?.file ?? `${stateDir}/audit.jsonl`,
       keyFile: env.TOOLGATE_AUDIT_KEY_FILE ?? f.audit?.keyFile ?? `${stateDir}/audit-ed25519.pem`,

@@ -1,12 +1,17 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createVerifier } from '../identity/index.js';
+import { RedisNonceStore } from '../identity/redis-nonce-store.js';
+import { createLimitStore } from '../limits/index.js';
 import type { IdentityOptions } from '../identity/types.js';
 import { toolgate, type Toolgate } from '../gateway/middleware.js';
-import type { Logger } from '../gateway/options.js';
+import { NO_BREAK_GLASS, type Logger } from '../gateway/options.js';
 import { createApp } from '../demo/app.js';
 import type { ToolHandler } from '../demo/tools.js';
 import type { ServerConfig } from './config.js';
+import { approvalsRouter, createApprovalStore } from '../approvals/index.js';
+import { createBreakGlassVerifier } from '../breakglass/index.js';
+import { MemoryUploadStore, uploadsRouter } from '../uploads/index.js';
 
 export interface RunningGateway {
   readonly url: string;
@@ -26,7 +31,13 @@ export interface StartOptions {
 
 /** Builds the identity stage, the middleware and the app from a ServerConfig, and listens. */
 export async function startGateway(config: ServerConfig, options: StartOptions): Promise<RunningGateway> {
-  const verifier = await createVerifier({ jwksFiles: config.agentKeys, ...(options.identity ?? {}) } as IdentityOptions);
+  // Shared state for several gateway instances lives in Redis when TOOLGATE_REDIS_URL is set; else in memory.
+  const nonceStore = config.redisUrl ? await RedisNonceStore.connect(config.redisUrl) : undefined;
+  const limits = await createLimitStore({ redisUrl: config.redisUrl });
+  const approvals = await createApprovalStore({ redisUrl: config.redisUrl });
+  const uploads = new MemoryUploadStore();
+  const breakGlass = config.breakGlassKeys.length ? createBreakGlassVerifier({ adminJwks: [...config.breakGlassKeys] }) : NO_BREAK_GLASS;
+  const verifier = await createVerifier({ jwksFiles: config.agentKeys, ...(nonceStore ? { nonceStore } : {}), ...(options.identity ?? {}) } as IdentityOptions);
   const gate = toolgate({
     policy: { bundle: config.policyBundle },
     verifier,
@@ -40,12 +51,20 @@ export async function startGateway(config: ServerConfig, options: StartOptions):
     },
     ...(config.gatewayId ? { gatewayId: config.gatewayId } : {}),
     environment: config.environment,
+    limits,
+    approvals,
+    uploads,
+    breakGlass,
     ...(config.timezone ? { timezone: config.timezone } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.now ? { now: options.now } : {}),
   });
   await gate.ready();
-  const app = createApp(gate, options.tools);
+  const app = createApp(gate, options.tools, [
+    // People's endpoints, signed like the agents' calls: approvers decide approvals, humans upload attachments.
+    approvalsRouter({ store: approvals, verifier, onDecision: (record, approver) => gate.recordApproval(record, approver), ...(options.now ? { now: options.now } : {}) }),
+    uploadsRouter({ store: uploads, verifier, ...(options.now ? { now: options.now } : {}) }),
+  ]);
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
     s.once('error', reject);
@@ -60,6 +79,8 @@ export async function startGateway(config: ServerConfig, options: StartOptions):
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await gate.close();
+      await limits.close?.();
+      await approvals.close?.();
     },
   };
 }
