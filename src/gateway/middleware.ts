@@ -196,7 +196,10 @@ export function toolgate(options: Readonly<ToolgateOptions>): Toolgate {
       try {
         state.agent = await config.verifier.verify(facts);
       } catch (error) {
-        const idError = error instanceof IdentityError ? error : new IdentityError('signature_invalid', 'The signature could not be verified; sign the request again with a registered key.', { scheme: 'none' }, { cause: error });
+        // Only a request that failed to prove its identity is a 401; a broken replay store or key directory is
+        // the gateway's problem and fails closed as 503 below.
+        if (!(error instanceof IdentityError)) throw error;
+        const idError = error;
         state.identityError = idError;
         timers.timer_identity_ns = ns(t);
         span.setAttribute(A.ATTR_IDENTITY_VERIFIED, false);

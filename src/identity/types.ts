@@ -70,3 +70,109 @@ export interface Verifier {
   verify(request: RequestFacts): Promise<VerifiedAgent>;
   close?(): Promise<void>;
 }
+
+/** Replay protection state: one atomic "first time?" question. Memory and Redis implementations share a contract. */
+export interface NonceStore {
+  /** Records `key` for `ttlMs`; resolves true when it was not already recorded (first sight), false on a replay. */
+  remember(key: string, ttlMs: number): Promise<boolean>;
+  close?(): Promise<void>;
+}
+
+/** A JSON Web Key Set as stored in a registry file; each key carries `kid`, `agent` and optionally `labels`, `nbf`, `exp`. */
+export interface JwksDocument {
+  readonly keys: readonly Readonly<Record<string, unknown>>[];
+}
+
+/**
+ * Options of createVerifier(). Validated once; a bad value throws ConfigError naming the fix.
+ * Times are in milliseconds.
+ */
+export interface IdentityOptions {
+  /** JWKS files of the key registry (read once at construction). */
+  readonly jwksFiles?: readonly string[];
+  /** In-memory JWKS documents of the key registry. */
+  readonly jwks?: JwksDocument | readonly JwksDocument[];
+  /** hmac-sha256 keys: `{"kty":"oct","k":…,"kid":…,"agent":…}`. Only these may use hmac-sha256. */
+  readonly sharedSecrets?: readonly Readonly<Record<string, unknown>>[];
+  /** RFC 7638 thumbprints of revoked keys (→ key_revoked), also applied to Web Bot Auth directory keys. */
+  readonly revokedThumbprints?: readonly string[];
+  /** Refuse the RFC 9421 published test keys (registry: ConfigError; directories: key_revoked). Default false. */
+  readonly production?: boolean;
+  /**
+   * Components every RFC 9421 signature must cover. Default `['@method', '@authority', '@path', '@query']`.
+   * `@target-uri` satisfies @authority/@scheme/@path/@query; `@request-target` satisfies @path/@query.
+   * `content-digest` and `content-type` are always required when the body is non-empty.
+   */
+  readonly requiredComponents?: readonly string[];
+  /** Which Signature-Input labels count: `'any'` (default: the first, in header order, that passes) or a list. */
+  readonly labels?: 'any' | readonly string[];
+  /** A `tag` every RFC 9421 signature must carry (default: none required). */
+  readonly tag?: string;
+  /** Require an `expires` parameter. Default false (created + maxAgeMs bounds the signature anyway). */
+  readonly requireExpires?: boolean;
+  /** Require a `nonce` parameter. Default false: without one, the signature bytes are the replay key. */
+  readonly requireNonce?: boolean;
+  /** Allowed clock difference with signers. Default 30_000. */
+  readonly clockSkewMs?: number;
+  /** Oldest `created` accepted. Default 300_000. */
+  readonly maxAgeMs?: number;
+  /** Replay store; `false` turns replay protection off. Default: a MemoryNonceStore. */
+  readonly nonceStore?: NonceStore | false;
+  /** Longest Signature-Input / Signature / Signature-Agent / Authorization value accepted. Default 8192. */
+  readonly maxHeaderBytes?: number;
+  /** Most signatures considered on one request. Default 8. */
+  readonly maxSignatures?: number;
+  /** Clock in ms since the epoch, for tests. Default Date.now. */
+  readonly now?: () => number;
+  /** Accept Web Bot Auth signatures (tag "web-bot-auth", keys from the Signature-Agent's directory). Default false. */
+  readonly webBotAuth?: WebBotAuthOptions | false;
+  /** Accept legacy draft-cavage `Authorization: Signature …` (keys from the same registry). Default false. */
+  readonly cavage?: CavageOptions | false;
+}
+
+/** Legacy draft-cavage-http-signatures, verified through the http-signature package with a strict policy on top. */
+export interface CavageOptions {
+  /** Headers every signature must cover. Default `['(request-target)', 'host', 'date']`; `digest` is added with a body. */
+  readonly requiredHeaders?: readonly string[];
+  /**
+   * Accepted `algorithm` values. Default `['ed25519-sha512', 'ecdsa-sha256', 'rsa-sha256', 'rsa-sha512']`.
+   * `hmac-sha256` works only when listed here and the key is one of `sharedSecrets`.
+   */
+  readonly algorithms?: readonly string[];
+}
+
+/** Web Bot Auth: keys come from `<Signature-Agent origin>/.well-known/http-message-signatures-directory`. */
+export interface WebBotAuthOptions {
+  /** Components each signature must cover. Default: the same as `requiredComponents` (the draft's minimum is @authority). */
+  readonly requiredComponents?: readonly string[];
+  /** Require a `nonce`. Default false. */
+  readonly requireNonce?: boolean;
+  /** Directory origins accepted (e.g. `https://bots.example`). Default: any public origin. */
+  readonly trustedDirectories?: readonly string[];
+  /** Hosts or IPs fetched even though loopback/private/link-local (e.g. `127.0.0.1` in tests). Default none. */
+  readonly allowAddresses?: readonly string[];
+  /** Allow http:// directories. Only for tests and loopback setups. Default false. */
+  readonly allowHttp?: boolean;
+  /** Use only keys that sign the directory response (proof of possession). Default true. */
+  readonly requireDirectorySignature?: boolean;
+  /** Wall-clock limit per directory fetch. Default 3000. */
+  readonly fetchTimeoutMs?: number;
+  /** Largest directory body accepted. Default 65536. */
+  readonly maxDirectoryBytes?: number;
+  /** Most keys in one directory. Default 32. */
+  readonly maxKeys?: number;
+  /** Cache lifetime without Cache-Control. Default 3_600_000. Cache-Control max-age is clamped to [minTtlMs, maxTtlMs]. */
+  readonly defaultTtlMs?: number;
+  /** Default 60_000: a directory cannot force a fetch per request. */
+  readonly minTtlMs?: number;
+  /** Default 86_400_000. */
+  readonly maxTtlMs?: number;
+  /** How long a failed fetch is remembered before retrying. Default 60_000, at most 300_000. */
+  readonly negativeTtlMs?: number;
+  /** How long the last good copy keeps serving while refreshes fail. Default 3_600_000. */
+  readonly maxStaleMs?: number;
+  /** Most directories cached. Default 1024. */
+  readonly maxDirectories?: number;
+  /** Most directory fetches in flight at once (requests name directories before they are authenticated). Default 16. */
+  readonly maxConcurrentFetches?: number;
+}

@@ -1,0 +1,10 @@
+export { createVerifier } from './verifier.js';
+export { MemoryNonceStore, NonceStoreFullError, type MemoryNonceStoreOptions } from './memory-nonce-store.js';
+export { jwkThumbprint, type Jwk, type Jwks } from './jwk.js';
+export { contentDigest, checkContentDigest } from './content-digest.js';
+export { ALGORITHMS, type Algorithm } from './algorithms.js';
+export { DEFAULT_REQUIRED_COMPONENTS } from './config.js';
+export { IdentityError, IDENTITY_REASONS } from './types.js';
+export type { CavageOptions, IdentityOptions, IdentityReason, IdentityScheme, JwksDocument, NonceStore, RequestFacts, VerifiedAgent, Verifier, WebBotAuthOptions } from './types.js';
+export { DIRECTORY_MEDIA_TYPE, DIRECTORY_PATH } from './directory.js';
+export { RedisNonceStore, type RedisNonceStoreOptions, type SendCommand } from './redis-nonce-store.js';

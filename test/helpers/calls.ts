@@ -1,0 +1,52 @@
+import { expect } from 'vitest';
+import { AgentClient, type ToolResult } from '../../src/agent/client.js';
+import { createSignedFetch } from '../../src/agent/signed-fetch.js';
+import type { Jwk } from '../../src/identity/jwk.js';
+
+export type Protocol = 'http' | 'mcp';
+
+/** A call's outcome as the agent sees it, the same whether it went over plain HTTP or MCP. */
+export interface Outcome {
+  readonly status: number;
+  readonly outcome: 'allow' | 'deny' | 'approval_required' | 'unauthenticated' | 'other';
+  readonly codes: string[];
+  readonly result: unknown;
+  readonly approvalId?: string;
+  readonly decisionId: string | null;
+  readonly raw: ToolResult;
+}
+
+export function normalize(r: ToolResult, protocol: Protocol): Outcome {
+  let body = r.body as Record<string, unknown>;
+  let result: unknown = body;
+  if (protocol === 'mcp') {
+    if (body && 'error' in body) body = (body.error as { data: Record<string, unknown> }).data;
+    else result = (body.result as { structuredContent?: unknown } | undefined)?.structuredContent;
+  }
+  const reasons = (body?.reasons as { code: string }[] | undefined) ?? [];
+  const outcome = r.status === 401 ? 'unauthenticated' : r.status === 202 ? 'approval_required' : r.status === 403 || r.status === 429 ? 'deny' : r.status === 200 ? 'allow' : 'other';
+  const approvalId = (body?.approval as { id?: string } | undefined)?.id;
+  return { status: r.status, outcome, codes: reasons.map((x) => x.code), result, decisionId: r.decisionId, raw: r, ...(approvalId ? { approvalId } : {}) };
+}
+
+/** An agent that calls tools over either protocol and reports a normalized outcome. */
+export function agent(baseUrl: string, key: Jwk) {
+  const client = new AgentClient({ baseUrl, privateJwk: key });
+  return async (tool: string, args: Record<string, unknown>, protocol: Protocol = 'http', headers: Record<string, string> = {}): Promise<Outcome> =>
+    normalize(protocol === 'mcp' ? await client.callMcp(tool, args, headers) : await client.callTool(tool, args, headers), protocol);
+}
+
+/** A person's signed request to the gateway's own endpoints (approvals, uploads). */
+export function person(baseUrl: string, key: Jwk) {
+  const signed = createSignedFetch({ privateJwk: key });
+  return async (method: string, path: string, body?: string | Uint8Array, headers: Record<string, string> = {}) => {
+    const res = await signed(`${baseUrl}${path}`, { method, headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers }, ...(body !== undefined ? { body } : {}) });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown>, headers: res.headers };
+  };
+}
+
+export function expectOutcome(o: Outcome, status: number, codes: readonly string[] = []): void {
+  const body = JSON.stringify(o.raw.body);
+  expect(o.status, body).toBe(status);
+  for (const c of codes) expect(o.codes, body).toContain(c);
+}

@@ -1,0 +1,123 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createVerifier, IdentityError, MemoryNonceStore, RedisNonceStore, type NonceStore } from '../../src/identity/index.js';
+import { UnavailableError } from '../../src/errors.js';
+import { generateAgentKey, registryFor, signedFacts, T0 } from './helpers.js';
+import { nonceStoreContract } from './nonce-store-contract.js';
+import { redisTarget, type RedisTarget } from './redis-server.js';
+
+const key = generateAgentKey();
+
+/** 50 copies of one signed request, verified concurrently (spread over `verifiers`): exactly one may pass. */
+async function fiftyCopies(stores: NonceStore[]): Promise<{ passed: number; replayed: number }> {
+  const verifiers = await Promise.all(stores.map((nonceStore) => createVerifier({ jwks: registryFor(key), nonceStore, now: () => T0 })));
+  const request = signedFacts(key);
+  const results = await Promise.allSettled(Array.from({ length: 50 }, (_, i) => verifiers[i % verifiers.length]!.verify(request)));
+  const replayed = results.filter((r) => r.status === 'rejected' && r.reason instanceof IdentityError && r.reason.reason === 'replayed').length;
+  return { passed: results.filter((r) => r.status === 'fulfilled').length, replayed };
+}
+
+nonceStoreContract('MemoryNonceStore', async () => new MemoryNonceStore());
+
+describe('MemoryNonceStore', () => {
+  it('with 50 concurrent copies of one signed request, exactly one passes', async () => {
+    expect(await fiftyCopies([new MemoryNonceStore()])).toEqual({ passed: 1, replayed: 49 });
+  });
+
+  it('refuses (fails closed) when full of live nonces, and reclaims expired ones', async () => {
+    let now = 0;
+    const store = new MemoryNonceStore({ maxEntries: 2, now: () => now });
+    expect(await store.remember('a', 1000)).toBe(true);
+    expect(await store.remember('b', 1000)).toBe(true);
+    await expect(store.remember('c', 1000)).rejects.toThrow(/live nonces/);
+    now = 2000;
+    expect(await store.remember('c', 1000)).toBe(true);
+  });
+
+  it('a failing store makes the verifier fail closed with UnavailableError', async () => {
+    const broken: NonceStore = { remember: async () => Promise.reject(new Error('connection refused')) };
+    const v = await createVerifier({ jwks: registryFor(key), nonceStore: broken, now: () => T0 });
+    await expect(v.verify(signedFacts(key))).rejects.toBeInstanceOf(UnavailableError);
+  });
+
+  it('nonceStore: false turns replay protection off (documented, not the default)', async () => {
+    const v = await createVerifier({ jwks: registryFor(key), nonceStore: false, now: () => T0 });
+    const f = signedFacts(key);
+    await v.verify(f);
+    await expect(v.verify(f)).resolves.toBeTruthy();
+  });
+
+  it('nonces are scoped per key and fall back to the signature hash', async () => {
+    const other = generateAgentKey();
+    const v = await createVerifier({ jwks: { keys: [...registryFor(key).keys, ...registryFor(other).keys] }, now: () => T0 });
+    await v.verify(signedFacts(key, {}, { nonce: 'shared' }));
+    await expect(v.verify(signedFacts(other, {}, { nonce: 'shared' }))).resolves.toBeTruthy();
+    const noNonce = signedFacts(key, {}, { nonce: false });
+    await v.verify(noNonce);
+    await expect(v.verify(noNonce)).rejects.toMatchObject({ reason: 'replayed' });
+  });
+});
+
+describe('replay key', () => {
+  it('an ECDSA twin signature (r, n - s) of a nonce-less request is still a replay', async () => {
+    const ec = generateAgentKey('ecdsa-p256-sha256');
+    const v = await createVerifier({ jwks: registryFor(ec), now: () => T0 });
+    const f = signedFacts(ec, {}, { nonce: false });
+    await v.verify(f);
+    const header = String(f.headers.signature);
+    const sig = Buffer.from(/:(.*):/.exec(header)![1]!, 'base64');
+    const n = BigInt('0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551');
+    const s = BigInt(`0x${sig.subarray(32).toString('hex')}`);
+    const twin = Buffer.concat([sig.subarray(0, 32), Buffer.from((n - s).toString(16).padStart(64, '0'), 'hex')]);
+    expect(twin.equals(sig)).toBe(false);
+    const replay = { ...f, headers: { ...f.headers, signature: `sig1=:${twin.toString('base64')}:` } };
+    await expect(v.verify(replay)).rejects.toMatchObject({ reason: 'replayed' });
+  });
+
+  it('close() leaves a store the caller passed in open (it may be shared)', async () => {
+    let closed = false;
+    const store: NonceStore = { remember: async () => true, close: async () => { closed = true; } };
+    const v = await createVerifier({ jwks: registryFor(key), nonceStore: store });
+    await v.close?.();
+    expect(closed).toBe(false);
+  });
+});
+
+describe('RedisNonceStore (real Redis)', () => {
+  let target: RedisTarget;
+  const stores: RedisNonceStore[] = [];
+  const connect = async (): Promise<RedisNonceStore> => {
+    if (!('url' in target)) throw new Error('no Redis');
+    const store = await RedisNonceStore.connect(target.url, { prefix: `toolgate-test:${process.pid}:` });
+    stores.push(store);
+    return store;
+  };
+
+  beforeAll(async () => {
+    target = await redisTarget();
+  });
+  afterAll(async () => {
+    await Promise.all(stores.map((s) => s.close()));
+    if ('stop' in target) await target.stop();
+  });
+
+  it('has a Redis to run against (fails under TOOLGATE_INTEGRATION=1 without TOOLGATE_REDIS_URL)', (ctx) => {
+    if ('fail' in target) throw new Error(target.fail);
+    if ('skip' in target) ctx.skip();
+  });
+
+  nonceStoreContract('RedisNonceStore', async () => {
+    if ('fail' in target) throw new Error(target.fail);
+    if ('skip' in target) return undefined;
+    return connect();
+  });
+
+  it('with 50 concurrent copies of one signed request over two gateway instances, exactly one passes', async (ctx) => {
+    if ('fail' in target) throw new Error(target.fail);
+    if ('skip' in target) return ctx.skip();
+    expect(await fiftyCopies([await connect(), await connect()])).toEqual({ passed: 1, replayed: 49 });
+  });
+
+  it('connect() to a port nobody listens on rejects (the caller decides; the verifier never hangs)', async () => {
+    await expect(RedisNonceStore.connect('redis://127.0.0.1:1')).rejects.toThrow();
+  });
+});
