@@ -36,7 +36,7 @@ export async function startGateway(config: ServerConfig, options: StartOptions):
   const limits = await createLimitStore({ redisUrl: config.redisUrl });
   const approvals = await createApprovalStore({ redisUrl: config.redisUrl });
   const uploads = new MemoryUploadStore();
-  const breakGlass = config.breakGlassKeys.length ? createBreakGlassVerifier({ adminJwks: [...config.breakGlassKeys] }) : NO_BREAK_GLASS;
+  const breakGlass = config.breakGlassKeys.length ? createBreakGlassVerifier({ adminJwks: [...config.breakGlassKeys], ...(options.now ? { now: options.now } : {}) }) : NO_BREAK_GLASS;
   const verifier = await createVerifier({ jwksFiles: config.agentKeys, ...(nonceStore ? { nonceStore } : {}), ...(options.identity ?? {}) } as IdentityOptions);
   const gate = toolgate({
     policy: { bundle: config.policyBundle },

@@ -5,6 +5,9 @@ import type { Jwk } from '../../src/identity/jwk.js';
 
 export type Protocol = 'http' | 'mcp';
 
+/** Wednesday 10:00 in New York: inside the demo policy's market hours. */
+export const MARKET_OPEN = Date.parse('2026-11-25T15:00:00Z');
+
 /** A call's outcome as the agent sees it, the same whether it went over plain HTTP or MCP. */
 export interface Outcome {
   readonly status: number;

@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { exampleTools } from '../../src/demo/tools.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { agent, expectOutcome, type Protocol } from '../helpers/calls.js';
+import { agent, expectOutcome, MARKET_OPEN, type Protocol } from '../helpers/calls.js';
 
-/** Wednesday 10:00 in New York: inside the policy's market hours. */
-export const MARKET_OPEN = Date.parse('2026-11-25T15:00:00Z');
 
 const ACCOUNTANT = 'accountant@ledger-partners.example';
 const order = (quantity: number, limit_price: number, extra: Record<string, unknown> = {}) => ({

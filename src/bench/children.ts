@@ -1,0 +1,75 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export type ServerSpec =
+  | { readonly kind: 'bare' }
+  | { readonly kind: 'pipeline'; readonly bundleDir: string; readonly jwksFile: string; readonly stateDir: string }
+  | { readonly kind: 'sidecar'; readonly opaUrl: string; readonly jwksFile: string };
+
+export type ChildMessage = { listening: number } | { error: string } | { stopped: true };
+
+/** The values both the gateway and the sidecar app put in input.context, so they decide on the same document. */
+export const BENCH_CONTEXT = { environment: 'development', timezone: 'UTC', gatewayId: 'bench' } as const;
+
+/**
+ * The compiled child entry. Resolved from the repo root so it is the same file whether this module runs from
+ * dist/bench (make bench) or from src/bench under vitest, which cannot fork TypeScript with .js imports.
+ */
+export const SERVER_ENTRY = fileURLToPath(new URL('../../dist/bench/server.js', import.meta.url));
+
+export interface ServerChild {
+  readonly kind: ServerSpec['kind'];
+  readonly url: string;
+  readonly pid: number;
+  stop(): Promise<void>;
+}
+
+const STDERR_TAIL = 20;
+
+/** Forks one server under test and resolves with its URL once it listens on a free port (bounded in time). */
+export async function startServerChild(spec: ServerSpec, timeoutMs = 30_000): Promise<ServerChild> {
+  if (!existsSync(SERVER_ENTRY)) throw new Error(`${SERVER_ENTRY} is missing: run \`npm run build\` (make bench does) before the bench.`);
+  // execArgv [] so a child never inherits a test runner's loader flags.
+  const child: ChildProcess = fork(SERVER_ENTRY, [], { execArgv: [], stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: { ...process.env, NODE_ENV: 'production' } });
+  const stderr: string[] = [];
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr.push(...chunk.split('\n').filter(Boolean));
+    stderr.splice(0, Math.max(0, stderr.length - STDERR_TAIL));
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const kill = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => fail(new Error(`${spec.kind} server did not start in ${timeoutMs} ms`)), timeoutMs);
+    const fail = (error: Error) => {
+      clearTimeout(timer);
+      kill();
+      reject(new Error(`${error.message}${stderr.length ? `\n${stderr.join('\n')}` : ''}`));
+    };
+    child.once('error', fail);
+    child.once('exit', (code, signal) => fail(new Error(`${spec.kind} server exited (${signal ?? code}) before listening`)));
+    child.on('message', (msg: ChildMessage) => {
+      if ('listening' in msg) {
+        clearTimeout(timer);
+        child.removeAllListeners('exit');
+        resolve(msg.listening);
+      } else if ('error' in msg) fail(new Error(`${spec.kind} server failed to start: ${msg.error}`));
+    });
+    child.send({ start: spec });
+  });
+  return {
+    kind: spec.kind,
+    url: `http://127.0.0.1:${port}`,
+    pid: child.pid ?? -1,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const timer = setTimeout(kill, 10_000);
+      if (child.connected) child.send({ stop: true });
+      else kill();
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}

@@ -1,0 +1,102 @@
+/**
+ * Child-process entry (dist/bench/server.js): one server under test per process, so the load generator never
+ * shares its event loop. Protocol over the IPC channel: the parent sends `{start: ServerSpec}`, the child
+ * answers `{listening: port}` or `{error}`; `{stop: true}` closes it and the process exits. A lost parent
+ * (disconnect) ends the child too.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exampleTools } from '../demo/tools.js';
+import { loadServerConfig } from '../server/config.js';
+import { startGateway } from '../server/start.js';
+import { setupTelemetry } from '../telemetry/setup.js';
+import { createBareApp, createSidecarApp } from './apps.js';
+import { BENCH_CONTEXT, type ChildMessage, type ServerSpec } from './children.js';
+
+function listen(app: { listen(port: number, host: string, cb: () => void): Server }): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    s.once('error', reject);
+  });
+}
+
+async function closeServer(server: Server): Promise<void> {
+  await new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+async function start(spec: ServerSpec): Promise<{ port: number; close(): Promise<void> }> {
+  const { tools } = exampleTools();
+  switch (spec.kind) {
+    case 'bare': {
+      const server = await listen(createBareApp(tools));
+      return { port: (server.address() as AddressInfo).port, close: () => closeServer(server) };
+    }
+    case 'sidecar': {
+      const sidecar = await createSidecarApp({ opaUrl: spec.opaUrl, jwksFile: spec.jwksFile, tools, ...BENCH_CONTEXT });
+      const server = await listen(sidecar.app);
+      return {
+        port: (server.address() as AddressInfo).port,
+        close: async () => {
+          await closeServer(server);
+          await sidecar.close();
+        },
+      };
+    }
+    case 'pipeline': {
+      // As `toolgate serve` runs with no OTLP endpoint: a registered tracer provider without an exporter.
+      const telemetry = setupTelemetry({ serviceName: 'toolgate' });
+      const config = loadServerConfig({
+        PORT: '0',
+        TOOLGATE_STATE_DIR: spec.stateDir,
+        TOOLGATE_POLICY_BUNDLE: spec.bundleDir,
+        TOOLGATE_AGENT_KEYS: spec.jwksFile,
+        TOOLGATE_GATEWAY_ID: BENCH_CONTEXT.gatewayId,
+        TOOLGATE_ENVIRONMENT: BENCH_CONTEXT.environment,
+        TOOLGATE_TIMEZONE: BENCH_CONTEXT.timezone,
+      });
+      const logger = {
+        warn: (m: string, f?: Record<string, unknown>) => process.stderr.write(`${JSON.stringify({ level: 'warn', msg: m, ...f })}\n`),
+        error: (m: string, f?: Record<string, unknown>) => process.stderr.write(`${JSON.stringify({ level: 'error', msg: m, ...f })}\n`),
+      };
+      const gw = await startGateway(config, { tools, logger });
+      return {
+        port: gw.port,
+        close: async () => {
+          await gw.close();
+          await telemetry.shutdown();
+        },
+      };
+    }
+  }
+}
+
+function send(message: ChildMessage): void {
+  process.send?.(message);
+}
+
+if (!process.send) {
+  process.stderr.write('dist/bench/server.js is started by the bench harness (src/bench/children.ts), not by hand.\n');
+  process.exit(2);
+}
+
+let running: { close(): Promise<void> } | undefined;
+process.on('disconnect', () => process.exit(0));
+process.on('message', (msg: { start?: ServerSpec; stop?: true }) => {
+  if (msg.start) {
+    start(msg.start).then(
+      (r) => {
+        running = r;
+        send({ listening: r.port });
+      },
+      (error: unknown) => send({ error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) }),
+    );
+  } else if (msg.stop) {
+    (running?.close() ?? Promise.resolve()).finally(() => {
+      send({ stopped: true });
+      process.disconnect();
+    });
+  }
+});
