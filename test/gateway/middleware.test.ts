@@ -13,9 +13,9 @@ import { createVerifier } from '../../src/identity/index.js';
 import { ConfigError } from '../../src/errors.js';
 import { POLICY_BUNDLE, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { assertAuditEvent } from '../helpers/schema.js';
+import { readAuditFile } from '../helpers/audit.js';
 
-const readAudit = (gw: TestGateway): AuditEvent[] =>
-  readFileSync(gw.config.audit.file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as AuditEvent);
+const readAudit = (gw: TestGateway): AuditEvent[] => readAuditFile(gw.config.audit.file);
 
 /** The middleware on its embedded defaults (JSONL audit file, in-memory state): the HTTP contract end to end. */
 describe('toolgate middleware, embedded defaults', () => {

@@ -79,7 +79,7 @@ describe('pipeline through real Kafka and Jaeger', () => {
     expect(tag(rejectedSpan.span, 'toolgate.decision.outcome')).toBe('unauthenticated');
 
     // Audit: every decision on the topic, schema-valid, chained and signed by the gateway's key.
-    const events = await consumeDecisions(svc.kafkaBrokers, topic, ids);
+    const events = await consumeDecisions(svc.kafkaBrokers, topic, ids, 30_000, [allowed.decisionId!]);
     for (const e of events) assertAuditEvent(e);
     const byId = (id: string, type = 'decision') => events.find((e) => e.decision_id === id && e.type === type) as AuditEvent;
     expect(byId(allowed.decisionId!)).toMatchObject({ outcome: 'allow', agent: { id: 'receipts-bot', verified: true }, tool: { name: 'email.send', protocol: 'http' }, trace_id: traceId, span_id: span.spanID });

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../src/audit/types.js';
@@ -7,6 +7,8 @@ import { exampleTools } from '../../src/demo/tools.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { agent, expectOutcome, MARKET_OPEN, person } from '../helpers/calls.js';
 import { assertAuditEvent } from '../helpers/schema.js';
+import { waitFor } from '../helpers/services.js';
+import { readAuditFile } from '../helpers/audit.js';
 
 const ACCOUNTANT = 'accountant@ledger-partners.example';
 const order = (quantity: number, limit_price: number) => ({
@@ -41,7 +43,7 @@ describe('stateful scenario rules', () => {
   });
   afterAll(() => gw?.close());
 
-  const audit = (): AuditEvent[] => readFileSync(gw.config.audit.file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as AuditEvent);
+  const audit = (): AuditEvent[] => readAuditFile(gw.config.audit.file);
   const approve = async (id: string) => expect((await financeLead('POST', `/approvals/${id}/approve`)).status).toBe(200);
 
   describe('A: receipts to the accountant', () => {
@@ -165,7 +167,8 @@ describe('stateful scenario rules', () => {
       const stored = demo.memories.find((m) => (m as { room?: string }).room === 'r7') as { content: string };
       expect(stored.content).not.toContain('jane.doe@example.com');
       expect(stored.content).toContain('[REDACTED:email]');
-      const completion = audit().find((e) => e.decision_id === r.decisionId && e.type === 'completion')!;
+      // The completion event follows the tool's answer, so it may land just after the response.
+      const completion = await waitFor('the completion event', async () => audit().find((e) => e.decision_id === r.decisionId && e.type === 'completion'));
       expect(completion.response?.redacted).toContainEqual({ pointer: '/args/content', types: expect.arrayContaining(['email']) });
     });
   });
