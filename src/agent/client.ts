@@ -50,19 +50,34 @@ export class AgentClient {
     });
   }
 
+  /** Any signed request to the gateway (approvals API, uploads): JSON bodies are serialized, bytes sent as is. */
+  async send(method: string, path: string, body?: unknown, headers: Readonly<Record<string, string>> = {}): Promise<ToolResult> {
+    const bytes = body === undefined ? undefined : body instanceof Uint8Array || typeof body === 'string' ? body : JSON.stringify(body);
+    const res = await this.#fetch(`${this.#base}${path}`, {
+      method,
+      headers: { ...(bytes !== undefined ? { 'content-type': body instanceof Uint8Array || typeof body === 'string' ? 'application/octet-stream' : 'application/json' } : {}), ...this.#headers, ...headers },
+      ...(bytes !== undefined ? { body: bytes } : {}),
+    });
+    return AgentClient.#result(res);
+  }
+
+  static async #result(res: Response): Promise<ToolResult> {
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: res.status, body: parsed, decisionId: res.headers.get('toolgate-decision-id'), headers: res.headers };
+  }
+
   async #post(path: string, payload: unknown, headers: Readonly<Record<string, string>>): Promise<ToolResult> {
     const res = await this.#fetch(`${this.#base}${path}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...this.#headers, ...headers },
       body: JSON.stringify(payload),
     });
-    const text = await res.text();
-    let body: unknown = text;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      // not JSON: keep the text
-    }
-    return { status: res.status, body, decisionId: res.headers.get('toolgate-decision-id'), headers: res.headers };
+    return AgentClient.#result(res);
   }
 }

@@ -48,12 +48,13 @@ export async function startServerChild(spec: ServerSpec, timeoutMs = 30_000): Pr
       kill();
       reject(new Error(`${error.message}${stderr.length ? `\n${stderr.join('\n')}` : ''}`));
     };
+    const early = (code: number | null, signal: NodeJS.Signals | null) => fail(new Error(`${spec.kind} server exited (${signal ?? code}) before listening`));
     child.once('error', fail);
-    child.once('exit', (code, signal) => fail(new Error(`${spec.kind} server exited (${signal ?? code}) before listening`)));
+    child.once('exit', early);
     child.on('message', (msg: ChildMessage) => {
       if ('listening' in msg) {
         clearTimeout(timer);
-        child.removeAllListeners('exit');
+        child.removeListener('exit', early);
         resolve(msg.listening);
       } else if ('error' in msg) fail(new Error(`${spec.kind} server failed to start: ${msg.error}`));
     });

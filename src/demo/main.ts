@@ -13,7 +13,8 @@ import { walkthrough } from './walkthrough.js';
  * serving until interrupted.
  */
 async function main(): Promise<void> {
-  const base = loadServerConfig();
+  // The demo trades on paper: its policy lets trade.place run only in the paper and prod environments.
+  const base = loadServerConfig({ TOOLGATE_ENVIRONMENT: 'paper', ...process.env });
   const agents = ensureDemoAgents(join(base.stateDir, 'demo-agents'));
   const config = { ...base, agentKeys: [...base.agentKeys, agents.jwksFile] };
   const telemetry = setupTelemetry({

@@ -1,0 +1,28 @@
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { walkthrough } from '../../src/demo/walkthrough.js';
+import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { MARKET_OPEN } from '../helpers/calls.js';
+import type { ToolResult } from '../../src/agent/client.js';
+
+/** `make demo`'s walkthrough, run against a gateway at a fixed time in market hours: every step as narrated. */
+describe('demo walkthrough', () => {
+  let gw: TestGateway;
+  let printed = '';
+  let results: ToolResult[];
+  beforeAll(async () => {
+    gw = await startTestGateway({ TOOLGATE_ENVIRONMENT: 'paper' }, { now: () => MARKET_OPEN });
+    const out = new Writable({ write: (chunk, _enc, done) => { printed += String(chunk); done(); } });
+    results = await walkthrough(gw.url, gw.agents, out);
+  });
+  afterAll(() => gw?.close());
+
+  it('shows each scenario with the outcomes it narrates', () => {
+    expect(results.map((r) => r.status)).toEqual([200, 403, 201, 200, 403, 202, 200, 200, 403, 403, 200, 403, 200, 429, 403, 200, 200, 403, 403, 401]);
+    for (const code of ['recipient_not_allowed', 'secret_in_args', 'attachment_unknown', 'subject_sensitive', 'approval_used', 'tool_not_allowed', 'capability_missing', 'cooldown_active', 'order_too_large', 'cross_user_memory', 'label_not_allowed_in_room', 'signature_missing']) {
+      expect(printed).toContain(code);
+    }
+    expect(printed).toContain('[REDACTED:email');
+    expect(printed).not.toContain('jane.doe@example.com for the Q4');
+  });
+});
