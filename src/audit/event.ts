@@ -42,6 +42,9 @@ export function decisionEvent(p: DecisionEventParts): UnchainedEvent {
   const masked = input ? mask(input, '/input', { pointers, classes: new Set(['secret']) }) : { value: null, erased: [] };
   const erased = masked.erased.filter((e) => e.types.includes('removed')).map((e) => e.pointer);
   const maskedPointers = masked.erased.filter((e) => !e.types.includes('removed')).map((e) => e.pointer);
+  // Policy messages may quote arguments: mask credentials in them too.
+  const result = p.decision ? (mask(p.decision, '/result').value as Decision) : null;
+  const reasons = mask(p.reasons, '/reasons').value as Reason[];
   return {
     schema: AUDIT_SCHEMA,
     type: 'decision',
@@ -49,7 +52,7 @@ export function decisionEvent(p: DecisionEventParts): UnchainedEvent {
     timestamp: p.timestamp,
     path: DECISION_ENTRYPOINT,
     input: masked.value,
-    result: p.decision,
+    result,
     bundles: { [p.policy.bundleName]: { revision: p.policy.revision } },
     erased,
     masked: maskedPointers,
@@ -62,7 +65,7 @@ export function decisionEvent(p: DecisionEventParts): UnchainedEvent {
       : { id: null, scheme: p.agent?.scheme ?? 'none', verified: false, key_id: p.agent?.keyId ?? null, thumbprint: null },
     tool: input ? { name: input.tool.name, protocol: input.tool.protocol } : (p.tool ?? { name: null, protocol: null }),
     outcome: p.outcome,
-    reasons: p.reasons,
+    reasons,
     policy: { revision: p.policy.revision, sha256: p.policy.sha256 },
     request: {
       method: p.request.method,

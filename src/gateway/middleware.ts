@@ -129,7 +129,7 @@ export function toolgate(options: Readonly<ToolgateOptions>): Toolgate {
         labels,
         traceId: spanCtx.traceId,
         spanId: spanCtx.spanId,
-        metrics: timers,
+        metrics: { ...timers }, // a snapshot: timers keep changing after the event is hashed
         request: { method: req.method, path, bodySha256: state.raw ? sha256Hex(state.raw) : sha256Hex('') },
         tool: state.call ? { name: state.call.tool, protocol: state.call.protocol } : { name: route.kind === 'http' ? route.tool : null, protocol: route.kind === 'mcp' ? 'mcp' : 'http' },
         agent: { scheme: state.identityError?.claimed.scheme ?? 'none', keyId: state.identityError?.claimed.keyId ?? null },

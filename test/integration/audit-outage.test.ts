@@ -49,16 +49,19 @@ describe('audit stream survives a broker outage and a gateway crash', () => {
     while (!stop && sent < 2000) {
       const target = gw;
       if (!target) break;
-      const agent = new AgentClient({ baseUrl: target.url, privateJwk: agents.keys['receipts-bot'] });
+      // Mostly refusals (they are decisions too, and spend no quota), every third an allowed read with its
+      // completion event; a 429 from the policy's rate limit is a recorded decision as well.
+      const agent = new AgentClient({ baseUrl: target.url, privateJwk: agents.keys['room-assistant'] });
+      const allowed = sent % 3 === 0;
       let r;
       try {
-        r = await agent.callTool('email.send', { to: [sent % 3 ? 'accountant@ledger-partners.example' : 'x@evil.example'], subject: `${label} ${sent}`, body: 'r' });
+        r = await agent.callTool('memory.read', allowed ? { scope: 'user', owner: 'u1', on_behalf_of: 'u1' } : { scope: 'user', owner: 'u2', on_behalf_of: 'u1', note: `${label} ${sent}` });
       } catch {
         // the gateway was killed: calls fail until it is back, and those were never decided
         break;
       }
       if (r.decisionId) decided.add(r.decisionId);
-      expect([200, 403], JSON.stringify(r.body)).toContain(r.status);
+      expect([200, 403, 429], JSON.stringify(r.body)).toContain(r.status);
       sent++;
     }
     return sent;
