@@ -26,11 +26,16 @@ export interface ServerConfig {
   readonly redisUrl: string | undefined;
   readonly telemetry: { readonly serviceName: string; readonly otlpEndpoint: string | undefined };
   readonly stateDir: string;
+  /**
+   * Identity options from the config file (`identity`), passed to createVerifier: required components, labels,
+   * clock skew, `production`, `revokedThumbprints`, `webBotAuth`, `cavage`... (README, Agent identity).
+   */
+  readonly identity: Readonly<Record<string, unknown>>;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-const FILE_KEYS = new Set(['host', 'port', 'gatewayId', 'environment', 'timezone', 'policyBundle', 'agentKeys', 'breakGlassKeys', 'audit', 'redisUrl', 'telemetry', 'stateDir']);
+const FILE_KEYS = new Set(['host', 'port', 'gatewayId', 'environment', 'timezone', 'policyBundle', 'agentKeys', 'breakGlassKeys', 'audit', 'redisUrl', 'telemetry', 'stateDir', 'identity']);
 
 function list(value: string | undefined): string[] | undefined {
   if (value === undefined || value.trim() === '') return undefined;
@@ -67,7 +72,7 @@ export function loadServerConfig(env: Env = process.env): ServerConfig {
   const f = file as Partial<{
     host: string; port: number; gatewayId: string; environment: string; timezone: string; policyBundle: string; agentKeys: string[]; breakGlassKeys: string[];
     audit: { file?: string; keyFile?: string; kafka?: { brokers?: string[]; topic?: string }; failClosed?: boolean; durability?: 'spool' | 'kafka'; spoolDir?: string };
-    redisUrl: string; telemetry: { serviceName?: string; otlpEndpoint?: string }; stateDir: string;
+    redisUrl: string; telemetry: { serviceName?: string; otlpEndpoint?: string }; stateDir: string; identity: Record<string, unknown>;
   }>;
   const stateDir = env.TOOLGATE_STATE_DIR ?? f.stateDir ?? '.toolgate';
   const brokers = list(env.TOOLGATE_KAFKA_BROKERS) ?? f.audit?.kafka?.brokers;
@@ -98,5 +103,17 @@ export function loadServerConfig(env: Env = process.env): ServerConfig {
       otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT ?? f.telemetry?.otlpEndpoint,
     },
     stateDir,
+    identity: identityOptions(f.identity),
   };
+}
+
+function identityOptions(value: unknown): Record<string, unknown> {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ConfigError('config_identity_invalid', 'The config file\'s "identity" must be an object of createVerifier options, e.g. {"production": true, "labels": ["sig1"]}.');
+  }
+  for (const k of ['jwksFiles', 'jwks', 'nonceStore', 'now']) {
+    if (k in value) throw new ConfigError('config_identity_invalid', `identity.${k} cannot be set in the config file: use agentKeys / TOOLGATE_AGENT_KEYS and TOOLGATE_REDIS_URL.`);
+  }
+  return value as Record<string, unknown>;
 }

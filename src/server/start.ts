@@ -37,7 +37,7 @@ export async function startGateway(config: ServerConfig, options: StartOptions):
   const approvals = await createApprovalStore({ redisUrl: config.redisUrl });
   const uploads = new MemoryUploadStore();
   const breakGlass = config.breakGlassKeys.length ? createBreakGlassVerifier({ adminJwks: [...config.breakGlassKeys], ...(options.now ? { now: options.now } : {}) }) : NO_BREAK_GLASS;
-  const verifier = await createVerifier({ jwksFiles: config.agentKeys, ...(nonceStore ? { nonceStore } : {}), ...(options.identity ?? {}) } as IdentityOptions);
+  const verifier = await createVerifier({ ...config.identity, jwksFiles: config.agentKeys, ...(nonceStore ? { nonceStore } : {}), ...(options.identity ?? {}) } as IdentityOptions);
   const gate = toolgate({
     policy: { bundle: config.policyBundle },
     verifier,
