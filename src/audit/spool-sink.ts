@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { open, readFile, rename, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { UnavailableError } from '../errors.js';
+import { ConfigError, UnavailableError } from '../errors.js';
 import { GroupCommit } from './group-commit.js';
 import type { AuditEvent, AuditSink } from './types.js';
 
@@ -85,7 +85,8 @@ export class SpoolSink implements AuditSink {
     try {
       await this.#openRemote();
     } catch (error) {
-      if (this.#o.durability === 'kafka') throw error;
+      // A misconfiguration (e.g. a compacted topic) must stop the start; an unreachable broker need not.
+      if (this.#o.durability === 'kafka' || error instanceof ConfigError) throw error;
       this.#o.onForwardError?.(error);
     }
     this.#kick();

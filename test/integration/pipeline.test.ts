@@ -1,5 +1,7 @@
 import { randomBytes, createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentClient } from '../../src/agent/client.js';
 import { ed25519Thumbprint, loadEd25519PrivateKey } from '../../src/audit/chain.js';
@@ -16,6 +18,8 @@ import { services } from '../helpers/services.js';
  * The whole request path against the real services: a signed request through Express, its decision span read
  * back from Jaeger's query API, its audit event consumed back from Kafka and matched by decision_id.
  */
+const execFileAsync = promisify(execFile);
+
 describe('pipeline through real Kafka and Jaeger', () => {
   const svc = services();
   const run = randomBytes(4).toString('hex');
@@ -86,6 +90,10 @@ describe('pipeline through real Kafka and Jaeger', () => {
     expect(byId(allowed.decisionId!, 'completion')).toMatchObject({ response: { status: 200 } });
     expect(byId(denied.decisionId!).reasons).toContainEqual(expect.objectContaining({ code: 'recipient_not_allowed' }));
     expect(byId(unsigned.decisionId!)).toMatchObject({ outcome: 'unauthenticated', reasons: [expect.objectContaining({ code: 'signature_missing' })] });
+    // An independent Kafka client (kcat, librdkafka) reads the same events off the topic.
+    const { stdout } = await execFileAsync('kcat', ['-C', '-b', svc.kafkaBrokers[0]!, '-t', topic, '-o', 'beginning', '-e', '-q', '-f', '%k\t%s\n'], { timeout: 30_000, maxBuffer: 64 * 1024 * 1024 });
+    const viaKcat = stdout.trim().split('\n').map((line) => ({ key: line.split('\t')[0], event: JSON.parse(line.slice(line.indexOf('\t') + 1)) as AuditEvent }));
+    for (const id of ids) expect(viaKcat.some((m) => m.event.decision_id === id && m.key === gw.config.gatewayId)).toBe(true);
     const key = createPublicKey(loadEd25519PrivateKey(readFileSync(gw.config.audit.keyFile, 'utf8')));
     const report = verifyEvents(events, new Map([[ed25519Thumbprint(key), key]]));
     expect(report.ok).toBe(true);
