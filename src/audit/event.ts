@@ -23,6 +23,8 @@ export interface DecisionEventParts {
   readonly agent?: { readonly scheme: string; readonly keyId: string | null };
 }
 
+const SECRET: ReadonlySet<string> = new Set(['secret']);
+
 export const sha256Hex = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 
 /** RFC 3339 with nanoseconds, as OPA's decision logs write it. */
@@ -39,12 +41,15 @@ export function nanoTimestamp(epochMs: number, hrFraction: bigint): string {
 export function decisionEvent(p: DecisionEventParts): UnchainedEvent {
   const input = p.input;
   const pointers = p.decision ? p.decision.obligations.redact.request.map((ptr) => (ptr.startsWith('/input') ? ptr : `/input${ptr}`)) : [];
-  const masked = input ? mask(input, '/input', { pointers, classes: new Set(['secret']) }) : { value: null, erased: [] };
+  // The gateway already scanned the arguments: detectors run again only where they found a credential.
+  const secretsAt = input ? new Set(input.findings.secrets.map((f) => `/input${f.pointer}`)) : undefined;
+  const masked = input ? mask(input, '/input', { pointers, classes: SECRET, ...(secretsAt ? { only: secretsAt } : {}) }) : { value: null, erased: [] };
   const erased = masked.erased.filter((e) => e.types.includes('removed')).map((e) => e.pointer);
   const maskedPointers = masked.erased.filter((e) => !e.types.includes('removed')).map((e) => e.pointer);
-  // Policy messages may quote arguments: mask credentials in them too.
-  const result = p.decision ? (mask(p.decision, '/result').value as Decision) : null;
-  const reasons = mask(p.reasons, '/reasons').value as Reason[];
+  // Policy messages may quote arguments: when the arguments held a credential (or are unknown), mask them too.
+  const quoteRisk = !input || input.findings.secrets.length > 0;
+  const result = p.decision && quoteRisk ? (mask(p.decision, '/result', { classes: SECRET }).value as Decision) : p.decision;
+  const reasons = quoteRisk ? (mask(p.reasons, '/reasons', { classes: SECRET }).value as Reason[]) : p.reasons;
   return {
     schema: AUDIT_SCHEMA,
     type: 'decision',
