@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../src/audit/types.js';
 import { generateBreakGlassKey, issueBreakGlass } from '../../src/breakglass/index.js';
 import { exampleTools } from '../../src/demo/tools.js';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { POLICY_BUNDLE, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { loadBundle, PolicyEngine } from '../../src/policy/index.js';
 import { agent, expectOutcome, MARKET_OPEN, person } from '../helpers/calls.js';
 import { assertAuditEvent } from '../helpers/schema.js';
 import { waitFor } from '../helpers/services.js';
@@ -182,6 +183,20 @@ describe('stateful scenario rules', () => {
       expect(Number(limited.raw.headers.get('retry-after'))).toBeGreaterThan(0);
       now = MARKET_OPEN;
     });
+  });
+
+  it('replays every decision from its audit event to the same result', async () => {
+    const engine = await PolicyEngine.load(await loadBundle(POLICY_BUNDLE));
+    const decisions = audit().filter((e) => e.type === 'decision' && e.result && e.input);
+    expect(decisions.length).toBeGreaterThan(30);
+    let replayed = 0;
+    for (const e of decisions) {
+      // A masked input is not the input the policy saw; those events say so in `masked`/`erased`.
+      if (e.masked.length || e.erased.length) continue;
+      expect(engine.evaluateRaw(e.input), e.decision_id).toEqual(e.result);
+      replayed++;
+    }
+    expect(replayed).toBeGreaterThan(30);
   });
 
   it('wrote a schema-valid audit event for every decision, completion and approval', () => {
