@@ -89,6 +89,8 @@ test: deps build policy
 	env_lines="$$(scripts/services.sh env)"
 	eval "$$env_lines"
 	npx vitest run
+	# Stops and restarts the shared broker, so it runs on its own once everything else is done.
+	TOOLGATE_DISRUPTIVE=1 npx vitest run test/integration/audit-outage.test.ts
 
 bench: deps build policy
 	if [ -f dist/bench/main.js ]; then node dist/bench/main.js; else echo "no benchmark yet (dist/bench/main.js)"; fi

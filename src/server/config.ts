@@ -22,6 +22,8 @@ export interface ServerConfig {
     readonly failClosed: boolean;
     readonly durability: 'spool' | 'kafka';
     readonly spoolDir: string;
+    /** With durability `kafka`: how long a call waits for the broker's acknowledgement before failing closed. */
+    readonly ackTimeoutMs: number;
   };
   readonly redisUrl: string | undefined;
   readonly telemetry: { readonly serviceName: string; readonly otlpEndpoint: string | undefined };
@@ -48,6 +50,12 @@ function port(value: unknown, name: string): number {
   return n;
 }
 
+function positiveMs(value: unknown, name: string): number {
+  const n = typeof value === 'number' ? value : Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new ConfigError('timeout_invalid', `${name}=${String(value)} must be a positive whole number of milliseconds.`);
+  return n;
+}
+
 function durability(value: string): 'spool' | 'kafka' {
   if (value !== 'spool' && value !== 'kafka') throw new ConfigError('durability_invalid', `TOOLGATE_AUDIT_DURABILITY=${value}: use "spool" (local fsync, then Kafka) or "kafka" (broker acknowledgement).`);
   return value;
@@ -71,7 +79,7 @@ export function loadServerConfig(env: Env = process.env): ServerConfig {
   }
   const f = file as Partial<{
     host: string; port: number; gatewayId: string; environment: string; timezone: string; policyBundle: string; agentKeys: string[]; breakGlassKeys: string[];
-    audit: { file?: string; keyFile?: string; kafka?: { brokers?: string[]; topic?: string }; failClosed?: boolean; durability?: 'spool' | 'kafka'; spoolDir?: string };
+    audit: { file?: string; keyFile?: string; kafka?: { brokers?: string[]; topic?: string }; failClosed?: boolean; durability?: 'spool' | 'kafka'; spoolDir?: string; ackTimeoutMs?: number };
     redisUrl: string; telemetry: { serviceName?: string; otlpEndpoint?: string }; stateDir: string; identity: Record<string, unknown>;
   }>;
   const stateDir = env.TOOLGATE_STATE_DIR ?? f.stateDir ?? '.toolgate';
@@ -96,6 +104,7 @@ export function loadServerConfig(env: Env = process.env): ServerConfig {
       failClosed: failClosedEnv !== undefined ? failClosedEnv === 'true' : (f.audit?.failClosed ?? true),
       durability: durability(env.TOOLGATE_AUDIT_DURABILITY ?? f.audit?.durability ?? 'spool'),
       spoolDir: env.TOOLGATE_AUDIT_SPOOL_DIR ?? f.audit?.spoolDir ?? `${stateDir}/spool`,
+      ackTimeoutMs: positiveMs(env.TOOLGATE_AUDIT_ACK_TIMEOUT_MS ?? f.audit?.ackTimeoutMs ?? 5000, 'TOOLGATE_AUDIT_ACK_TIMEOUT_MS'),
     },
     redisUrl: env.TOOLGATE_REDIS_URL ?? f.redisUrl,
     telemetry: {

@@ -47,6 +47,7 @@ export async function startGateway(config: ServerConfig, options: StartOptions):
       failClosed: config.audit.failClosed,
       durability: config.audit.durability,
       spoolDir: config.audit.spoolDir,
+      ackTimeoutMs: config.audit.ackTimeoutMs,
       ...(config.audit.kafka ? { kafka: config.audit.kafka } : {}),
     },
     ...(config.gatewayId ? { gatewayId: config.gatewayId } : {}),

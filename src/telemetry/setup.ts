@@ -74,12 +74,13 @@ export function setupTelemetry(options: TelemetrySetupOptions = {}): Telemetry {
   return {
     provider,
     meterProvider,
+    // Export failures are the exporter's business: flushing or shutting down never throws at the caller.
     flush: async () => {
-      await provider.forceFlush();
+      await provider.forceFlush().catch(() => undefined);
       await meterProvider.forceFlush().catch(() => undefined);
     },
     shutdown: async () => {
-      await provider.shutdown();
+      await provider.shutdown().catch(() => undefined);
       await meterProvider.shutdown().catch(() => undefined);
       trace.disable();
       metrics.disable();

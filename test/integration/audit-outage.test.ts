@@ -9,7 +9,7 @@ import { readTopic } from '../../src/audit/topic-reader.js';
 import type { AuditEvent } from '../../src/audit/types.js';
 import { verifyEvents } from '../../src/audit/verify.js';
 import { ensureDemoAgents } from '../../src/demo/agents.js';
-import { POLICY_BUNDLE } from '../helpers/gateway.js';
+import { POLICY_BUNDLE, startTestGateway } from '../helpers/gateway.js';
 import { service, spawnGateway, type GatewayProcess } from '../helpers/process.js';
 import { services, waitFor } from '../helpers/services.js';
 import { assertAuditEvent } from '../helpers/schema.js';
@@ -78,11 +78,27 @@ describe('audit stream survives a broker outage and a gateway crash', () => {
     };
     // 1. healthy, 2. broker stopped under load, 3. gateway killed while holding spooled events
     await phase('healthy', () => waitFor('40 decisions', async () => (decided.size >= 40 ? true : undefined)));
+    // A gateway that requires the broker's acknowledgement (durability kafka, fail closed) is started while the
+    // broker is up; during the outage it must refuse with 503 and execute nothing.
+    const strictDir = mkdtempSync(join(tmpdir(), 'toolgate-strict-'));
+    const executed: string[] = [];
+    const strict = await startTestGateway(
+      { TOOLGATE_KAFKA_BROKERS: svc.kafkaBrokers.join(','), TOOLGATE_AUDIT_TOPIC: `${env.TOOLGATE_AUDIT_TOPIC}.strict`, TOOLGATE_AUDIT_DURABILITY: 'kafka', TOOLGATE_AUDIT_ACK_TIMEOUT_MS: '1500', TOOLGATE_AUDIT_SPOOL_DIR: join(strictDir, 'spool') },
+      { tools: { 'memory.read': (args) => { executed.push(JSON.stringify(args)); return { records: [] }; } } },
+    );
+    const strictAgent = new AgentClient({ baseUrl: strict.url, privateJwk: strict.agents.keys['room-assistant'] });
+    const ownRead = { scope: 'user', owner: 'u1', on_behalf_of: 'u1' };
+    expect((await strictAgent.callTool('memory.read', ownRead)).status).toBe(200);
     await phase('outage', async () => {
       await service('down', 'kafka');
       const before = decided.size;
+      const refused = await strictAgent.callTool('memory.read', { ...ownRead, during: 'outage' });
+      expect(refused.status).toBe(503);
+      expect(refused.body).toMatchObject({ error: 'unavailable', reason: 'audit_unavailable' });
+      expect(executed.some((a) => a.includes('outage'))).toBe(false);
       await waitFor('40 decisions during the outage', async () => (decided.size >= before + 40 ? true : undefined), 60_000);
     });
+    await strict.close();
     await gw.kill('SIGKILL');
     const spooled = readFileSync(join(dir, 'spool', 'spool.jsonl'), 'utf8').trim().split('\n').length;
     const forwarded = (JSON.parse(readFileSync(join(dir, 'spool', 'spool.state.json'), 'utf8')) as { forwarded: number }).forwarded;

@@ -2,6 +2,7 @@ import { randomBytes, createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentClient } from '../../src/agent/client.js';
 import { ed25519Thumbprint, loadEd25519PrivateKey } from '../../src/audit/chain.js';
@@ -98,5 +99,20 @@ describe('pipeline through real Kafka and Jaeger', () => {
     const report = verifyEvents(events, new Map([[ed25519Thumbprint(key), key]]));
     expect(report.ok).toBe(true);
     expect(report.chains[0]?.unknownKeys).toEqual([]);
+
+    // Compliance's commands against the real topic.
+    const cli = (args: string[]) => execFileAsync(process.execPath, ['dist/cli/main.js', ...args], { timeout: 60_000 });
+    const verified = await cli(['audit', 'verify', '--brokers', svc.kafkaBrokers.join(','), '--topic', topic, '--key', gw.config.audit.keyFile]);
+    expect(verified.stdout).toMatch(/^OK: \d+ events/);
+    expect(verified.stdout).not.toContain('unchecked');
+    const tail = await cli(['audit', 'tail', '--brokers', svc.kafkaBrokers.join(','), '--topic', topic]);
+    for (const id of ids) expect(tail.stdout).toContain(id);
+    // The topic keeps everything: delete-only cleanup, unlimited retention.
+    const admin = new Kafka({ brokers: svc.kafkaBrokers, logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    const described = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }] });
+    await admin.disconnect();
+    const config = Object.fromEntries((described.resources[0]?.configEntries ?? []).map((c) => [c.configName, c.configValue]));
+    expect(config).toMatchObject({ 'cleanup.policy': 'delete', 'retention.ms': '-1', 'retention.bytes': '-1' });
   });
 });
