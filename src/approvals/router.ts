@@ -1,8 +1,8 @@
 import { Router, type Request, type Response } from 'express';
 import { BadRequestError, ConfigError, ToolgateError } from '../errors.js';
-import { readRawBody } from '../extract/body.js';
+import { readRawBody, requestFacts } from '../extract/body.js';
 import type { Logger } from '../gateway/options.js';
-import { IdentityError, type RequestFacts, type VerifiedAgent, type Verifier } from '../identity/types.js';
+import { IdentityError, type VerifiedAgent, type Verifier } from '../identity/types.js';
 import { isApprovalId, withEffectiveStatus } from './record.js';
 import { APPROVAL_STATUSES, type ApprovalRecord, type ApprovalStatus, type ApprovalStore, type DecideRefusal, type DecideVerdict } from './types.js';
 
@@ -101,14 +101,7 @@ function guarded(config: Config, handler: Handler): (req: Request, res: Response
         throw new BadRequestError('body_already_parsed', 'A body parser consumed the request before the Approvals API: mount approvalsRouter() before express.json(), or keep the raw bytes in req.rawBody.');
       }
       const raw = await readRawBody(req, config.bodyLimit);
-      const facts: RequestFacts = {
-        method: req.method,
-        target: req.originalUrl || req.url,
-        scheme: req.protocol === 'https' ? 'https' : 'http',
-        authority: req.headers.host ?? '',
-        headers: req.headers,
-        rawBody: raw,
-      };
+      const facts = requestFacts(req, raw);
       let agent: VerifiedAgent;
       try {
         agent = await config.verifier.verify(facts);

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { BadRequestError } from '../errors.js';
+import type { RequestFacts } from '../identity/types.js';
 
 /**
  * Reads the exact bytes the agent sent: Content-Digest and signatures are over these bytes, so no body parser
@@ -24,4 +25,19 @@ export async function readRawBody(req: IncomingMessage & { rawBody?: unknown }, 
     chunks.push(chunk);
   }
   return Buffer.concat(chunks, size);
+}
+
+/**
+ * The facts the identity stage verifies, from an Express request and the raw bytes read from it. One place, so
+ * the gateway, the approvals API and the uploads API sign-check exactly the same view of a request.
+ */
+export function requestFacts(req: IncomingMessage & { originalUrl?: string; protocol?: string }, rawBody: Buffer): RequestFacts {
+  return {
+    method: req.method ?? 'GET',
+    target: req.originalUrl || req.url || '/',
+    scheme: req.protocol === 'https' ? 'https' : 'http',
+    authority: req.headers.host ?? '',
+    headers: req.headers,
+    rawBody,
+  };
 }

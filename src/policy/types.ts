@@ -1,4 +1,5 @@
 import type { IdentityScheme } from '../identity/types.js';
+import type { TimeFacts } from '../input/clock.js';
 
 /** `input` in Rego: everything a decision depends on, so it can be replayed from its audit event. */
 export interface PolicyInput {
@@ -23,16 +24,8 @@ export interface PolicyInput {
   readonly resources: { readonly attachments: readonly AttachmentFacts[] };
   /** What the gateway's detectors found in `args` (pointers are JSON Pointers into the input). */
   readonly findings: { readonly secrets: readonly Finding[]; readonly pii: readonly Finding[] };
-  readonly context: {
-    readonly now: string;
-    readonly now_ms: number;
-    readonly weekday: number;
-    readonly hour: number;
-    readonly minute: number;
-    readonly timezone: string;
-    readonly environment: string;
-    readonly gateway_id: string;
-  };
+  /** Time facts in the policy's timezone, plus where the gateway runs. */
+  readonly context: TimeFacts & { readonly environment: string; readonly gateway_id: string };
   readonly approval: ApprovalFacts | null;
   readonly break_glass: BreakGlassFacts | null;
 }

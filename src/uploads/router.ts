@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import express, { type Request, type Response, type Router } from 'express';
-import { readRawBody } from '../extract/body.js';
+import { readRawBody, requestFacts } from '../extract/body.js';
 import { ToolgateError } from '../errors.js';
 import { IdentityError, type VerifiedAgent, type Verifier } from '../identity/types.js';
 import type { UploadStore } from './types.js';
@@ -29,15 +29,7 @@ export function uploadsRouter(options: UploadsRouterOptions): Router {
     res.status(status).json({ error, reason, message });
   };
 
-  const identify = async (req: Request, raw: Buffer): Promise<VerifiedAgent> =>
-    options.verifier.verify({
-      method: req.method,
-      target: req.originalUrl,
-      scheme: req.protocol === 'https' ? 'https' : 'http',
-      authority: req.headers.host ?? '',
-      headers: req.headers,
-      rawBody: raw,
-    });
+  const identify = (req: Request, raw: Buffer): Promise<VerifiedAgent> => options.verifier.verify(requestFacts(req, raw));
 
   router.post('/uploads', async (req: Request, res: Response) => {
     try {
