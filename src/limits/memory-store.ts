@@ -1,7 +1,7 @@
 import { ConfigError, UnavailableError } from '../errors.js';
 import type { LimitObligation } from '../policy/types.js';
 import type { LimitStore, Reservation, ReserveResult } from './types.js';
-import { checkObligation, checkReserveArgs, counterKey, fits, invalidRefusal, retryAfterMs, toRetryAfterS, windowMs } from './window.js';
+import { checkObligation, counterKey, fits, prepareReservation, retryAfterMs, toRetryAfterS, windowMs } from './window.js';
 
 export interface MemoryLimitStoreOptions {
   /** Counters kept at most (one per kind, window and key). Default 100,000. */
@@ -46,14 +46,9 @@ export class MemoryLimitStore implements LimitStore {
   }
 
   async reserve(limits: readonly LimitObligation[], reservationId: string, nowMs: number): Promise<ReserveResult> {
-    checkReserveArgs(limits, reservationId, nowMs);
-    const now = Math.floor(nowMs);
-    const reservation: Reservation = { id: reservationId, nowMs: now, limits };
-    if (limits.length === 0) return { ok: true, reservation };
-    for (const limit of limits) {
-      const bad = checkObligation(limit);
-      if (bad) return invalidRefusal(limit, bad);
-    }
+    const prepared = prepareReservation(limits, reservationId, nowMs);
+    if (prepared.settled) return prepared.settled;
+    const { now, reservation } = prepared;
     if (now >= this.#nextSweep) this.#sweep(now);
 
     // Check every obligation before touching any counter: all or nothing.

@@ -3,7 +3,7 @@ import { UnavailableError } from '../errors.js';
 import type { LimitObligation } from '../policy/types.js';
 import { RELEASE, RESERVE, type LuaScript } from './scripts.js';
 import type { LimitStore, Reservation, ReserveResult } from './types.js';
-import { checkObligation, checkReserveArgs, counterKey, invalidRefusal, sumKey, toRetryAfterS, windowMs } from './window.js';
+import { checkObligation, counterKey, prepareReservation, sumKey, toRetryAfterS, windowMs } from './window.js';
 
 export interface RedisLimitStoreOptions {
   /**
@@ -80,14 +80,9 @@ export class RedisLimitStore implements LimitStore {
   }
 
   async reserve(limits: readonly LimitObligation[], reservationId: string, nowMs: number): Promise<ReserveResult> {
-    checkReserveArgs(limits, reservationId, nowMs);
-    const now = Math.floor(nowMs);
-    const reservation: Reservation = { id: reservationId, nowMs: now, limits };
-    if (limits.length === 0) return { ok: true, reservation };
-    for (const limit of limits) {
-      const bad = checkObligation(limit);
-      if (bad) return invalidRefusal(limit, bad);
-    }
+    const prepared = prepareReservation(limits, reservationId, nowMs);
+    if (prepared.settled) return prepared.settled;
+    const { now, reservation } = prepared;
     const keys: string[] = [];
     const args: string[] = [String(now)];
     limits.forEach((limit, index) => {

@@ -1,5 +1,5 @@
 import type { LimitObligation } from '../policy/types.js';
-import type { RefusalCause, ReserveResult } from './types.js';
+import type { RefusalCause, Reservation, ReserveResult } from './types.js';
 
 /**
  * The sliding-window arithmetic both stores share (the Redis Lua script mirrors it line for line; the contract
@@ -86,4 +86,24 @@ export function checkReserveArgs(limits: unknown, reservationId: unknown, nowMs:
 
 function isFiniteNumber(v: unknown): v is number {
   return typeof v === 'number' && Number.isFinite(v);
+}
+
+/**
+ * What every store does before touching state: checks the arguments, and settles what needs no store at all —
+ * an empty list (always fits) or an unusable obligation (refused). Otherwise returns the reservation to take.
+ */
+export function prepareReservation(
+  limits: readonly LimitObligation[],
+  reservationId: string,
+  nowMs: number,
+): { readonly settled: ReserveResult } | { readonly settled?: undefined; readonly now: number; readonly reservation: Reservation } {
+  checkReserveArgs(limits, reservationId, nowMs);
+  const now = Math.floor(nowMs);
+  const reservation: Reservation = { id: reservationId, nowMs: now, limits };
+  if (limits.length === 0) return { settled: { ok: true, reservation } };
+  for (const limit of limits) {
+    const bad = checkObligation(limit);
+    if (bad) return { settled: invalidRefusal(limit, bad) };
+  }
+  return { now, reservation };
 }
