@@ -28,6 +28,7 @@ export interface VerifyReport {
   readonly chains: ChainReport[];
   /** Lines or messages that are not audit events at all. */
   readonly unreadable: number;
+  /** Distinct decisions the events speak of (decision, completion and approval events share a decision_id). */
   readonly decisionIds: number;
 }
 
@@ -45,7 +46,7 @@ export function verifyEvents(events: Iterable<AuditEvent | null>, keys: Readonly
       unreadable++;
       continue;
     }
-    ids.add(`${e.decision_id}|${e.type}`);
+    ids.add(e.decision_id);
     const id = `${e.chain.instance}|${e.chain.epoch}`;
     let c = chains.get(id);
     if (!c) {

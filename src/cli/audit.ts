@@ -71,7 +71,7 @@ export async function auditVerify(argv: string[], out: Writable): Promise<number
   if (values.json) {
     out.write(`${JSON.stringify(report, null, 2)}\n`);
   } else {
-    out.write(`${report.ok ? 'OK' : 'FAILED'}: ${events.length} events, ${report.decisionIds} decision records, ${report.chains.length} chain(s), ${report.unreadable} unreadable\n`);
+    out.write(`${report.ok ? 'OK' : 'FAILED'}: ${events.length} events, ${report.decisionIds} decisions, ${report.chains.length} chain(s), ${report.unreadable} unreadable\n`);
     for (const c of report.chains) {
       const problems = [
         c.gaps.length && `gaps ${c.gaps.map((g) => (g.from === g.to ? g.from : `${g.from}-${g.to}`)).join(',')}`,
