@@ -26,6 +26,8 @@ export interface ServerConfig {
     readonly ackTimeoutMs: number;
   };
   readonly redisUrl: string | undefined;
+  /** Prefix of every Redis key (nonces, limits, approvals, uploads): deployments sharing a Redis keep apart. */
+  readonly redisPrefix: string;
   readonly telemetry: { readonly serviceName: string; readonly otlpEndpoint: string | undefined };
   readonly stateDir: string;
   /**
@@ -37,7 +39,7 @@ export interface ServerConfig {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-const FILE_KEYS = new Set(['host', 'port', 'gatewayId', 'environment', 'timezone', 'policyBundle', 'agentKeys', 'breakGlassKeys', 'audit', 'redisUrl', 'telemetry', 'stateDir', 'identity']);
+const FILE_KEYS = new Set(['host', 'port', 'gatewayId', 'environment', 'timezone', 'policyBundle', 'agentKeys', 'breakGlassKeys', 'audit', 'redisUrl', 'redisPrefix', 'telemetry', 'stateDir', 'identity']);
 
 function list(value: string | undefined): string[] | undefined {
   if (value === undefined || value.trim() === '') return undefined;
@@ -80,7 +82,7 @@ export function loadServerConfig(env: Env = process.env): ServerConfig {
   const f = file as Partial<{
     host: string; port: number; gatewayId: string; environment: string; timezone: string; policyBundle: string; agentKeys: string[]; breakGlassKeys: string[];
     audit: { file?: string; keyFile?: string; kafka?: { brokers?: string[]; topic?: string }; failClosed?: boolean; durability?: 'spool' | 'kafka'; spoolDir?: string; ackTimeoutMs?: number };
-    redisUrl: string; telemetry: { serviceName?: string; otlpEndpoint?: string }; stateDir: string; identity: Record<string, unknown>;
+    redisUrl: string; redisPrefix: string; telemetry: { serviceName?: string; otlpEndpoint?: string }; stateDir: string; identity: Record<string, unknown>;
   }>;
   const stateDir = env.TOOLGATE_STATE_DIR ?? f.stateDir ?? '.toolgate';
   const brokers = list(env.TOOLGATE_KAFKA_BROKERS) ?? f.audit?.kafka?.brokers;
@@ -107,6 +109,7 @@ export function loadServerConfig(env: Env = process.env): ServerConfig {
       ackTimeoutMs: positiveMs(env.TOOLGATE_AUDIT_ACK_TIMEOUT_MS ?? f.audit?.ackTimeoutMs ?? 5000, 'TOOLGATE_AUDIT_ACK_TIMEOUT_MS'),
     },
     redisUrl: env.TOOLGATE_REDIS_URL ?? f.redisUrl,
+    redisPrefix: env.TOOLGATE_REDIS_PREFIX ?? f.redisPrefix ?? 'toolgate:',
     telemetry: {
       serviceName: env.OTEL_SERVICE_NAME ?? f.telemetry?.serviceName ?? 'toolgate',
       otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT ?? f.telemetry?.otlpEndpoint,

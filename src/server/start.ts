@@ -11,7 +11,7 @@ import type { ToolHandler } from '../demo/tools.js';
 import type { ServerConfig } from './config.js';
 import { approvalsRouter, createApprovalStore } from '../approvals/index.js';
 import { createBreakGlassVerifier } from '../breakglass/index.js';
-import { MemoryUploadStore, uploadsRouter } from '../uploads/index.js';
+import { MemoryUploadStore, RedisUploadStore, uploadsRouter, type UploadStore } from '../uploads/index.js';
 
 export interface RunningGateway {
   readonly url: string;
@@ -32,10 +32,11 @@ export interface StartOptions {
 /** Builds the identity stage, the middleware and the app from a ServerConfig, and listens. */
 export async function startGateway(config: ServerConfig, options: StartOptions): Promise<RunningGateway> {
   // Shared state for several gateway instances lives in Redis when TOOLGATE_REDIS_URL is set; else in memory.
-  const nonceStore = config.redisUrl ? await RedisNonceStore.connect(config.redisUrl) : undefined;
-  const limits = await createLimitStore({ redisUrl: config.redisUrl });
-  const approvals = await createApprovalStore({ redisUrl: config.redisUrl });
-  const uploads = new MemoryUploadStore();
+  const p = config.redisPrefix;
+  const nonceStore = config.redisUrl ? await RedisNonceStore.connect(config.redisUrl, { prefix: `${p}nonce:` }) : undefined;
+  const limits = await createLimitStore({ redisUrl: config.redisUrl, prefix: `${p}limit:` });
+  const approvals = await createApprovalStore({ redisUrl: config.redisUrl, prefix: p });
+  const uploads: UploadStore = config.redisUrl ? await RedisUploadStore.connect(config.redisUrl, { prefix: `${p}upload:` }) : new MemoryUploadStore();
   const breakGlass = config.breakGlassKeys.length ? createBreakGlassVerifier({ adminJwks: [...config.breakGlassKeys], ...(options.now ? { now: options.now } : {}) }) : NO_BREAK_GLASS;
   const verifier = await createVerifier({ ...config.identity, jwksFiles: config.agentKeys, ...(nonceStore ? { nonceStore } : {}), ...(options.identity ?? {}) } as IdentityOptions);
   const gate = toolgate({
@@ -82,6 +83,7 @@ export async function startGateway(config: ServerConfig, options: StartOptions):
       await gate.close();
       await limits.close?.();
       await approvals.close?.();
+      await uploads.close?.();
     },
   };
 }

@@ -1,3 +1,4 @@
 export * from './types.js';
 export * from './memory-store.js';
 export * from './router.js';
+export * from './redis-store.js';

@@ -19,9 +19,9 @@ export interface TestGateway extends RunningGateway {
  * A gateway on a free port with the demo agents and tools, its state in a fresh temp dir. `env` overrides the
  * server configuration the same way deployment variables do (e.g. TOOLGATE_KAFKA_BROKERS).
  */
-export async function startTestGateway(env: Record<string, string | undefined> = {}, options: Partial<StartOptions> & { tools?: Record<string, ToolHandler> } = {}): Promise<TestGateway> {
+export async function startTestGateway(env: Record<string, string | undefined> = {}, options: Partial<StartOptions> & { tools?: Record<string, ToolHandler>; agents?: DemoAgents } = {}): Promise<TestGateway> {
   const dir = mkdtempSync(join(tmpdir(), 'toolgate-test-'));
-  const agents = ensureDemoAgents(join(dir, 'agents'));
+  const agents = options.agents ?? ensureDemoAgents(join(dir, 'agents'));
   const base = loadServerConfig({
     PORT: '0',
     TOOLGATE_STATE_DIR: dir,
@@ -31,6 +31,7 @@ export async function startTestGateway(env: Record<string, string | undefined> =
     ...env,
   });
   const config = { ...base, agentKeys: [agents.jwksFile] };
-  const gw = await startGateway(config, { tools: options.tools ?? exampleTools().tools, ...options });
+  const { agents: _agents, ...start } = options;
+  const gw = await startGateway(config, { ...start, tools: options.tools ?? exampleTools().tools });
   return { ...gw, agents, config, dir };
 }
