@@ -1,5 +1,10 @@
 /** RFC 6901 JSON Pointer helpers over plain JSON values. */
 
+/** RFC 6901 §3 escaping of one reference token; most keys need neither replace, so test before replacing. */
+export function escapePointer(key: string): string {
+  return key.includes('~') || key.includes('/') ? key.replace(/~/g, '~0').replace(/\//g, '~1') : key;
+}
+
 export function parsePointer(pointer: string): string[] | null {
   if (pointer === '') return [];
   if (!pointer.startsWith('/')) return null;

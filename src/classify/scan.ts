@@ -1,7 +1,6 @@
 import type { Finding } from '../policy/types.js';
 import { detect, type Detector, DETECTORS } from './detectors.js';
-
-const escapePointer = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '~1');
+import { escapePointer } from './pointer.js';
 
 /** Strings longer than this are scanned only in their first part: bounds the cost of hostile input. */
 const MAX_SCAN = 256 * 1024;

@@ -5,7 +5,7 @@ import { ComponentError, type MessageView } from './components.js';
 import { checkContentDigest } from './content-digest.js';
 import { missingCoverage } from './coverage.js';
 import type { SignaturePolicy } from './config.js';
-import { signatureBase, signatureBaseBytes } from './signature-base.js';
+import { candidateBase, signatureBaseBytes } from './signature-base.js';
 import { isMalformed, type MalformedCandidate, type SignatureCandidate } from './signature-fields.js';
 import { IdentityError, type IdentityReason, type NonceStore, type VerifiedAgent } from './types.js';
 
@@ -101,7 +101,7 @@ async function verifyCandidate(c: SignatureCandidate, profile: Profile, ctx: Ver
 
   let base: Buffer;
   try {
-    base = signatureBaseBytes(signatureBase(ctx.view, c.components.map((component) => component.id), c.signatureParams));
+    base = signatureBaseBytes(candidateBase(ctx.view, c.components, c.signatureParams));
   } catch (error) {
     if (error instanceof ComponentError) throw err('signature_invalid', error.message, error);
     throw err('signature_malformed', `cannot build the signature base: ${(error as Error).message}`, error);

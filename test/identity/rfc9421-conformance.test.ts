@@ -4,7 +4,7 @@ import { generateAgentKey, signRequest } from '../../src/agent/index.js';
 import { ALGORITHMS, createVerifier, IdentityError, type RequestFacts } from '../../src/identity/index.js';
 import { componentValue } from '../../src/identity/components.js';
 import { KeyRegistry } from '../../src/identity/registry.js';
-import { signatureBase, signatureBaseBytes } from '../../src/identity/signature-base.js';
+import { candidateBase, signatureBase, signatureBaseBytes } from '../../src/identity/signature-base.js';
 import { isMalformed, parseSignatureFields, type SignatureCandidate } from '../../src/identity/signature-fields.js';
 import { jwkThumbprint, type Jwk } from '../../src/identity/jwk.js';
 import { ConfigError } from '../../src/errors.js';
@@ -37,6 +37,10 @@ describe('RFC 9421 Appendix B conformance', () => {
 
     it('rebuilds the published signature base', () => {
       expect(signatureBase(testRequest, candidate.components.map((c) => c.id), candidate.signatureParams)).toBe(vector.base);
+    });
+
+    it('builds the same base on the verifier\'s fast path (candidateBase)', () => {
+      expect(candidateBase(testRequest, candidate.components, candidate.signatureParams)).toBe(vector.base);
     });
 
     it('verifies the published signature with the key the registry fixes', async () => {
@@ -81,6 +85,8 @@ describe('RFC 9421 §2 component values', () => {
     it.each(Object.entries(testCase.expect))(`${testCase.name}: %s`, (id, value) => {
       const component = parseOne(`s=(${id})`, 's=::').components[0]!;
       expect(componentValue(testCase.request, component.name, component.params)).toBe(value);
+      const params = '("@method");created=1';
+      expect(candidateBase(testCase.request, [component], params)).toBe(signatureBase(testCase.request, [component.id], params));
     });
   }
 });

@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { canonicalJson } from '../../src/audit/canonical.js';
+
+// Audit hashes are computed over this output: it must never change, whatever the implementation. The expected
+// strings were produced by the original entries/filter/sort/map/join implementation (kept below as `reference`).
+const sparse: unknown[] = [1];
+sparse[2] = 3;
+
+const PINNED: readonly [string, unknown, string][] = [
+  ['primitives', [null, true, false, 0, -0, 1.5, 1e21, 1e-7, NaN, Infinity, -Infinity, undefined], '[null,true,false,0,0,1.5,1e+21,1e-7,null,null,null,null]'],
+  ['escapes', ['', 'a"b\\c\n\t\u0000\u001f\u007f', 'é ü 😀 \u2028\u2029', '\ud800 lone'], '["","a\\"b\\\\c\\n\\t\\u0000\\u001f\u007f","é ü 😀 \u2028\u2029","\\ud800 lone"]'],
+  [
+    'key order (code units, integer-like keys included)',
+    { b: 1, a: 2, B: 3, '10': 4, '9': 5, '': 6, 'a b': 7, é: 8, '😀': 9, '\uffff': 10, 'a"q': 11, '\n': 12 },
+    '{"":6,"\\n":12,"10":4,"9":5,"B":3,"a":2,"a b":7,"a\\"q":11,"b":1,"é":8,"😀":9,"\uffff":10}',
+  ],
+  ['undefined members dropped, undefined elements null', { a: undefined, b: [undefined, () => 1, Symbol('s')], c: { d: undefined } }, '{"b":[null,null,null],"c":{}}'],
+  ['functions and symbols as members', { f: () => 1, s: Symbol('x') }, '{"f":null,"s":null}'],
+  ['nesting', { z: [{ y: [[], {}], x: null }], a: { c: { b: 'deep' } } }, '{"a":{"c":{"b":"deep"}},"z":[{"x":null,"y":[[],{}]}]}'],
+  [
+    'non-plain objects by their own enumerable keys, toJSON ignored',
+    { date: new Date(0), map: new Map([[1, 2]]), set: new Set([1]), typed: new Uint8Array([1, 2]), boxed: new String('ab'), toJson: { toJSON: () => 'x', k: 1 } },
+    '{"boxed":{"0":"a","1":"b"},"date":{},"map":{},"set":{},"toJson":{"k":1,"toJSON":null},"typed":{"0":1,"1":2}}',
+  ],
+  ['sparse array holes render empty', sparse, '[1,,3]'],
+];
+
+function reference(value: unknown): string {
+  if (value === null || typeof value !== 'object') {
+    const s = JSON.stringify(value);
+    return s === undefined ? 'null' : s;
+  }
+  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : reference(v))).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${reference(v)}`).join(',')}}`;
+}
+
+/** Deterministic pseudo-random values (xorshift), mixing the shapes audit events carry with awkward keys and strings. */
+function randomValue(seed: { s: number }, depth: number): unknown {
+  const next = () => {
+    seed.s ^= seed.s << 13;
+    seed.s ^= seed.s >>> 17;
+    seed.s ^= seed.s << 5;
+    return (seed.s >>> 0) / 0x1_0000_0000;
+  };
+  const text = () => Array.from({ length: Math.floor(next() * 6) }, () => String.fromCharCode([0x22, 0x5c, 0x0a, 0x41, 0x61, 0xe9, 0x2028, 0xd83d, 0x30][Math.floor(next() * 9)] ?? 0x61)).join('');
+  const pick = Math.floor(next() * (depth > 3 ? 6 : 8));
+  switch (pick) {
+    case 0: return null;
+    case 1: return next() < 0.5;
+    case 2: return [0, -0, 1.25, 1e21, NaN, -7][Math.floor(next() * 6)];
+    case 3: return text();
+    case 4: return undefined;
+    case 5: return Math.floor(next() * 1e9);
+    case 6: return Array.from({ length: Math.floor(next() * 4) }, () => randomValue(seed, depth + 1));
+    default: return Object.fromEntries(Array.from({ length: Math.floor(next() * 5) }, () => [text(), randomValue(seed, depth + 1)]));
+  }
+}
+
+describe('canonicalJson output is pinned', () => {
+  it.each(PINNED)('%s', (_name, value, expected) => {
+    expect(canonicalJson(value)).toBe(expected);
+    expect(reference(value)).toBe(expected);
+  });
+
+  it('matches the reference implementation on 5,000 random values', () => {
+    const seed = { s: 0x2545f491 };
+    for (let i = 0; i < 5000; i++) {
+      const value = randomValue(seed, 0);
+      expect(canonicalJson(value)).toBe(reference(value));
+    }
+  });
+
+  it('throws on a BigInt, as JSON.stringify does', () => {
+    expect(() => canonicalJson({ n: 1n })).toThrow(TypeError);
+  });
+});
