@@ -1,5 +1,5 @@
 import { BadRequestError } from '../errors.js';
-import type { ToolCall } from './types.js';
+import type { McpMessage, ToolCall } from './types.js';
 
 const TOOL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const TOOLS_PREFIX = '/tools/';
@@ -45,10 +45,10 @@ export function parseHttpCall(tool: string, raw: Buffer): ToolCall {
 }
 
 /**
- * POST /mcp: a JSON-RPC 2.0 request. Only `tools/call` is a tool call; other methods (initialize,
- * tools/list, notifications) return null and pass through to the service's MCP handler.
+ * POST /mcp: a JSON-RPC 2.0 request. Only `tools/call` is a tool call; any other method comes back as an
+ * McpMessage, which the gateway passes on (signed, and only for the methods it is configured to let through).
  */
-export function parseMcpCall(raw: Buffer): ToolCall | null {
+export function parseMcpCall(raw: Buffer): ToolCall | McpMessage {
   const body = parseJson(raw);
   if (Array.isArray(body)) {
     throw new BadRequestError('mcp_batch_unsupported', 'JSON-RPC batches are not supported on /mcp (MCP removed them): send one request per POST.');
@@ -56,9 +56,9 @@ export function parseMcpCall(raw: Buffer): ToolCall | null {
   if (!isPlainObject(body) || body.jsonrpc !== '2.0' || typeof body.method !== 'string') {
     throw new BadRequestError('mcp_invalid_request', 'The /mcp body must be a JSON-RPC 2.0 request object with "jsonrpc":"2.0" and a "method".');
   }
-  if (body.method !== 'tools/call') return null;
   const id = body.id;
   const rpcId = typeof id === 'string' || typeof id === 'number' || id === null ? id : undefined;
+  if (body.method !== 'tools/call') return { method: body.method, rpcId, body };
   const params = body.params;
   if (!isPlainObject(params) || typeof params.name !== 'string' || !TOOL_NAME.test(params.name)) {
     throw new BadRequestError('mcp_invalid_params', 'tools/call needs params.name, a tool name of letters, digits, ".", "_" and "-", and params.arguments as an object.');
@@ -68,4 +68,8 @@ export function parseMcpCall(raw: Buffer): ToolCall | null {
     throw new BadRequestError('args_not_object', 'params.arguments must be a JSON object.');
   }
   return { tool: params.name, protocol: 'mcp', args, rpcId, body };
+}
+
+export function isMcpMessage(parsed: ToolCall | McpMessage): parsed is McpMessage {
+  return 'method' in parsed;
 }

@@ -10,3 +10,10 @@ export interface ToolCall {
   /** The parsed JSON body, handed to the tool route as `req.body`. */
   readonly body: unknown;
 }
+
+/** An MCP JSON-RPC message that is not a tool call (initialize, tools/list, notifications...). */
+export interface McpMessage {
+  readonly method: string;
+  readonly rpcId?: string | number | null;
+  readonly body: unknown;
+}

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { context, trace, type Context, type Span } from '@opentelemetry/api';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { ToolgateError, UnavailableError } from '../errors.js';
-import { readRawBody, routeOf, parseHttpCall, parseMcpCall, type ToolCall } from '../extract/index.js';
+import { isMcpMessage, readRawBody, routeOf, parseHttpCall, parseMcpCall, type ToolCall } from '../extract/index.js';
 import { IdentityError, type RequestFacts, type VerifiedAgent } from '../identity/types.js';
 import { buildInput, timeFacts, type TimeFacts } from '../input/index.js';
 import { scan } from '../classify/scan.js';
@@ -107,6 +107,8 @@ export function toolgate(options: Readonly<ToolgateOptions>): Toolgate {
     const nowMs = config.now();
     const state: {
       call?: ToolCall;
+      /** MCP messages that are not tool calls: enough to answer with a JSON-RPC error. */
+      rpc?: Pick<ToolCall, 'protocol' | 'rpcId'>;
       raw?: Buffer;
       agent?: VerifiedAgent;
       identityError?: IdentityError;
@@ -157,7 +159,7 @@ export function toolgate(options: Readonly<ToolgateOptions>): Toolgate {
         config.logger.error('audit record failed for a refusal', { decisionId, error: String(auditError) });
       }
       finish(outcome, reasons, error);
-      sendRefusal(res, decisionId, refusal, state.call);
+      sendRefusal(res, decisionId, refusal, state.call ?? state.rpc ?? (route.kind === 'mcp' ? { protocol: 'mcp', rpcId: null } : undefined));
     };
 
     try {
@@ -170,17 +172,18 @@ export function toolgate(options: Readonly<ToolgateOptions>): Toolgate {
       // extract
       let t = performance.now();
       state.raw = await readRawBody(req, config.bodyLimit);
-      const call = route.kind === 'http' ? parseHttpCall(route.tool, state.raw) : parseMcpCall(state.raw);
-      if (call === null) {
-        // An MCP message that is not a tool call (initialize, tools/list, notifications): not a decision.
-        span.end();
-        setBody(req, JSON.parse(state.raw.toString('utf8')));
-        return next();
+      const parsed = route.kind === 'http' ? parseHttpCall(route.tool, state.raw) : parseMcpCall(state.raw);
+      const message = isMcpMessage(parsed) ? parsed : undefined;
+      if (message) {
+        state.rpc = { protocol: 'mcp', rpcId: message.rpcId };
+        span.updateName(`${A.SPAN_AUTHORIZE} mcp ${message.method.slice(0, 64)}`);
+      } else {
+        const call = parsed as ToolCall;
+        state.call = call;
+        span.updateName(`${A.SPAN_AUTHORIZE} ${call.tool}`);
+        span.setAttribute(A.ATTR_GEN_AI_TOOL_NAME, call.tool);
       }
-      state.call = call;
-      span.updateName(`${A.SPAN_AUTHORIZE} ${call.tool}`);
-      span.setAttribute(A.ATTR_GEN_AI_TOOL_NAME, call.tool);
-      span.setAttribute(A.ATTR_TOOL_PROTOCOL, call.protocol);
+      span.setAttribute(A.ATTR_TOOL_PROTOCOL, route.kind === 'http' ? 'http' : 'mcp');
       timers.timer_extract_ns = ns(t);
 
       // identify
@@ -215,6 +218,19 @@ export function toolgate(options: Readonly<ToolgateOptions>): Toolgate {
       span.setAttribute(A.ATTR_IDENTITY_SCHEME, agent.scheme);
       span.setAttribute(A.ATTR_IDENTITY_KEY_ID, agent.keyId);
       span.setAttribute(A.ATTR_GEN_AI_AGENT_ID, agent.id);
+
+      if (message) {
+        // Not a tool call: signed like everything else, and only the configured MCP methods reach the service —
+        // resources/read or prompts/get must not slip past the gateway unauthorized.
+        if (!config.mcpMethods.has(message.method)) {
+          const reasons = [{ code: 'mcp_method_not_allowed', message: `MCP method ${message.method.slice(0, 64)} is not let through this gateway; use tools/call (or ask the operator to allow the method).` }];
+          return await refuse(decisionRefusal('deny', reasons, decisionId, rt.engine.info.revision), 'deny', reasons);
+        }
+        span.end();
+        setBody(req, message.body);
+        return next();
+      }
+      const call = state.call as ToolCall;
 
       // build input: resource facts, detector findings, approval and break-glass facts all come from the gateway.
       t = performance.now();

@@ -63,6 +63,12 @@ export interface ToolgateOptions {
   readonly bodyLimit?: number;
   /** Path of the MCP Streamable HTTP endpoint. Default `/mcp`. */
   readonly mcpPath?: string;
+  /**
+   * MCP methods other than `tools/call` that signed agents may send through to the service (no policy decision).
+   * Default: initialize, ping, tools/list and the initialized/cancelled/progress notifications. Anything else is
+   * refused with `mcp_method_not_allowed`.
+   */
+  readonly mcpMethods?: readonly string[];
   /** Gateway version in audit labels. */
   readonly version?: string;
   /** Clock, epoch ms (tests). */
@@ -78,7 +84,7 @@ export interface ToolgateOptions {
   readonly breakGlass?: BreakGlassVerifier;
 }
 
-const KNOWN = new Set(['policy', 'verifier', 'audit', 'gatewayId', 'environment', 'timezone', 'bodyLimit', 'mcpPath', 'version', 'now', 'logger', 'uploads', 'limits', 'approvals', 'breakGlass']);
+const KNOWN = new Set(['policy', 'verifier', 'audit', 'gatewayId', 'environment', 'timezone', 'bodyLimit', 'mcpPath', 'version', 'now', 'logger', 'uploads', 'limits', 'approvals', 'breakGlass', 'mcpMethods']);
 const KNOWN_AUDIT = new Set(['sink', 'file', 'kafka', 'signingKey', 'keyFile', 'failClosed', 'durability', 'spoolDir', 'ackTimeoutMs']);
 
 export interface Configuration {
@@ -91,6 +97,7 @@ export interface Configuration {
   readonly timezone: string | undefined;
   readonly bodyLimit: number;
   readonly mcpPath: string;
+  readonly mcpMethods: ReadonlySet<string>;
   readonly version: string;
   readonly now: () => number;
   readonly logger: Logger;
@@ -102,6 +109,8 @@ export interface Configuration {
   readonly approvals: ApprovalStore;
   readonly breakGlass: BreakGlassVerifier;
 }
+
+export const DEFAULT_MCP_METHODS: readonly string[] = ['initialize', 'ping', 'tools/list', 'notifications/initialized', 'notifications/cancelled', 'notifications/progress'];
 
 /** No admin keys configured: every token is refused as signed by an unknown key (the policy sees valid:false). */
 export const NO_BREAK_GLASS: BreakGlassVerifier = {
@@ -191,6 +200,7 @@ export function resolveOptions(options: Readonly<ToolgateOptions>): Configuratio
     timezone,
     bodyLimit,
     mcpPath: options.mcpPath ?? '/mcp',
+    mcpMethods: new Set(options.mcpMethods ?? DEFAULT_MCP_METHODS),
     version,
     now: options.now ?? Date.now,
     logger,

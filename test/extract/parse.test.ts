@@ -57,8 +57,8 @@ describe('parseMcpCall', () => {
     const call = parseMcpCall(rpc({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'email.send', arguments: { to: ['x@y.z'] } } }));
     expect(call).toMatchObject({ tool: 'email.send', protocol: 'mcp', args: { to: ['x@y.z'] }, rpcId: 7 });
   });
-  it('lets other methods through as not-a-tool-call', () => {
-    expect(parseMcpCall(rpc({ jsonrpc: '2.0', id: 1, method: 'tools/list' }))).toBeNull();
+  it('returns other methods as messages, not tool calls', () => {
+    expect(parseMcpCall(rpc({ jsonrpc: '2.0', id: 1, method: 'tools/list' }))).toMatchObject({ method: 'tools/list', rpcId: 1 });
   });
   it.each([
     [[{ jsonrpc: '2.0', method: 'tools/call' }], 'mcp_batch_unsupported'],

@@ -57,8 +57,20 @@ describe('toolgate middleware, embedded defaults', () => {
     const r = await advisor.callMcp('trade.suggest', { symbol: 'NVDA', side: 'sell', reason: 'over target' });
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ jsonrpc: '2.0', result: { isError: false } });
-    const list = await fetch(`${gw.url}/mcp`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'tools/list' }) });
-    expect(((await list.json()) as { result: { tools: unknown[] } }).result.tools.length).toBeGreaterThan(0);
+    const list = await advisor.send('POST', '/mcp', { jsonrpc: '2.0', id: 9, method: 'tools/list' });
+    expect((list.body as { result: { tools: unknown[] } }).result.tools.length).toBeGreaterThan(0);
+  });
+
+  it('requires a signature for every MCP message and lets only the configured methods through', async () => {
+    const unsigned = await fetch(`${gw.url}/mcp`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'initialize' }) });
+    expect(unsigned.status).toBe(401);
+    expect(await unsigned.json()).toMatchObject({ jsonrpc: '2.0', id: 3, error: { code: -32001, data: { reason: 'signature_missing' } } });
+    const read = await advisor.send('POST', '/mcp', { jsonrpc: '2.0', id: 4, method: 'resources/read', params: { uri: 'file:///etc/passwd' } });
+    expect(read.status).toBe(403);
+    expect(read.body).toMatchObject({ jsonrpc: '2.0', id: 4, error: { code: -32003, data: { reasons: [{ code: 'mcp_method_not_allowed' }] } } });
+    const broken = await fetch(`${gw.url}/mcp`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"jsonrpc":' });
+    expect(broken.status).toBe(400);
+    expect(await broken.json()).toMatchObject({ jsonrpc: '2.0', id: null, error: { code: -32600, data: { reason: 'invalid_json' } } });
   });
 
   it.each([
