@@ -1,8 +1,8 @@
-import { open, readFile, type FileHandle } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { UnavailableError } from '../errors.js';
 import { GroupCommit } from './group-commit.js';
+import { appendDurably, lastEventOf } from './jsonl.js';
 import type { AuditEvent, AuditSink } from './types.js';
 
 /**
@@ -31,36 +31,17 @@ export class FileSink implements AuditSink {
   }
 
   async #append(events: AuditEvent[]): Promise<void> {
-    if (!this.#fh) throw new UnavailableError('audit_unavailable', 'The audit file is not open; nothing was executed. Check TOOLGATE_AUDIT_FILE is writable.');
     try {
-      await this.#fh.write(events.map((e) => `${JSON.stringify(e)}\n`).join(''));
-      await this.#fh.datasync();
+      await appendDurably(this.#fh, events, `audit file ${this.path}`);
       this.#ok = true;
-    } catch (cause) {
+    } catch (error) {
       this.#ok = false;
-      throw new UnavailableError('audit_unavailable', `Writing the audit file ${this.path} failed; nothing was executed. Free disk space or fix permissions.`, { cause });
+      throw error;
     }
   }
 
-  async lastEvent(instance: string): Promise<AuditEvent | undefined> {
-    let text: string;
-    try {
-      text = await readFile(this.path, 'utf8');
-    } catch {
-      return undefined;
-    }
-    const lines = text.split('\n');
-    for (let i = lines.length - 1; i >= 0; i--) {
-      const line = lines[i];
-      if (!line) continue;
-      try {
-        const e = JSON.parse(line) as AuditEvent;
-        if (e.chain?.instance === instance) return e;
-      } catch {
-        // A torn last line from a crash mid-write: skip it, the chain resumes from the last whole event.
-      }
-    }
-    return undefined;
+  lastEvent(instance: string): Promise<AuditEvent | undefined> {
+    return lastEventOf(this.path, instance);
   }
 
   healthy(): boolean {

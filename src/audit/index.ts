@@ -9,3 +9,4 @@ export * from './event.js';
 export * from './spool-sink.js';
 export * from './verify.js';
 export * from './topic-reader.js';
+export * from './jsonl.js';

@@ -3,6 +3,7 @@ import { open, readFile, rename, writeFile, type FileHandle } from 'node:fs/prom
 import { join } from 'node:path';
 import { ConfigError, UnavailableError } from '../errors.js';
 import { GroupCommit } from './group-commit.js';
+import { appendDurably, lastEventOf, readEvents } from './jsonl.js';
 import type { AuditEvent, AuditSink } from './types.js';
 
 export type Durability = 'spool' | 'kafka';
@@ -99,23 +100,8 @@ export class SpoolSink implements AuditSink {
     this.#remoteHealthy = true;
   }
 
-  async #readSpool(): Promise<AuditEvent[]> {
-    let text: string;
-    try {
-      text = await readFile(this.#file, 'utf8');
-    } catch {
-      return [];
-    }
-    const events: AuditEvent[] = [];
-    for (const line of text.split('\n')) {
-      if (!line) continue;
-      try {
-        events.push(JSON.parse(line) as AuditEvent);
-      } catch {
-        // A torn final line from a crash mid-append: that event never counted as recorded.
-      }
-    }
-    return events;
+  #readSpool(): Promise<AuditEvent[]> {
+    return readEvents(this.#file);
   }
 
   async write(events: readonly AuditEvent[]): Promise<void> {
@@ -137,14 +123,12 @@ export class SpoolSink implements AuditSink {
   }
 
   async #append(events: AuditEvent[]): Promise<void> {
-    if (!this.#fh) throw new UnavailableError('audit_unavailable', 'The audit spool is not open; nothing was executed. Check the spool directory is writable.');
     try {
-      await this.#fh.write(events.map((e) => `${JSON.stringify(e)}\n`).join(''));
-      await this.#fh.datasync();
+      await appendDurably(this.#fh, events, `audit spool in ${this.#o.dir}`);
       this.#localHealthy = true;
-    } catch (cause) {
+    } catch (error) {
       this.#localHealthy = false;
-      throw new UnavailableError('audit_unavailable', `Writing the audit spool in ${this.#o.dir} failed; nothing was executed. Free disk space or fix permissions.`, { cause });
+      throw error;
     }
     this.#lines += events.length;
     this.#pending.push(...events);
@@ -215,10 +199,8 @@ export class SpoolSink implements AuditSink {
     await this.#saveState();
   }
 
-  async lastEvent(instance: string): Promise<AuditEvent | undefined> {
-    const events = await this.#readSpool();
-    for (let i = events.length - 1; i >= 0; i--) if (events[i]?.chain?.instance === instance) return events[i];
-    return undefined;
+  lastEvent(instance: string): Promise<AuditEvent | undefined> {
+    return lastEventOf(this.#file, instance);
   }
 
   healthy(): boolean {
