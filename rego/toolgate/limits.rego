@@ -16,7 +16,8 @@ rate_config := lib.agent.rates[lib.tool] if {
 } else := lib.config.defaults.rate
 
 rate := {
-	"key": sprintf("agent:%s:%s", [lib.agent_id, lib.tool]),
+	# concat is native in the WASM runtime; sprintf calls out to JavaScript (~6% of an allowed evaluation).
+	"key": concat(":", ["agent", lib.agent_id, lib.tool]),
 	"kind": "rate",
 	"window_s": rate_config.window_s,
 	"max": rate_config.max,

@@ -109,7 +109,7 @@ approval contains lib.reason(
 limits := array.concat(cooldown, budget)
 
 cooldown := [{
-	"key": sprintf("agent:%s:trade.place:cooldown", [lib.agent_id]),
+	"key": concat(":", ["agent", lib.agent_id, "trade.place", "cooldown"]),
 	"kind": "cooldown",
 	"window_s": settings.cooldown_s,
 	"max": 1,
@@ -120,7 +120,7 @@ cooldown := [{
 } else := []
 
 budget := [{
-	"key": sprintf("agent:%s:trade.place:notional", [lib.agent_id]),
+	"key": concat(":", ["agent", lib.agent_id, "trade.place", "notional"]),
 	"kind": "budget",
 	"window_s": object.get(settings, "budget_window_s", 86400),
 	"max": settings.daily_notional_budget,
