@@ -1,20 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { context, trace, type Context, type Span } from '@opentelemetry/api';
+import { context, trace } from '@opentelemetry/api';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { ToolgateError, UnavailableError } from '../errors.js';
 import { isMcpMessage, readRawBody, routeOf, parseHttpCall, parseMcpCall, type ToolCall } from '../extract/index.js';
 import { IdentityError, type RequestFacts, type VerifiedAgent } from '../identity/types.js';
 import { buildInput, timeFacts, type TimeFacts } from '../input/index.js';
 import { scan } from '../classify/scan.js';
-import { redactAt } from '../classify/redact.js';
-import type { Erasure } from '../classify/mask.js';
-import { loadBundle, PolicyEngine, type Decision, type PolicyInput, type Reason, type AttachmentFacts } from '../policy/index.js';
+import { bundleTimezone, loadBundle, PolicyEngine, type Decision, type PolicyInput, type Reason } from '../policy/index.js';
 import { AuditLog, SpoolSink, approvalEvent, completionEvent, decisionEvent, nanoTimestamp, sha256Hex, type AuditOutcome, type UnchainedEvent } from '../audit/index.js';
 import * as A from '../telemetry/attributes.js';
 import { failSpan, parentContext, startDecisionSpan, startExecuteSpan } from '../telemetry/decision-span.js';
 import { GatewayMetrics } from '../telemetry/metrics.js';
-import type { UploadStore } from '../uploads/types.js';
-import type { LimitObligation, ReserveResult } from '../limits/types.js';
+import { limitReason } from '../limits/reasons.js';
+import { resolveAttachments } from '../uploads/resolve.js';
+import { applyRequestRedaction, redactResponse } from './redaction.js';
 import { APPROVAL_HEADER, approvalBinding, lookupApproval, newApprovalRecord, type ApprovalRecord } from '../approvals/index.js';
 import { BREAK_GLASS_HEADER } from '../breakglass/index.js';
 import { mask } from '../classify/mask.js';
@@ -70,7 +69,7 @@ export function toolgate(options: Readonly<ToolgateOptions>): Toolgate {
     const bundle = await loadBundle(config.bundle);
     const engine = await PolicyEngine.load(bundle, config.bundleName);
     // Time windows in the policy are written for its own timezone: use it unless the operator set one.
-    const timezone = config.timezone ?? policyTimezone(bundle.data) ?? 'UTC';
+    const timezone = config.timezone ?? bundleTimezone(bundle.data) ?? 'UTC';
     checkTimezone(timezone, config.timezone ? 'timezone' : 'the policy data\'s toolgate.config.timezone');
     clock = timeFacts(timezone);
     const audit = await AuditLog.open(config.makeSink(), config.signingKey, config.gatewayId);
@@ -400,16 +399,6 @@ export function toolgate(options: Readonly<ToolgateOptions>): Toolgate {
   return middleware;
 }
 
-/** `toolgate.config.timezone` from the bundle's data.json, if the policy declares one. */
-function policyTimezone(data: Buffer): string | undefined {
-  try {
-    const tz = (JSON.parse(data.toString('utf8')) as { toolgate?: { config?: { timezone?: unknown } } }).toolgate?.config?.timezone;
-    return typeof tz === 'string' && tz !== '' ? tz : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** One value of a request header; a repeated header (joined or an array) is ambiguous and counts as absent. */
 function headerValue(v: string | string[] | undefined): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
@@ -423,64 +412,3 @@ function setBody(req: Request, body: unknown): void {
   (req as { _body?: boolean })._body = true;
 }
 
-const LIMIT_REASONS: Record<LimitObligation['kind'], string> = { rate: 'rate_limited', budget: 'budget_exceeded', cooldown: 'cooldown_active' };
-
-/** The reason a refused reservation gives the caller, with what to do. */
-function limitReason(r: Extract<ReserveResult, { ok: false }>): Reason {
-  const code = LIMIT_REASONS[r.kind];
-  if (r.cause === 'cost_exceeds_max') {
-    return { code, message: `This call alone costs more than the ${r.kind} limit ${r.key} allows (max ${r.max}); it can never fit. Make it smaller.` };
-  }
-  if (r.cause === 'invalid_obligation') {
-    return { code, message: `The policy's ${r.kind} obligation ${r.key} is not usable (cost, max or window out of range); ask a policy author to fix it.` };
-  }
-  const what = r.kind === 'cooldown' ? `is cooling down` : r.kind === 'budget' ? `has used ${r.used} of its budget ${r.max}` : `has used ${r.used} of ${r.max} calls in its window`;
-  return { code, message: `${r.key} ${what}; retry after ${r.retryAfterS} s.` };
-}
-
-/**
- * Rewrites the call's arguments in place of the parsed body (HTTP: the body is the arguments; MCP: params.arguments)
- * with redaction applied at the policy's pointers (relative to the input, e.g. `/args/content`).
- */
-function applyRequestRedaction(call: ToolCall, pointers: readonly string[]): Erasure[] {
-  const relative = pointers.filter((p) => p.startsWith('/args/')).map((p) => p.slice('/args'.length));
-  if (relative.length === 0) return [];
-  const { doc, removed } = redactAt(call.args, relative, '/args');
-  const args = doc as Record<string, unknown>;
-  const mutable = call as { args: Record<string, unknown>; body: unknown };
-  mutable.args = args;
-  if (call.protocol === 'http') mutable.body = args;
-  else mutable.body = { ...(call.body as Record<string, unknown>), params: { ...((call.body as { params: object }).params), arguments: args } };
-  return removed;
-}
-
-/** Wraps res.json so the tool's JSON answer is redacted at `pointers` before it reaches the agent. */
-function redactResponse(res: Response, pointers: readonly string[], removedOut: Erasure[]): void {
-  const json = res.json.bind(res);
-  res.json = (body: unknown) => {
-    const { doc, removed } = redactAt(body, pointers, '/response');
-    removedOut.push(...removed);
-    return json(doc);
-  };
-}
-
-/** Most attachment ids resolved per call: bounds the store lookups a hostile call can cause. */
-const MAX_ATTACHMENTS = 64;
-
-/**
- * Resolves the attachment ids the agent named against the upload store: provenance, size and hash come from
- * what a human uploaded, never from the agent's arguments. Unknown ids are reported as not found.
- */
-async function resolveAttachments(args: Record<string, unknown>, store: UploadStore): Promise<AttachmentFacts[]> {
-  const ids = (Array.isArray(args.attachments) ? args.attachments : []).slice(0, MAX_ATTACHMENTS);
-  return Promise.all(
-    ids.map(async (id): Promise<AttachmentFacts> => {
-      const key = typeof id === 'string' ? id : JSON.stringify(id);
-      const u = typeof id === 'string' ? await store.get(id) : undefined;
-      if (!u) return { id: key, found: false };
-      return { id: u.id, found: true, source: u.source, uploaded_by: u.uploaded_by, uploaded_at: u.uploaded_at, uploaded_at_ms: u.uploaded_at_ms, size: u.size, sha256: u.sha256 };
-    }),
-  );
-}
-
-export type { Context, Span };

@@ -72,3 +72,13 @@ export async function loadBundle(path: string): Promise<PolicyBundle> {
   const sha256 = createHash('sha256').update(wasm).update(data).digest('hex');
   return { wasm, data, manifest, sha256 };
 }
+
+/** `toolgate.config.timezone` from the bundle's data.json, if the policy declares one. */
+export function bundleTimezone(data: Buffer): string | undefined {
+  try {
+    const tz = (JSON.parse(data.toString('utf8')) as { toolgate?: { config?: { timezone?: unknown } } }).toolgate?.config?.timezone;
+    return typeof tz === 'string' && tz !== '' ? tz : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -2,3 +2,4 @@ export * from './types.js';
 export * from './memory-store.js';
 export * from './router.js';
 export * from './redis-store.js';
+export * from './resolve.js';

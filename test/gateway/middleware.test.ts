@@ -113,6 +113,12 @@ describe('toolgate middleware, embedded defaults', () => {
     expect(await res.json()).toMatchObject({ error: 'bad_request', reason });
   });
 
+  it('refuses more attachments than it resolves, instead of letting unchecked ones through', async () => {
+    const r = await receipts.callTool('email.send', { to: ['accountant@ledger-partners.example'], subject: 'x', body: 'x', attachments: Array.from({ length: 65 }, (_, i) => `upl_${i}`) });
+    expect(r.status).toBe(400);
+    expect(r.body).toMatchObject({ error: 'bad_request', reason: 'too_many_attachments' });
+  });
+
   it('answers a hostile tool path with 400', async () => {
     const res = await fetch(`${gw.url}/tools/%2e%2e%2fadmin`, { method: 'POST', body: '{}' });
     expect(res.status).toBe(400);
