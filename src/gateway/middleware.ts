@@ -282,14 +282,6 @@ export function toolgate(options: Readonly<ToolgateOptions>): Toolgate {
       if (decision.outcome !== 'allow') {
         return await refuse(decisionRefusal(decision.outcome, decision.reasons, decisionId, rt.engine.info.revision), decision.outcome, decision.reasons);
       }
-      if (approval?.status === 'approved') {
-        // Single use: spend the approval before the tool runs; a concurrent call that spent it first wins.
-        const spent = await config.approvals.consume(approval.id, binding, nowMs, decisionId);
-        if (spent.status !== 'approved') {
-          const reasons = [{ code: `approval_${spent.status === 'unknown' ? 'invalid' : spent.status}`, message: 'The approval was spent by another call just now; each approval covers one call. Retry without the header to request a new one.' }];
-          return await refuse(decisionRefusal('deny', reasons, decisionId, rt.engine.info.revision), 'deny', reasons);
-        }
-      }
       if (breakGlass?.facts.valid && decision.reasons.some((r) => r.code === 'break_glass_used')) {
         span.addEvent('toolgate.break_glass', {
           'toolgate.break_glass.who': breakGlass.facts.who ?? '',
@@ -309,6 +301,16 @@ export function toolgate(options: Readonly<ToolgateOptions>): Toolgate {
         return await refuse(refusal, 'deny', reasons);
       }
       const reservation = reserved.reservation;
+      if (approval?.status === 'approved') {
+        // Single use: spend the approval once the limits fit (a refused call keeps its approval), before the tool
+        // runs; a concurrent call that spent it first wins, and this one gives its quota back.
+        const spent = await config.approvals.consume(approval.id, binding, nowMs, decisionId);
+        if (spent.status !== 'approved') {
+          await config.limits.release(reservation).catch(() => undefined);
+          const reasons = [{ code: `approval_${spent.status === 'unknown' ? 'invalid' : spent.status}`, message: 'The approval was spent by another call just now; each approval covers one call. Retry without the header to request a new one.' }];
+          return await refuse(decisionRefusal('deny', reasons, decisionId, rt.engine.info.revision), 'deny', reasons);
+        }
+      }
 
       // record: an allowed call executes only after its decision is durable.
       t = performance.now();
