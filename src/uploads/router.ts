@@ -65,9 +65,16 @@ export function uploadsRouter(options: UploadsRouterOptions): Router {
     }
   });
 
+  // Reading upload records needs a registered identity too: who uploaded what, and when, is not public.
   router.get('/uploads/:id', async (req: Request, res: Response) => {
+    try {
+      await identify(req, Buffer.alloc(0));
+    } catch (error) {
+      if (error instanceof IdentityError) return fail(res, 401, 'unauthenticated', error.reason, error.message);
+      throw error;
+    }
     const record = await options.store.get(String(req.params.id));
-    if (!record) return fail(res, 404, 'not_found', 'upload_unknown', `No upload ${req.params.id}: upload the file first with POST /uploads.`);
+    if (!record) return fail(res, 404, 'not_found', 'upload_unknown', `No upload ${String(req.params.id).slice(0, 80)}: upload the file first with POST /uploads.`);
     res.json(record);
   });
   return router;

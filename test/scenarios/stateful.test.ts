@@ -62,6 +62,12 @@ describe('stateful scenario rules', () => {
       now = MARKET_OPEN;
     });
 
+    it('keeps upload records behind a signature', async () => {
+      const up = await alice('POST', '/uploads', 'bytes', { 'content-type': 'text/plain' });
+      expect((await fetch(`${gw.url}/uploads/${up.body.id as string}`)).status).toBe(401);
+      expect((await alice('GET', `/uploads/${up.body.id as string}`)).body).toMatchObject({ uploaded_by: 'alice', size: 5 });
+    });
+
     it('refuses uploads by agents: provenance must be a person', async () => {
       const asAgent = person(gw.url, gw.agents.keys['receipts-bot']);
       const r = await asAgent('POST', '/uploads', 'forged', { 'content-type': 'text/plain' });
