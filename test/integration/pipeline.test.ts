@@ -60,7 +60,7 @@ describe('pipeline through real Kafka and Jaeger', () => {
 
     // Spans: the decision span is a child of the caller's traceparent; the tool span a child of the decision.
     await telemetry.flush();
-    const { span, trace } = await findSpan(svc.jaegerQueryUrl, serviceName, (s) => tag(s, 'toolgate.decision.id') === allowed.decisionId);
+    const { span } = await findSpan(svc.jaegerQueryUrl, serviceName, (s) => s.operationName.startsWith('authorize ') && tag(s, 'toolgate.decision.id') === allowed.decisionId);
     expect(span.operationName).toBe('authorize email.send');
     expect(span.traceID).toBe(traceId);
     expect(span.references).toContainEqual(expect.objectContaining({ refType: 'CHILD_OF', spanID: parentSpanId }));
@@ -71,15 +71,16 @@ describe('pipeline through real Kafka and Jaeger', () => {
     expect(tag(span, 'toolgate.identity.verified')).toBe(true);
     expect(tag(span, 'toolgate.identity.key_id')).toBe(gw.agents.keys['receipts-bot'].kid);
     expect(tag(span, 'toolgate.policy.revision')).toBe(gw.gate.policyRevision);
-    const exec = trace.find((s) => s.operationName === 'execute_tool email.send');
-    expect(exec?.references).toContainEqual(expect.objectContaining({ refType: 'CHILD_OF', spanID: span.spanID }));
+    const { span: exec } = await findSpan(svc.jaegerQueryUrl, serviceName, (s) => s.operationName === 'execute_tool email.send' && tag(s, 'toolgate.decision.id') === allowed.decisionId);
+    expect(exec.traceID).toBe(traceId);
+    expect(exec.references).toContainEqual(expect.objectContaining({ refType: 'CHILD_OF', spanID: span.spanID }));
 
-    const deniedSpan = await findSpan(svc.jaegerQueryUrl, serviceName, (s) => tag(s, 'toolgate.decision.id') === denied.decisionId);
+    const deniedSpan = await findSpan(svc.jaegerQueryUrl, serviceName, (s) => s.operationName.startsWith('authorize ') && tag(s, 'toolgate.decision.id') === denied.decisionId);
     expect(tag(deniedSpan.span, 'toolgate.decision.outcome')).toBe('deny');
     expect(String(tag(deniedSpan.span, 'toolgate.decision.reasons'))).toContain('recipient_not_allowed');
     expect(tag(deniedSpan.span, 'otel.status_code')).toBeUndefined(); // a deny is not an error
 
-    const rejectedSpan = await findSpan(svc.jaegerQueryUrl, serviceName, (s) => tag(s, 'toolgate.decision.id') === unsigned.decisionId);
+    const rejectedSpan = await findSpan(svc.jaegerQueryUrl, serviceName, (s) => s.operationName.startsWith('authorize ') && tag(s, 'toolgate.decision.id') === unsigned.decisionId);
     expect(tag(rejectedSpan.span, 'toolgate.identity.verified')).toBe(false);
     expect(tag(rejectedSpan.span, 'toolgate.decision.outcome')).toBe('unauthenticated');
 
