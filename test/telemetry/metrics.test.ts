@@ -4,6 +4,7 @@ import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-tr
 import { AgentClient } from '../../src/agent/client.js';
 import { setupTelemetry, type Telemetry } from '../../src/telemetry/setup.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { waitFor } from '../helpers/services.js';
 
 class CollectingReader extends MetricReader {
   protected async onShutdown(): Promise<void> {}
@@ -42,7 +43,11 @@ describe('decision metrics and spans', () => {
   });
 
   it('names spans authorize {tool} and execute_tool {tool}; a deny is not an error', async () => {
-    const finished = spans.getFinishedSpans();
+    // The tool span ends when the response is handed off, which can be just after the client has read it.
+    const finished = await waitFor('the tool span', async () => {
+      const all = spans.getFinishedSpans();
+      return all.some((x) => x.name === 'execute_tool email.send') ? all : undefined;
+    });
     const names = finished.map((s) => s.name);
     expect(names).toEqual(expect.arrayContaining(['authorize email.send', 'execute_tool email.send', 'authorize trade.place']));
     const deny = finished.find((s) => s.name === 'authorize trade.place')!;
