@@ -2,18 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'node:http';
 import { AgentClient } from '../../src/agent/client.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { prng as rng } from '../helpers/random.js';
 
-/** A seeded PRNG, so a failure names a case that can be replayed. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const FRAGMENTS = ['{', '}', '[', ']', '"', ':', ',', 'null', 'true', '1e999', '-0', '"\\ud800"', '"__proto__"', '{"jsonrpc":"2.0"', '"method":"tools/call"', '"params":', '"name":', '"arguments":', '\u0000', '\\', '9'.repeat(400), 'é', '"to":["a@b.c"]'];
 

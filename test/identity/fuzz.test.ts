@@ -1,18 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createVerifier, IdentityError, IDENTITY_REASONS, type RequestFacts } from '../../src/identity/index.js';
 import { generateAgentKey, registryFor, signedFacts, T0 } from './helpers.js';
+import { prng as rng } from '../helpers/random.js';
 
-/** Small deterministic PRNG (mulberry32): a failing case can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const key = generateAgentKey();
 const HEADERS = ['signature-input', 'signature', 'signature-agent', 'authorization', 'content-digest', 'digest', 'date', 'content-type', 'host'] as const;
