@@ -53,19 +53,37 @@ export interface VerifyContext {
 export async function verifySignatures(candidates: readonly (SignatureCandidate | MalformedCandidate)[], ctx: VerifyContext): Promise<VerifiedAgent> {
   const selected = selectCandidates(candidates, ctx);
   let first: IdentityError | undefined;
-  for (const candidate of selected) {
+  for (const [i, candidate] of selected.entries()) {
     if (isMalformed(candidate)) {
       first ??= candidate.error;
       continue;
     }
     try {
-      return await verifyCandidate(candidate, ctx.profileFor(candidate), ctx);
+      const agent = await verifyCandidate(candidate, ctx.profileFor(candidate), ctx);
+      await spendOthers(selected.slice(i + 1), ctx);
+      return agent;
     } catch (error) {
       if (!(error instanceof IdentityError) || error.reason === 'replayed') throw error;
       first ??= error;
     }
   }
   throw first ?? new IdentityError('signature_missing', 'no signature to verify');
+}
+
+/**
+ * Records the replay keys of every other signature on the request that would also have passed. Otherwise a replay
+ * could strip the signature that counted and pass on the next one, whose nonce was never recorded. Failures of the
+ * others do not matter (they never counted), except a replay store that cannot be trusted: that fails closed.
+ */
+async function spendOthers(others: readonly (SignatureCandidate | MalformedCandidate)[], ctx: VerifyContext): Promise<void> {
+  for (const other of others) {
+    if (isMalformed(other)) continue;
+    try {
+      await verifyCandidate(other, ctx.profileFor(other), ctx);
+    } catch (error) {
+      if (error instanceof UnavailableError) throw error;
+    }
+  }
 }
 
 function selectCandidates<C extends { label: string }>(candidates: readonly C[], ctx: VerifyContext): C[] {

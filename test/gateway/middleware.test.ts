@@ -103,6 +103,21 @@ describe('toolgate middleware, embedded defaults', () => {
     expect(((await res.json()) as { reason: string }).reason).toBe('digest_mismatch');
   });
 
+  it('refuses a replay that strips the signature that counted and keeps a second one', async () => {
+    const url = `${gw.url}/tools/email.send`;
+    const body = JSON.stringify({ to: ['accountant@ledger-partners.example'], subject: 'two signatures', body: 'x' });
+    const base = { method: 'POST', url, headers: { 'content-type': 'application/json' }, body };
+    const key = gw.agents.keys['receipts-bot'];
+    const s1 = signRequest(base, { privateJwk: key, label: 'sig1' });
+    const s2 = signRequest(base, { privateJwk: key, label: 'sig2' });
+    const both = { 'content-type': 'application/json', 'content-digest': s1['content-digest']!, 'signature-input': `${s1['signature-input']}, ${s2['signature-input']}`, signature: `${s1.signature}, ${s2.signature}` };
+    expect((await fetch(url, { method: 'POST', headers: both, body })).status).toBe(200);
+    const stripped = { 'content-type': 'application/json', 'content-digest': s2['content-digest']!, 'signature-input': s2['signature-input'], signature: s2.signature };
+    const replay = await fetch(url, { method: 'POST', headers: stripped, body });
+    expect(replay.status).toBe(401);
+    expect(((await replay.json()) as { reason: string }).reason).toBe('replayed');
+  });
+
   it.each([
     ['invalid JSON', '{"to":', 400, 'invalid_json'],
     ['an array body', '[1]', 400, 'args_not_object'],
