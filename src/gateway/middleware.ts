@@ -109,6 +109,7 @@ export function toolgate(options: Readonly<ToolgateOptions>): Toolgate {
       /** MCP messages that are not tool calls: enough to answer with a JSON-RPC error. */
       rpc?: Pick<ToolCall, 'protocol' | 'rpcId'>;
       raw?: Buffer;
+      bodySha256?: string;
       agent?: VerifiedAgent;
       identityError?: IdentityError;
       input?: PolicyInput;
@@ -131,7 +132,7 @@ export function toolgate(options: Readonly<ToolgateOptions>): Toolgate {
         traceId: spanCtx.traceId,
         spanId: spanCtx.spanId,
         metrics: { ...timers }, // a snapshot: timers keep changing after the event is hashed
-        request: { method: req.method, path, bodySha256: state.raw ? sha256Hex(state.raw) : sha256Hex('') },
+        request: { method: req.method, path, bodySha256: (state.bodySha256 ??= sha256Hex(state.raw ?? '')) },
         tool: state.call ? { name: state.call.tool, protocol: state.call.protocol } : { name: route.kind === 'http' ? route.tool : null, protocol: route.kind === 'mcp' ? 'mcp' : 'http' },
         agent: { scheme: state.identityError?.claimed.scheme ?? 'none', keyId: state.identityError?.claimed.keyId ?? null },
       });
@@ -234,14 +235,15 @@ export function toolgate(options: Readonly<ToolgateOptions>): Toolgate {
       // build input: resource facts, detector findings, approval and break-glass facts all come from the gateway.
       t = performance.now();
       const findings = scan(call.args, '/args');
-      const binding = approvalBinding(agent.id, call.tool, call.args);
       const approvalHeader = headerValue(req.headers[APPROVAL_HEADER]);
+      // The binding hashes the canonical arguments: only worth it when an approval is presented.
+      const binding = approvalHeader === undefined ? '' : approvalBinding(agent.id, call.tool, call.args);
       const approval = approvalHeader === undefined ? null : await lookupApproval(config.approvals, approvalHeader, binding, nowMs);
       const breakGlass = config.breakGlass.inspect(headerValue(req.headers[BREAK_GLASS_HEADER]));
       state.input = buildInput({
         facts,
         path,
-        bodySha256: sha256Hex(state.raw),
+        bodySha256: (state.bodySha256 = sha256Hex(state.raw)),
         call,
         agent,
         time: clock(nowMs),
