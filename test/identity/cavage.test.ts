@@ -4,7 +4,7 @@ import { request as httpRequest } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { generateAgentKey } from '../../src/agent/index.js';
 import { createVerifier, IdentityError, type IdentityOptions, type RequestFacts } from '../../src/identity/index.js';
-import { factsServer, registryFor, T0 } from './helpers.js';
+import { verifyingServer, registryFor, T0 } from './helpers.js';
 
 const key = generateAgentKey();
 const ecKey = generateAgentKey('ecdsa-p256-sha256');
@@ -114,13 +114,7 @@ describe('draft-cavage (legacy) through http-signature', () => {
     const httpSignature = createRequire(import.meta.url)('http-signature') as { sign(req: unknown, options: object): void };
     const pem = createPrivateKey({ key: key.privateJwk as never, format: 'jwk' }).export({ type: 'pkcs8', format: 'pem' }).toString();
     const v = await createVerifier({ jwks: registryFor(key), cavage: {} });
-    const server = await factsServer(async (f) => {
-      try {
-        return { status: 200, body: await v.verify(f) };
-      } catch (error) {
-        return { status: 401, body: { reason: (error as IdentityError).reason, message: (error as Error).message } };
-      }
-    });
+    const server = await verifyingServer(v);
     try {
       const url = new URL(`${server.url}/tools/email.send?draft=1`);
       const result = await new Promise<{ status: number; body: string }>((resolve, reject) => {

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { generateAgentKey, signRequest, type AgentKey, type SigningOptions } from '../../src/agent/index.js';
-import type { RequestFacts } from '../../src/identity/index.js';
+import type { IdentityError, RequestFacts, Verifier } from '../../src/identity/index.js';
 
 export const T0 = 1_750_000_000_000;
 
@@ -68,4 +68,15 @@ export async function factsServer(handle: (facts: RequestFacts) => Promise<{ sta
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+/** A server that verifies each request with `verifier`: 200 with the VerifiedAgent, or 401 with the reason. */
+export function verifyingServer(verifier: Verifier): Promise<{ url: string; close: () => Promise<void> }> {
+  return factsServer(async (f) => {
+    try {
+      return { status: 200, body: await verifier.verify(f) };
+    } catch (error) {
+      return { status: 401, body: { reason: (error as IdentityError).reason, message: (error as Error).message } };
+    }
+  });
 }

@@ -2,8 +2,8 @@ import { createPrivateKey, createPublicKey, sign, verify, constants } from 'node
 import { createSignature, component, verifySignature, type RequestDescriptor } from 'http-message-sig';
 import { describe, expect, it } from 'vitest';
 import { createKeyDirectory, generateAgentKey, serveKeyDirectory, signRequest, type AgentKey } from '../../src/agent/index.js';
-import { contentDigest, createVerifier, IdentityError, type Algorithm } from '../../src/identity/index.js';
-import { facts, factsServer, registryFor, T0 } from './helpers.js';
+import { contentDigest, createVerifier, type Algorithm } from '../../src/identity/index.js';
+import { facts, verifyingServer, registryFor, T0 } from './helpers.js';
 
 const NOW_S = T0 / 1000;
 const body = '{"to":"a@example.com"}';
@@ -46,13 +46,7 @@ describe('interop with http-message-sig (an independent RFC 9421 implementation)
   it.each(ALGS)('%s: http-message-sig signs, toolgate verifies (over real HTTP)', async (alg) => {
     const key = generateAgentKey(alg);
     const v = await createVerifier({ jwks: registryFor(key) });
-    const server = await factsServer(async (f) => {
-      try {
-        return { status: 200, body: await v.verify(f) };
-      } catch (error) {
-        return { status: 401, body: { reason: (error as IdentityError).reason, message: (error as Error).message } };
-      }
-    });
+    const server = await verifyingServer(v);
     try {
       const targetUri = `${server.url}/tools/email.send?draft=1`;
       const fields = [{ name: 'content-type', value: 'application/json' }, { name: 'content-digest', value: contentDigest(Buffer.from(body)) }];
