@@ -1,4 +1,7 @@
+import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { NonceStoreFullError } from './memory-nonce-store.js';
+import { REMEMBER } from './nonce-script.js';
 import type { NonceStore } from './types.js';
 
 /** Sends one Redis command and resolves its reply: lets callers bring any client (rate-limit-redis's pattern). */
@@ -6,25 +9,33 @@ export type SendCommand = (...args: string[]) => Promise<unknown>;
 
 export interface RedisNonceStoreOptions {
   readonly sendCommand: SendCommand;
-  /** Key prefix. Default "toolgate:nonce:". */
+  /** Key prefix. Default "toolgate:nonce:". The store uses one key, `<prefix>index`. */
   readonly prefix?: string;
+  /**
+   * Live entries kept at most; past it remember() refuses (fails closed). Each entry is a 43-byte hash plus the
+   * sorted set's overhead, so this bounds the store's bytes too. Default 1,000,000.
+   */
+  readonly maxEntries?: number;
   /** Called by close(), e.g. to quit a client the store owns. */
   readonly onClose?: () => Promise<void>;
 }
 
 /**
- * Replay store shared by every gateway instance. `SET key 1 NX PX ttl` is atomic in Redis: of any number of
- * concurrent callers across instances, exactly one gets "OK".
+ * Replay store shared by every gateway instance. The REMEMBER script is atomic in Redis: of any number of concurrent
+ * callers across instances, exactly one sees "first".
  */
 export class RedisNonceStore implements NonceStore {
   readonly #send: SendCommand;
-  readonly #prefix: string;
+  readonly #index: string;
+  readonly #maxEntries: number;
   readonly #onClose: (() => Promise<void>) | undefined;
 
   constructor(options: RedisNonceStoreOptions) {
     if (typeof options?.sendCommand !== 'function') throw new TypeError('RedisNonceStore needs sendCommand(...args), e.g. (...a) => client.call(...a)');
     this.#send = options.sendCommand;
-    this.#prefix = options.prefix ?? 'toolgate:nonce:';
+    this.#index = `${options.prefix ?? 'toolgate:nonce:'}index`;
+    this.#maxEntries = options.maxEntries ?? 1_000_000;
+    if (!Number.isSafeInteger(this.#maxEntries) || this.#maxEntries < 1) throw new TypeError('RedisNonceStore maxEntries must be a positive integer');
     this.#onClose = options.onClose;
   }
 
@@ -32,7 +43,7 @@ export class RedisNonceStore implements NonceStore {
    * Connects an ioredis client the store owns. Commands fail fast while Redis is unreachable (no offline queue,
    * one retry), so the verifier fails closed instead of hanging requests.
    */
-  static async connect(url: string, options: { prefix?: string; commandTimeoutMs?: number } = {}): Promise<RedisNonceStore> {
+  static async connect(url: string, options: { prefix?: string; commandTimeoutMs?: number; maxEntries?: number } = {}): Promise<RedisNonceStore> {
     const client = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: options.commandTimeoutMs ?? 2000, connectTimeout: 5000 });
     // An unhandled 'error' event would crash the process; failures surface through the commands instead.
     client.on('error', () => undefined);
@@ -40,6 +51,7 @@ export class RedisNonceStore implements NonceStore {
     return new RedisNonceStore({
       sendCommand: (...args) => client.call(args[0] ?? '', ...args.slice(1)),
       ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
+      ...(options.maxEntries === undefined ? {} : { maxEntries: options.maxEntries }),
       onClose: async () => {
         await client.quit().catch(() => client.disconnect());
       },
@@ -47,8 +59,20 @@ export class RedisNonceStore implements NonceStore {
   }
 
   async remember(key: string, ttlMs: number): Promise<boolean> {
-    const reply = await this.#send('SET', `${this.#prefix}${key}`, '1', 'NX', 'PX', String(Math.max(1, Math.ceil(ttlMs))));
-    return reply === 'OK';
+    const member = createHash('sha256').update(key).digest('base64url');
+    const reply = await this.#eval([member, String(Math.max(1, Math.ceil(ttlMs))), String(this.#maxEntries)]);
+    if (Number(reply) === -1) throw new NonceStoreFullError(`replay store ${this.#index} holds ${this.#maxEntries} live nonces: raise maxEntries`);
+    return Number(reply) === 1;
+  }
+
+  /** EVALSHA; on NOSCRIPT (first use, a Redis restart, SCRIPT FLUSH) EVAL, which also caches the script. */
+  async #eval(args: readonly string[]): Promise<unknown> {
+    try {
+      return await this.#send('EVALSHA', REMEMBER.sha, '1', this.#index, ...args);
+    } catch (error) {
+      if (!String((error as Error)?.message ?? error).startsWith('NOSCRIPT')) throw error;
+      return this.#send('EVAL', REMEMBER.source, '1', this.#index, ...args);
+    }
   }
 
   async close(): Promise<void> {

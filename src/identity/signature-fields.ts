@@ -39,6 +39,12 @@ export interface FieldLimits {
 const DERIVED = new Set(['@method', '@target-uri', '@authority', '@scheme', '@request-target', '@path', '@query', '@query-param']);
 const FIELD_NAME = /^[a-z0-9!#$%&'*+.^_`|~-]+$/;
 const STRING_PARAMS = ['nonce', 'alg', 'keyid', 'tag'] as const;
+/**
+ * Longest nonce accepted, in bytes (sf-strings are ASCII). The replay store keeps every nonce for the signature's
+ * lifetime, so without a cap one agent could park kilobytes per request there; 256 is far above any real nonce
+ * (the agent library sends 22 characters, web-bot-auth 88).
+ */
+export const MAX_NONCE_BYTES = 256;
 
 /** Joins repeated field lines the way RFC 9110 §5.3 allows, refusing oversized values before any parsing. */
 export function fieldValue(headers: Readonly<Record<string, string | string[] | undefined>>, name: string, maxBytes: number, scheme: IdentityScheme): string | undefined {
@@ -117,6 +123,7 @@ function parseParams(label: string, params: Parameters, scheme: IdentityScheme):
     const value = params.get(name);
     if (value === undefined) continue;
     if (typeof value !== 'string') throw malformed(`signature ${label}: parameter ${name} must be a string`, scheme);
+    if (name === 'nonce' && value.length > MAX_NONCE_BYTES) throw malformed(`signature ${label}: nonce is ${value.length} bytes, longer than the ${MAX_NONCE_BYTES} allowed: send a short random nonce (e.g. 16 random bytes, base64)`, scheme);
     out[name] = value;
   }
   for (const name of ['created', 'expires'] as const) {

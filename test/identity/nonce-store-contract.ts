@@ -1,5 +1,5 @@
 import { describe, expect, it, type TestContext } from 'vitest';
-import type { NonceStore } from '../../src/identity/index.js';
+import { NonceStoreFullError, type NonceStore } from '../../src/identity/index.js';
 
 /** Polls until `check` passes or `timeoutMs` runs out: waits for a condition, never for a fixed time. */
 export async function eventually(check: () => Promise<void>, timeoutMs = 5000): Promise<void> {
@@ -14,12 +14,12 @@ export async function eventually(check: () => Promise<void>, timeoutMs = 5000): 
   }
 }
 
-/** The behaviour every NonceStore must have; run against each implementation. */
-export function nonceStoreContract(name: string, open: () => Promise<NonceStore | undefined>): void {
+/** The behaviour every NonceStore must have; run against each implementation. `maxEntries` asks for a capped store. */
+export function nonceStoreContract(name: string, open: (limits?: { maxEntries: number }) => Promise<NonceStore | undefined>): void {
   describe(`NonceStore contract: ${name}`, () => {
     let ctx: TestContext;
-    const makeStore = async (): Promise<NonceStore> => {
-      const store = await open();
+    const makeStore = async (limits?: { maxEntries: number }): Promise<NonceStore> => {
+      const store = await open(limits);
       // undefined means "this environment has no such backend" (decided by the caller, who fails when it must).
       if (store === undefined) ctx.skip();
       return store as NonceStore;
@@ -59,6 +59,17 @@ export function nonceStoreContract(name: string, open: () => Promise<NonceStore 
       const key = unique();
       const results = await Promise.all(Array.from({ length: 50 }, () => store.remember(key, 60_000)));
       expect(results.filter(Boolean)).toHaveLength(1);
+    });
+
+    it('refuses (fails closed) when full of live entries, and takes new ones once they expire', async (c) => {
+      ctx = c;
+      const store = await makeStore({ maxEntries: 3 });
+      const base = unique();
+      for (const i of [1, 2, 3]) expect(await store.remember(`${base}:${i}`, 150)).toBe(true);
+      await expect(store.remember(`${base}:4`, 60_000)).rejects.toBeInstanceOf(NonceStoreFullError);
+      // A replay of a live entry is still recognised as one while full.
+      expect(await store.remember(`${base}:1`, 60_000)).toBe(false);
+      await eventually(async () => expect(await store.remember(`${base}:4`, 60_000)).toBe(true), 5000);
     });
 
     it('accepts fractional and tiny ttls', async (c) => {

@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createVerifier, IdentityError, MemoryNonceStore, RedisNonceStore, type NonceStore } from '../../src/identity/index.js';
 import { UnavailableError } from '../../src/errors.js';
@@ -16,7 +17,7 @@ async function fiftyCopies(stores: NonceStore[]): Promise<{ passed: number; repl
   return { passed: results.filter((r) => r.status === 'fulfilled').length, replayed };
 }
 
-nonceStoreContract('MemoryNonceStore', async () => new MemoryNonceStore());
+nonceStoreContract('MemoryNonceStore', async (limits) => new MemoryNonceStore(limits ?? {}));
 
 describe('MemoryNonceStore', () => {
   it('with 50 concurrent copies of one signed request, exactly one passes', async () => {
@@ -31,6 +32,18 @@ describe('MemoryNonceStore', () => {
     await expect(store.remember('c', 1000)).rejects.toThrow(/live nonces/);
     now = 2000;
     expect(await store.remember('c', 1000)).toBe(true);
+  });
+
+  it('is bounded by bytes as well as entries: long keys fill it before the entry cap does', async () => {
+    let now = 0;
+    const store = new MemoryNonceStore({ maxEntries: 1000, maxBytes: 10_000, now: () => now });
+    const long = (i: number) => `${i}:${'x'.repeat(3000)}`;
+    for (const i of [1, 2, 3]) expect(await store.remember(long(i), 1000)).toBe(true);
+    await expect(store.remember(long(4), 1000)).rejects.toThrow(/full.*bytes/);
+    // Short keys still fit in what is left.
+    expect(await store.remember('short', 1000)).toBe(true);
+    now = 2000;
+    expect(await store.remember(long(4), 1000)).toBe(true);
   });
 
   it('a failing store makes the verifier fail closed with UnavailableError', async () => {
@@ -58,6 +71,16 @@ describe('MemoryNonceStore', () => {
 });
 
 describe('replay key', () => {
+  it('a nonce over 256 bytes is signature_malformed and never reaches the store; 256 bytes pass', async () => {
+    const store = new MemoryNonceStore();
+    const v = await createVerifier({ jwks: registryFor(key), nonceStore: store, now: () => T0 });
+    await expect(v.verify(signedFacts(key, {}, { nonce: 'n'.repeat(257) }))).rejects.toMatchObject({ reason: 'signature_malformed', message: expect.stringMatching(/nonce is 257 bytes.*256/) });
+    await expect(v.verify(signedFacts(key, {}, { nonce: 'n'.repeat(8000) }))).rejects.toMatchObject({ reason: 'signature_malformed' });
+    expect(store.size).toBe(0);
+    await expect(v.verify(signedFacts(key, {}, { nonce: 'n'.repeat(256) }))).resolves.toMatchObject({ nonce: 'n'.repeat(256) });
+    expect(store.size).toBe(1);
+  });
+
   it('an ECDSA twin signature (r, n - s) of a nonce-less request is still a replay', async () => {
     const ec = generateAgentKey('ecdsa-p256-sha256');
     const v = await createVerifier({ jwks: registryFor(ec), now: () => T0 });
@@ -85,9 +108,9 @@ describe('replay key', () => {
 describe('RedisNonceStore (real Redis)', () => {
   let target: RedisTarget;
   const stores: RedisNonceStore[] = [];
-  const connect = async (): Promise<RedisNonceStore> => {
+  const connect = async (limits: { maxEntries?: number; prefix?: string } = {}): Promise<RedisNonceStore> => {
     if (!('url' in target)) throw new Error('no Redis');
-    const store = await RedisNonceStore.connect(target.url, { prefix: `toolgate-test:${process.pid}:` });
+    const store = await RedisNonceStore.connect(target.url, { prefix: `toolgate-test:${process.pid}:${Math.random().toString(36).slice(2)}:`, ...limits });
     stores.push(store);
     return store;
   };
@@ -105,16 +128,38 @@ describe('RedisNonceStore (real Redis)', () => {
     if ('skip' in target) ctx.skip();
   });
 
-  nonceStoreContract('RedisNonceStore', async () => {
+  nonceStoreContract('RedisNonceStore', async (limits) => {
     if ('fail' in target) throw new Error(target.fail);
     if ('skip' in target) return undefined;
-    return connect();
+    return connect(limits);
+  });
+
+  it('stores a fixed number of bytes per entry, however long the keys (hashed), counted by Redis itself', async (ctx) => {
+    if ('fail' in target) throw new Error(target.fail);
+    if ('skip' in target) return ctx.skip();
+    const prefix = `toolgate-test:${process.pid}:bytes:${Date.now()}:`;
+    const store = await connect({ prefix });
+    const client = new Redis(target.url);
+    try {
+      for (let i = 0; i < 50; i += 1) expect(await store.remember(`${i}:${'n'.repeat(64 * 1024)}`, 60_000)).toBe(true);
+      const keys = await client.keys(`${prefix}*`);
+      let bytes = 0;
+      for (const k of keys) bytes += Number(await client.memory('USAGE', k));
+      // 50 keys of 64 KiB stored verbatim would be 3.2 MiB; hashed they take a few KiB.
+      expect(bytes).toBeGreaterThan(0);
+      expect(bytes).toBeLessThan(50 * 256);
+      await client.del(...keys);
+    } finally {
+      client.disconnect();
+    }
   });
 
   it('with 50 concurrent copies of one signed request over two gateway instances, exactly one passes', async (ctx) => {
     if ('fail' in target) throw new Error(target.fail);
     if ('skip' in target) return ctx.skip();
-    expect(await fiftyCopies([await connect(), await connect()])).toEqual({ passed: 1, replayed: 49 });
+    // Two instances share one prefix, as gateways sharing a Redis do.
+    const prefix = `toolgate-test:${process.pid}:shared:${Date.now()}:`;
+    expect(await fiftyCopies([await connect({ prefix }), await connect({ prefix })])).toEqual({ passed: 1, replayed: 49 });
   });
 
   it('connect() to a port nobody listens on rejects (the caller decides; the verifier never hangs)', async () => {
