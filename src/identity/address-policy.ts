@@ -1,26 +1,50 @@
-import { BlockList, isIP } from 'node:net';
+import { formatIp, inBlock, parseBlock, parseIp, unmapIpv4, type IpAddress } from './ip-address.js';
+import { IPV4_SPECIAL, IPV6_GLOBAL_UNICAST, IPV6_SPECIAL } from './special-addresses.js';
 
-// Where a fetch named by an untrusted request must never go (SSRF): loopback, private, link-local, CGNAT,
-// multicast, reserved and the unspecified addresses, in both families (IPv4-mapped IPv6 is checked as IPv4).
-const BLOCKED = new BlockList();
-for (const [net, prefix] of [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
-  ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24],
-  ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
-] as const) BLOCKED.addSubnet(net, prefix, 'ipv4');
-for (const [net, prefix] of [
-  ['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['fec0::', 10], ['ff00::', 8], ['64:ff9b::', 96], ['2001:db8::', 32], ['100::', 64],
-] as const) BLOCKED.addSubnet(net, prefix, 'ipv6');
+// Where a fetch named by an untrusted request must never go (SSRF): every special-purpose block, parsed once.
+const BLOCKS = [...IPV4_SPECIAL, ...IPV6_SPECIAL].map((entry) => ({ ...entry, ...parseBlock(entry.block) }));
+const GLOBAL_UNICAST = parseBlock(IPV6_GLOBAL_UNICAST);
 
-/** True when `address` (an IP literal) is one a directory fetch may connect to, given an allowlist of IPs. */
-export function isPublicAddress(address: string, allow: ReadonlySet<string>): boolean {
-  const family = isIP(address);
-  if (family === 0) return false;
-  if (allow.has(address)) return true;
-  if (family === 6) {
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-    if (mapped?.[1] !== undefined) return allow.has(mapped[1]) || !BLOCKED.check(mapped[1], 'ipv4');
-    return !BLOCKED.check(address, 'ipv6');
+/** Why `address` may not be dialled (the registry entry it falls in), or undefined when it is a public unicast address. */
+export function specialPurpose(address: IpAddress): string | undefined {
+  const block = BLOCKS.find((b) => inBlock(address, b));
+  if (block !== undefined) return `${block.block} ${block.name} (${block.rfc})`;
+  if (address.family === 6 && !inBlock(address, GLOBAL_UNICAST)) return `outside ${IPV6_GLOBAL_UNICAST}, the only IPv6 block IANA allocates for unicast`;
+  return undefined;
+}
+
+const canonicalAllow = new WeakMap<ReadonlySet<string>, ReadonlySet<string>>();
+
+/** The allowlist's IP literals in canonical form, computed once per set: `0:0::1` and `::1` are one address. */
+function canonical(allow: ReadonlySet<string>): ReadonlySet<string> {
+  let set = canonicalAllow.get(allow);
+  if (set === undefined) {
+    set = new Set([...allow].flatMap((entry) => {
+      const ip = parseIp(entry);
+      return ip === undefined ? [] : [formatIp(ip)];
+    }));
+    canonicalAllow.set(allow, set);
   }
-  return !BLOCKED.check(address, 'ipv4');
+  return set;
+}
+
+/**
+ * Why a directory fetch may not connect to `address` (an IP literal, any spelling), or undefined when it may: public
+ * unicast, or allowlisted. Every form that embeds or reaches IPv4 (IPv4-mapped, NAT64, 6to4, Teredo, IPv4-compatible)
+ * is refused as its registry entry says; an IPv4-mapped address passes only when the IPv4 address it maps is
+ * allowlisted, as that is what the socket reaches.
+ */
+export function addressRefusal(address: string, allow: ReadonlySet<string>): string | undefined {
+  const ip = parseIp(address);
+  if (ip === undefined) return `${address} is not an IP address`;
+  const allowed = canonical(allow);
+  const mapped = unmapIpv4(ip);
+  if (allowed.has(formatIp(ip)) || (mapped !== undefined && allowed.has(formatIp(mapped)))) return undefined;
+  const why = specialPurpose(ip);
+  return why === undefined ? undefined : `${address} is in ${why}`;
+}
+
+/** True when a directory fetch may connect to `address` (see addressRefusal). */
+export function isPublicAddress(address: string, allow: ReadonlySet<string>): boolean {
+  return addressRefusal(address, allow) === undefined;
 }

@@ -119,7 +119,7 @@ function resolveWebBotAuth(options: WebBotAuthOptions | false | undefined, base:
     negativeTtlMs,
     maxStaleMs: positiveNumber(WBA_WHERE, 'maxStaleMs', options.maxStaleMs, 3_600_000, { allowZero: true }),
     maxDirectories: positiveNumber(WBA_WHERE, 'maxDirectories', options.maxDirectories, 1024),
-    maxConcurrentFetches: positiveNumber(WBA_WHERE, 'maxConcurrentFetches', options.maxConcurrentFetches, 16),
+    maxConcurrentFetches: positiveNumber(WBA_WHERE, 'maxConcurrentFetches', options.maxConcurrentFetches, 256),
   };
 }
 

@@ -1,8 +1,9 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { isIP, type LookupFunction } from 'node:net';
-import { isPublicAddress } from './address-policy.js';
+import type { LookupFunction } from 'node:net';
+import { addressRefusal } from './address-policy.js';
+import { parseIp } from './ip-address.js';
 
 export interface FetchLimits {
   readonly timeoutMs: number;
@@ -34,12 +35,14 @@ export async function fetchDirectory(url: URL, accept: string, limits: FetchLimi
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && limits.allowHttp)) throw new DirectoryFetchError(`${url.origin}: directories must be served over https`);
   const hostname = url.hostname.replace(/^\[|\]$/g, '');
   const hostAllowed = limits.allow.has(hostname);
-  if (isIP(hostname) !== 0 && !hostAllowed && !isPublicAddress(hostname, limits.allow)) throw new DirectoryFetchError(`${url.origin}: address ${hostname} is not public (allowlist it to fetch from it)`);
+  const literalRefusal = parseIp(hostname) === undefined || hostAllowed ? undefined : addressRefusal(hostname, limits.allow);
+  if (literalRefusal !== undefined) throw new DirectoryFetchError(`${url.origin}: not a public address: ${literalRefusal} (allowlist it to fetch from it)`);
   const lookup: LookupFunction = (host, options, callback) => {
     dnsLookup(host, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
       if (error) return callback(error, '', 0);
-      const usable = addresses.filter((a) => hostAllowed || isPublicAddress(a.address, limits.allow));
-      if (usable.length === 0) return callback(new DirectoryFetchError(`${host} resolves only to non-public addresses`), '', 0);
+      const refusals = hostAllowed ? [] : addresses.map((a) => addressRefusal(a.address, limits.allow));
+      const usable = addresses.filter((_, i) => refusals[i] === undefined);
+      if (usable.length === 0) return callback(new DirectoryFetchError(`${host} resolves only to non-public addresses: ${refusals.join('; ')}`), '', 0);
       if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, usable);
       const first = usable[0]!;
       return callback(null, first.address, first.family);

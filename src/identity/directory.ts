@@ -1,6 +1,7 @@
 import { algorithmForJwk, isAlgorithm, signatureCheck, type Algorithm, type SignatureCheck } from './algorithms.js';
 import { derivedValue, fieldValueOf, type MessageView } from './components.js';
 import { checkContentDigest } from './content-digest.js';
+import type { IncomingHttpHeaders } from 'node:http';
 import { DirectoryFetchError, fetchDirectory, type FetchedResponse, type FetchLimits } from './directory-fetch.js';
 import { hasPrivateMembers, importPublicKey, jwkThumbprint, type Jwk } from './jwk.js';
 import { signatureBaseBytes, signatureBaseFrom } from './signature-base.js';
@@ -36,7 +37,11 @@ export interface DirectoryCacheOptions {
   /** How long a directory that cannot be refreshed keeps serving its last good copy. */
   readonly maxStaleMs: number;
   readonly maxDirectories: number;
-  /** Fetches of distinct directories in flight at once; beyond it a lookup fails fast instead of queueing. */
+  /**
+   * Fetches in flight at once, all origins together; beyond it a lookup of a new origin fails fast instead of
+   * queueing. Each origin has at most one fetch in flight (lookups of it share that one), so a slow directory holds one
+   * slot whatever the number of requests naming it; this cap only bounds sockets and buffers.
+   */
   readonly maxConcurrentFetches: number;
   readonly clockSkewMs: number;
   readonly now: () => number;
@@ -52,7 +57,7 @@ interface Entry {
 }
 
 /**
- * Key directories by URL: fetched on first use, cached per Cache-Control (clamped), failures cached briefly
+ * Key directories by URL: fetched on first use, cached per Cache-Control or Expires (clamped), failures cached briefly
  * (negative caching), concurrent lookups of one URL share one fetch, and a failed refresh never evicts a good copy.
  */
 export class DirectoryCache {
@@ -72,8 +77,8 @@ export class DirectoryCache {
     if (entry === undefined || now >= entry.refreshAt) {
       let pending = this.#inflight.get(key);
       if (pending === undefined) {
-        // Signature-Agent is chosen by the (unauthenticated) caller: cap how many fetches callers can set off at once.
-        if (this.#inflight.size >= this.#options.maxConcurrentFetches) throw new DirectoryFetchError(`${this.#inflight.size} directory fetches already in flight`);
+        // Signature-Agent is chosen by the (unauthenticated) caller: bound the sockets callers can open at once.
+        if (this.#inflight.size >= this.#options.maxConcurrentFetches) throw new DirectoryFetchError(`${this.#inflight.size} directory fetches (of as many origins) already in flight, the most allowed (webBotAuth.maxConcurrentFetches): retry shortly`);
         pending = this.#refresh(url, entry).finally(() => this.#inflight.delete(key));
         this.#inflight.set(key, pending);
       }
@@ -90,7 +95,7 @@ export class DirectoryCache {
       const response = await fetchDirectory(url, DIRECTORY_MEDIA_TYPE, o.fetch);
       const directory = await readDirectory(url, response, o);
       const now = o.now();
-      const ttl = Math.min(o.maxTtlMs, Math.max(o.minTtlMs, cacheTtl(response.headers['cache-control'], o.defaultTtlMs)));
+      const ttl = Math.min(o.maxTtlMs, Math.max(o.minTtlMs, freshnessMs(response.headers, now, o.defaultTtlMs)));
       entry = { directory, error: undefined, refreshAt: now + ttl, goodUntil: now + ttl + o.maxStaleMs };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
@@ -115,11 +120,24 @@ export class DirectoryCache {
   }
 }
 
-function cacheTtl(header: string | undefined, fallback: number): number {
-  if (header === undefined) return fallback;
-  if (/(^|,)\s*(no-store|no-cache)\s*(,|$)/i.test(header)) return 0;
-  const maxAge = /(^|,)\s*max-age\s*=\s*"?(\d+)"?/i.exec(header);
-  return maxAge?.[2] === undefined ? fallback : Number(maxAge[2]) * 1000;
+/**
+ * How long a response stays fresh (RFC 9111 §4.2.1): no-store/no-cache → 0; else max-age; else Expires minus Date
+ * (the server's clock on both sides, so our clock's skew does not matter; our clock when Date is absent); an
+ * unparseable Expires means already expired (§5.3). Without either, the configured default.
+ */
+function freshnessMs(headers: IncomingHttpHeaders, now: number, fallback: number): number {
+  const cacheControl = headers['cache-control'];
+  if (cacheControl !== undefined) {
+    if (/(^|,)\s*(no-store|no-cache)\s*(,|$)/i.test(cacheControl)) return 0;
+    const maxAge = /(^|,)\s*max-age\s*=\s*"?(\d+)"?/i.exec(cacheControl);
+    if (maxAge?.[2] !== undefined) return Number(maxAge[2]) * 1000;
+  }
+  const expires = headers.expires;
+  if (expires === undefined) return fallback;
+  const expiresAt = Date.parse(expires);
+  if (Number.isNaN(expiresAt)) return 0;
+  const date = headers.date === undefined ? NaN : Date.parse(headers.date);
+  return Math.max(0, expiresAt - (Number.isNaN(date) ? now : date));
 }
 
 async function readDirectory(url: URL, response: FetchedResponse, o: DirectoryCacheOptions): Promise<Directory> {

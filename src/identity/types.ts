@@ -161,7 +161,10 @@ export interface WebBotAuthOptions {
   readonly maxDirectoryBytes?: number;
   /** Most keys in one directory. Default 32. */
   readonly maxKeys?: number;
-  /** Cache lifetime without Cache-Control. Default 3_600_000. Cache-Control max-age is clamped to [minTtlMs, maxTtlMs]. */
+  /**
+   * Cache lifetime when the directory sends neither Cache-Control max-age nor Expires. Default 3_600_000. max-age,
+   * or Expires minus Date, is clamped to [minTtlMs, maxTtlMs].
+   */
   readonly defaultTtlMs?: number;
   /** Default 60_000: a directory cannot force a fetch per request. */
   readonly minTtlMs?: number;
@@ -173,6 +176,10 @@ export interface WebBotAuthOptions {
   readonly maxStaleMs?: number;
   /** Most directories cached. Default 1024. */
   readonly maxDirectories?: number;
-  /** Most directory fetches in flight at once (requests name directories before they are authenticated). Default 16. */
+  /**
+   * Most directory fetches in flight at once, all origins together (requests name directories before they are
+   * authenticated). Each origin has at most one fetch in flight, so a slow directory holds one slot however many
+   * requests name it; this cap bounds sockets and buffers (× maxDirectoryBytes). Default 256.
+   */
   readonly maxConcurrentFetches?: number;
 }

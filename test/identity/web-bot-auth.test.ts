@@ -6,6 +6,7 @@ import { createKeyDirectory, generateAgentKey, serveKeyDirectory, signRequest, t
 import { createVerifier, IdentityError, type IdentityOptions, type WebBotAuthOptions } from '../../src/identity/index.js';
 import type { Jwk } from '../../src/identity/jwk.js';
 import { facts, T0 } from './helpers.js';
+import { eventually } from './nonce-store-contract.js';
 
 const agent = generateAgentKey();
 const closers: (() => Promise<void>)[] = [];
@@ -104,6 +105,18 @@ describe('Web Bot Auth', () => {
     expect(await reasonOf((await verifier({ allowAddresses: [] })).verify(botRequest(agent, viaName)))).toBe('directory_unavailable');
   });
 
+  it('refuses a loopback directory however its origin spells the address, and dials the allowlisted one', async () => {
+    const url = new URL(await directoryServer([agent]));
+    const spellings = [`http://0x7f.1:${url.port}`, `http://2130706433:${url.port}`, `http://0177.0.0.1:${url.port}`, `http://[::ffff:127.0.0.1]:${url.port}`, `http://[::ffff:7f00:1]:${url.port}`];
+    for (const origin of spellings) {
+      const v = await verifier({ allowAddresses: [] });
+      const error = await v.verify(botRequest(agent, origin)).then(() => undefined, (e: unknown) => e);
+      expect(error).toMatchObject({ reason: 'directory_unavailable', message: expect.stringMatching(/not a public address/) });
+    }
+    // Allowlisting 127.0.0.1 covers its other spellings (the URL parser turns them into 127.0.0.1 anyway).
+    await expect((await verifier()).verify(botRequest(agent, `http://0x7f.1:${url.port}`))).resolves.toMatchObject({ verified: true });
+  });
+
   it('refuses non-https directories unless allowHttp, and Signature-Agent values that are not origins', async () => {
     const url = await directoryServer([agent]);
     expect(await reasonOf((await verifier({ allowHttp: false })).verify(botRequest(agent, url)))).toBe('signature_malformed');
@@ -155,6 +168,54 @@ describe('Web Bot Auth', () => {
     now = T0 + 121_000;
     await v.verify(botRequest(agent, server.url, { now, path: '/tools/later' }));
     expect(server.hits()).toBe(2);
+  });
+
+  it.each<[string, (now: number) => Record<string, string>, number]>([
+    // The server's clock is an hour behind ours: Expires counts from its Date, so our skew does not matter.
+    ['Expires relative to Date', (now) => ({ date: new Date(now - 3_600_000).toUTCString(), expires: new Date(now - 3_600_000 + 120_000).toUTCString() }), 120_000],
+    ['Expires without Date (our clock)', (now) => ({ expires: new Date(now + 120_000).toUTCString() }), 120_000],
+    ['an invalid Expires (already expired; clamped to minTtlMs)', () => ({ expires: '0' }), 60_000],
+    ['Cache-Control without max-age, and Expires', (now) => ({ 'cache-control': 'public', expires: new Date(now + 300_000).toUTCString() }), 300_000],
+    ['max-age over Expires', (now) => ({ 'cache-control': 'max-age=90', expires: new Date(now + 3_000_000).toUTCString() }), 90_000],
+  ])('honours %s', async (_name, freshness, ttl) => {
+    const directory = createKeyDirectory([agent.privateJwk], { now: () => T0 });
+    const server = await scriptedServer((req, res) => {
+      const { 'cache-control': _cc, ...headers } = directory.headersFor(req.headers.host ?? '', 'http');
+      // Node adds Date (the real clock) unless told not to; each case says which Date it sends.
+      res.sendDate = false;
+      res.writeHead(200, { ...headers, ...freshness(T0) }).end(directory.body);
+    });
+    let now = T0;
+    const v = await verifier({}, {}, () => now);
+    await v.verify(botRequest(agent, server.url));
+    now = T0 + ttl - 1000;
+    await v.verify(botRequest(agent, server.url, { now, path: '/fresh' }));
+    expect(server.hits()).toBe(1);
+    now = T0 + ttl + 1000;
+    await v.verify(botRequest(agent, server.url, { now, path: '/stale' }));
+    expect(server.hits()).toBe(2);
+  });
+
+  it('slow directories hold one fetch slot each (per origin): another origin\'s first call still completes', async () => {
+    // 20 origins that accept the request and never answer, each named by 5 requests at once.
+    const slow = await Promise.all(Array.from({ length: 20 }, () => scriptedServer(() => undefined)));
+    const v = await verifier({ fetchTimeoutMs: 30_000 });
+    const hanging = slow.flatMap((server) => Array.from({ length: 5 }, (_, i) => v.verify(botRequest(agent, server.url, { path: `/tools/t${i}` })).catch(() => undefined)));
+    await eventually(async () => expect(slow.every((server) => server.hits() === 1)).toBe(true));
+    const fast = await directoryServer([agent]);
+    await expect(v.verify(botRequest(agent, fast))).resolves.toMatchObject({ verified: true, id: fast });
+    expect(slow.every((server) => server.hits() === 1)).toBe(true);
+    void hanging;
+  });
+
+  it('the global cap on fetches in flight fails fast with a reason naming the option', async () => {
+    const slow = await scriptedServer(() => undefined);
+    const v = await verifier({ fetchTimeoutMs: 30_000, maxConcurrentFetches: 1 });
+    void v.verify(botRequest(agent, slow.url)).catch(() => undefined);
+    await eventually(async () => expect(slow.hits()).toBe(1));
+    const fast = await directoryServer([agent]);
+    const error = await v.verify(botRequest(agent, fast)).then(() => undefined, (e: unknown) => e);
+    expect(error).toMatchObject({ reason: 'directory_unavailable', message: expect.stringMatching(/maxConcurrentFetches/) });
   });
 
   it('negative-caches failures, and a failed refresh keeps the last good copy', async () => {
