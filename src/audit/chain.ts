@@ -45,13 +45,38 @@ export class ChainSigner {
     return { epoch: this.#epoch, seq: this.#seq, prev: this.#prev };
   }
 
+  /**
+   * Links `events` after the current position without moving it: a batch takes its place in the chain only once
+   * it is durable (`commit`). A batch the sink refused is drafted again from the same position, so a failed write
+   * consumes no sequence number and the next durable event links to the last durable one.
+   */
+  draft(events: readonly UnchainedEvent[]): AuditEvent[] {
+    let seq = this.#seq;
+    let prev = this.#prev;
+    return events.map((event) => {
+      const partial = { instance: this.#instance, epoch: this.#epoch, seq, prev, key_id: this.keyId };
+      const hash = eventHash(prev, { ...event, chain: partial });
+      const sig = sign(null, Buffer.from(hash, 'hex'), this.#key).toString('base64url');
+      seq += 1;
+      prev = hash;
+      return { ...event, chain: { ...partial, hash, sig } };
+    });
+  }
+
+  /** Moves the position past `last`, the final event of a drafted batch that is now recorded. */
+  commit(last: AuditEvent): void {
+    if (last.chain.instance !== this.#instance || last.chain.epoch !== this.#epoch || last.chain.seq < this.#seq) {
+      throw new Error(`chain position ${this.#seq} cannot move to ${last.chain.instance}/${last.chain.seq}: commit only drafted events, in order`);
+    }
+    this.#seq = last.chain.seq + 1;
+    this.#prev = last.chain.hash;
+  }
+
+  /** Drafts and commits one event (for writers that cannot fail, e.g. tests building a chain). */
   link(event: UnchainedEvent): AuditEvent {
-    const partial = { instance: this.#instance, epoch: this.#epoch, seq: this.#seq, prev: this.#prev, key_id: this.keyId };
-    const hash = eventHash(this.#prev, { ...event, chain: partial });
-    const sig = sign(null, Buffer.from(hash, 'hex'), this.#key).toString('base64url');
-    this.#seq += 1;
-    this.#prev = hash;
-    return { ...event, chain: { ...partial, hash, sig } };
+    const [chained] = this.draft([event]) as [AuditEvent];
+    this.commit(chained);
+    return chained;
   }
 }
 

@@ -20,7 +20,8 @@ export interface DecisionEventParts {
   readonly request: { readonly method: string; readonly path: string; readonly bodySha256: string };
   /** Fallbacks when there is no input (bad request, unauthenticated before extraction). */
   readonly tool?: { readonly name: string | null; readonly protocol: 'http' | 'mcp' | null };
-  readonly agent?: { readonly scheme: string; readonly keyId: string | null };
+  /** The agent when there is no input: claimed (unauthenticated) or verified (refused before the input existed). */
+  readonly agent?: { readonly scheme: string; readonly keyId: string | null; readonly id?: string; readonly thumbprint?: string | null; readonly verified?: boolean };
 }
 
 const SECRET: ReadonlySet<string> = new Set(['secret']);
@@ -67,7 +68,7 @@ export function decisionEvent(p: DecisionEventParts): UnchainedEvent {
     labels: p.labels,
     agent: input
       ? { id: input.agent.id, scheme: input.agent.scheme, verified: input.agent.verified, key_id: input.agent.key_id, thumbprint: input.agent.thumbprint }
-      : { id: null, scheme: p.agent?.scheme ?? 'none', verified: false, key_id: p.agent?.keyId ?? null, thumbprint: null },
+      : { id: p.agent?.id ?? null, scheme: p.agent?.scheme ?? 'none', verified: p.agent?.verified ?? false, key_id: p.agent?.keyId ?? null, thumbprint: p.agent?.thumbprint ?? null },
     tool: input ? { name: input.tool.name, protocol: input.tool.protocol } : (p.tool ?? { name: null, protocol: null }),
     outcome: p.outcome,
     reasons,

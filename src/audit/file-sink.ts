@@ -1,56 +1,57 @@
-import { open, type FileHandle } from 'node:fs/promises';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { GroupCommit } from './group-commit.js';
-import { appendDurably, lastEventOf } from './jsonl.js';
-import type { AuditEvent, AuditSink } from './types.js';
+import { JsonlFile, type JsonlFileOptions } from './jsonl.js';
+import type { AuditEvent, AuditSink, TornTail } from './types.js';
+
+/** `openFile` (default node:fs) lets tests put a faulty file system under the sink. */
+export type FileSinkOptions = JsonlFileOptions;
 
 /**
  * The embedded default: an append-only JSONL file. Each batch is one write followed by fdatasync, so a decision
- * is on disk before the tool runs.
+ * is on disk before the tool runs; a batch that is not entirely on disk is refused and cut off again (JsonlFile).
  */
 export class FileSink implements AuditSink {
   readonly name = 'file';
   readonly path: string;
-  #fh: FileHandle | undefined;
-  #ok = false;
+  readonly #options: Readonly<FileSinkOptions>;
+  #file: JsonlFile | undefined;
+  readonly #recovered: TornTail[] = [];
   readonly #commit = new GroupCommit<AuditEvent>((events) => this.#append(events));
 
-  constructor(path: string) {
+  constructor(path: string, options: Readonly<FileSinkOptions> = {}) {
     this.path = path;
+    this.#options = options;
   }
 
   async open(): Promise<void> {
     mkdirSync(dirname(this.path), { recursive: true });
-    this.#fh = await open(this.path, 'a', 0o600);
-    this.#ok = true;
+    this.#file = await JsonlFile.open(this.path, `audit file ${this.path}`, this.#options);
+    if (this.#file.torn) this.#recovered.push(this.#file.torn);
   }
 
   write(events: readonly AuditEvent[]): Promise<void> {
     return this.#commit.push(events);
   }
 
-  async #append(events: AuditEvent[]): Promise<void> {
-    try {
-      await appendDurably(this.#fh, events, `audit file ${this.path}`);
-      this.#ok = true;
-    } catch (error) {
-      this.#ok = false;
-      throw error;
-    }
+  #append(events: AuditEvent[]): Promise<void> {
+    return this.#file ? this.#file.append(events) : JsonlFile.notOpen(`audit file ${this.path}`);
   }
 
   lastEvent(instance: string): Promise<AuditEvent | undefined> {
-    return lastEventOf(this.path, instance);
+    return this.#file?.lastEventOf(instance) ?? Promise.resolve(undefined);
+  }
+
+  recovered(): readonly TornTail[] {
+    return this.#recovered;
   }
 
   healthy(): boolean {
-    return this.#ok;
+    return this.#file?.healthy ?? false;
   }
 
   async close(): Promise<void> {
-    await this.#fh?.close();
-    this.#fh = undefined;
-    this.#ok = false;
+    await this.#file?.close();
+    this.#file = undefined;
   }
 }

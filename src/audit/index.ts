@@ -10,3 +10,4 @@ export * from './spool-sink.js';
 export * from './verify.js';
 export * from './topic-reader.js';
 export * from './jsonl.js';
+export type { AuditFileHandle, OpenAuditFile } from './durable-fs.js';

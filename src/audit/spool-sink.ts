@@ -1,10 +1,11 @@
 import { mkdirSync } from 'node:fs';
-import { open, readFile, rename, writeFile, type FileHandle } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError, UnavailableError } from '../errors.js';
 import { GroupCommit } from './group-commit.js';
-import { appendDurably, lastEventOf, readEvents } from './jsonl.js';
-import type { AuditEvent, AuditSink } from './types.js';
+import { JsonlFile } from './jsonl.js';
+import type { OpenAuditFile } from './durable-fs.js';
+import type { AuditEvent, AuditSink, TornTail } from './types.js';
 
 export type Durability = 'spool' | 'kafka';
 
@@ -23,8 +24,10 @@ export interface SpoolSinkOptions {
   /** Rewrite the spool once this many forwarded events sit in it. Default 10000. */
   readonly compactAfter?: number;
   readonly maxBatch?: number;
-  /** Called when forwarding fails (and will be retried). */
+  /** Called when forwarding fails (and will be retried), or the spool's bookkeeping does (state, compaction). */
   readonly onForwardError?: (error: unknown) => void;
+  /** Opens the spool file. Default: node:fs (mode 0600). Tests inject disk faults here. */
+  readonly openFile?: OpenAuditFile;
 }
 
 interface State {
@@ -41,12 +44,17 @@ interface State {
  */
 export class SpoolSink implements AuditSink {
   readonly name: string;
-  readonly #o: Required<Omit<SpoolSinkOptions, 'onForwardError'>> & Pick<SpoolSinkOptions, 'onForwardError'>;
-  readonly #file: string;
+  readonly #o: Required<Omit<SpoolSinkOptions, 'onForwardError' | 'openFile'>> & Pick<SpoolSinkOptions, 'onForwardError' | 'openFile'>;
+  readonly #path: string;
   readonly #stateFile: string;
-  #fh: FileHandle | undefined;
+  #file: JsonlFile | undefined;
+  /** Spool appends and compaction take turns: an event appended while the spool is rewritten would be lost. */
+  #io: Promise<unknown> = Promise.resolve();
+  readonly #recovered: TornTail[] = [];
   /** Events in the spool file, forwarded or not. */
   #lines = 0;
+  /** The spool's last event: compaction keeps it so a restarted gateway continues its chain. */
+  #last: AuditEvent | undefined;
   #forwarded = 0;
   /** The unforwarded tail, in order. */
   #pending: AuditEvent[] = [];
@@ -54,7 +62,6 @@ export class SpoolSink implements AuditSink {
   #forwarding: Promise<void> | undefined;
   #remoteOpen = false;
   #remoteHealthy = false;
-  #localHealthy = false;
   #closed = false;
   #retryTimer: NodeJS.Timeout | undefined;
   #backoffMs = 100;
@@ -63,7 +70,7 @@ export class SpoolSink implements AuditSink {
   constructor(options: SpoolSinkOptions) {
     this.#o = { durability: 'spool', ackTimeoutMs: 5_000, compactAfter: 10_000, maxBatch: 500, ...options };
     this.name = `${options.inner.name}+spool`;
-    this.#file = join(options.dir, 'spool.jsonl');
+    this.#path = join(options.dir, 'spool.jsonl');
     this.#stateFile = join(options.dir, 'spool.state.json');
     this.#commit = new GroupCommit<AuditEvent>((events) => this.#append(events));
   }
@@ -76,12 +83,13 @@ export class SpoolSink implements AuditSink {
   async open(): Promise<void> {
     mkdirSync(this.#o.dir, { recursive: true });
     const state = await readFile(this.#stateFile, 'utf8').then((t) => JSON.parse(t) as State).catch(() => ({ forwarded: 0 }));
-    const events = await this.#readSpool();
+    this.#file = await this.#openSpool(this.#path);
+    if (this.#file.torn) this.#recovered.push(this.#file.torn);
+    const events = await this.#file.readEvents();
     this.#lines = events.length;
+    this.#last = events[events.length - 1];
     this.#forwarded = Math.min(state.forwarded, events.length);
     this.#pending = events.slice(this.#forwarded);
-    this.#fh = await open(this.#file, 'a', 0o600);
-    this.#localHealthy = true;
     // The remote side may be down at start: a spool-durable gateway still starts, and forwards when it can.
     try {
       await this.#openRemote();
@@ -100,16 +108,33 @@ export class SpoolSink implements AuditSink {
     this.#remoteHealthy = true;
   }
 
-  #readSpool(): Promise<AuditEvent[]> {
-    return readEvents(this.#file);
+  #openSpool(path: string): Promise<JsonlFile> {
+    return JsonlFile.open(path, `audit spool in ${this.#o.dir}`, this.#o.openFile ? { openFile: this.#o.openFile } : {});
+  }
+
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#io.then(fn);
+    this.#io = run.catch(() => undefined);
+    return run;
   }
 
   async write(events: readonly AuditEvent[]): Promise<void> {
+    const { acknowledged } = await this.append(events);
+    await acknowledged;
+  }
+
+  /**
+   * Spools the events (fsync'd, in order: their chain positions are taken from here on) and returns the wait for
+   * what durability `kafka` also requires, the broker's acknowledgement. Rejects only when nothing was spooled.
+   */
+  async append(events: readonly AuditEvent[]): Promise<{ readonly acknowledged: Promise<void> }> {
     await this.#commit.push(events);
-    if (this.#o.durability === 'spool') return;
-    const upTo = this.#lines;
-    if (this.#forwarded >= upTo) return;
-    await new Promise<void>((resolve, reject) => {
+    return { acknowledged: this.#acknowledged(this.#lines) };
+  }
+
+  #acknowledged(upTo: number): Promise<void> {
+    if (this.#o.durability === 'spool' || this.#forwarded >= upTo) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#ackWaiters = this.#ackWaiters.filter((w) => w.resolve !== done);
         reject(new UnavailableError('audit_unavailable', `Kafka did not acknowledge the decision within ${this.#o.ackTimeoutMs} ms; nothing was executed. The event is spooled and will be delivered; check the broker (TOOLGATE_KAFKA_BROKERS).`));
@@ -122,17 +147,15 @@ export class SpoolSink implements AuditSink {
     });
   }
 
-  async #append(events: AuditEvent[]): Promise<void> {
-    try {
-      await appendDurably(this.#fh, events, `audit spool in ${this.#o.dir}`);
-      this.#localHealthy = true;
-    } catch (error) {
-      this.#localHealthy = false;
-      throw error;
-    }
-    this.#lines += events.length;
-    this.#pending.push(...events);
-    this.#kick();
+  #append(events: AuditEvent[]): Promise<void> {
+    return this.#serial(async () => {
+      if (!this.#file) return JsonlFile.notOpen(`audit spool in ${this.#o.dir}`);
+      await this.#file.append(events);
+      this.#lines += events.length;
+      this.#last = events[events.length - 1];
+      this.#pending.push(...events);
+      this.#kick();
+    });
   }
 
   /** Starts the forwarder unless it is running or waiting to retry. */
@@ -166,11 +189,12 @@ export class SpoolSink implements AuditSink {
       this.#remoteHealthy = true;
       this.#pending.splice(0, batch.length);
       this.#forwarded += batch.length;
-      await this.#saveState();
+      // The state is a hint (a lost one re-sends, and duplicates are dropped downstream): a full disk must not stop forwarding.
+      await this.#saveState().catch((error: unknown) => this.#o.onForwardError?.(error));
       const done = this.#ackWaiters.filter((w) => w.upTo <= this.#forwarded);
       this.#ackWaiters = this.#ackWaiters.filter((w) => w.upTo > this.#forwarded);
       for (const w of done) w.resolve();
-      if (this.#pending.length === 0 && this.#forwarded >= this.#o.compactAfter) await this.#compact();
+      if (this.#pending.length === 0 && this.#forwarded >= this.#o.compactAfter) await this.#compact().catch((error: unknown) => this.#o.onForwardError?.(error));
     }
   }
 
@@ -182,29 +206,46 @@ export class SpoolSink implements AuditSink {
 
   /**
    * Drops forwarded events from the spool, keeping the last one so a restarted gateway can continue its chain.
-   * Runs only when nothing is pending and appends wait on the group commit, so no event can slip in between.
+   * The rewrite is fsync'd before it replaces the spool, and appends wait for it (#serial). If it fails (a full
+   * disk), the old spool stays in use and compaction is tried again after the next forwarded batch.
    */
-  async #compact(): Promise<void> {
-    await this.#commit.push([]);
-    if (this.#pending.length > 0) return;
-    const events = await this.#readSpool();
-    const last = events[events.length - 1];
-    await this.#fh?.close();
-    const tmp = `${this.#file}.tmp`;
-    await writeFile(tmp, last ? `${JSON.stringify(last)}\n` : '');
-    await rename(tmp, this.#file);
-    this.#fh = await open(this.#file, 'a', 0o600);
-    this.#lines = last ? 1 : 0;
-    this.#forwarded = this.#lines;
-    await this.#saveState();
+  #compact(): Promise<void> {
+    return this.#serial(async () => {
+      if (this.#pending.length > 0 || !this.#file) return;
+      const tmp = `${this.#path}.tmp`;
+      await rm(tmp, { force: true });
+      const next = await this.#openSpool(tmp);
+      try {
+        if (this.#last) await next.append([this.#last]);
+        await next.moveTo(this.#path);
+      } catch (error) {
+        if (next.path !== this.#path) {
+          await next.close().catch(() => undefined);
+          await rm(tmp, { force: true }).catch(() => undefined);
+          throw error;
+        }
+        // Renamed, but the directory's fsync failed: the new spool is in place either way, so use it.
+        this.#o.onForwardError?.(error);
+      }
+      const old = this.#file;
+      this.#file = next;
+      await old.close().catch(() => undefined);
+      this.#lines = this.#last ? 1 : 0;
+      this.#forwarded = this.#lines;
+      await this.#saveState();
+    });
   }
 
   lastEvent(instance: string): Promise<AuditEvent | undefined> {
-    return lastEventOf(this.#file, instance);
+    return this.#file?.lastEventOf(instance) ?? Promise.resolve(undefined);
+  }
+
+  recovered(): readonly TornTail[] {
+    return this.#recovered;
   }
 
   healthy(): boolean {
-    return this.#localHealthy && (this.#o.durability === 'spool' || this.#remoteHealthy);
+    return (this.#file?.healthy ?? false) && (this.#o.durability === 'spool' || this.#remoteHealthy);
   }
 
   /** Whether the remote side (Kafka) is currently taking events. */
@@ -227,8 +268,10 @@ export class SpoolSink implements AuditSink {
     this.#closed = true;
     clearTimeout(this.#retryTimer);
     await this.#forwarding;
-    await this.#fh?.close();
-    this.#fh = undefined;
+    await this.#serial(async () => {
+      await this.#file?.close();
+      this.#file = undefined;
+    });
     if (this.#remoteOpen) await this.#o.inner.close();
   }
 }

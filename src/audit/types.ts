@@ -71,11 +71,38 @@ export interface AuditEvent {
 
 export type UnchainedEvent = Omit<AuditEvent, 'chain'>;
 
-/** Where chained events go. `write` resolves only when the events are durable (fsync'd or acknowledged). */
+/**
+ * A torn last line set aside when a sink opened its file: a write cut short by a crash (never acknowledged, so no
+ * call ran on it). The bytes are kept in `setAside`; the file continues from `offset`, its last complete event.
+ */
+export interface TornTail {
+  /** The JSONL file that ended in the torn line. */
+  readonly file: string;
+  /** Sibling file (`<file>.torn-<timestamp>`) holding the cut bytes. */
+  readonly setAside: string;
+  /** Where the torn line started: the file's length after the cut. */
+  readonly offset: number;
+  readonly bytes: number;
+  /** When it was set aside (RFC 3339). */
+  readonly at: string;
+}
+
+/**
+ * Where chained events go. `write` resolves only when the events are durable (fsync'd or acknowledged), and rejects
+ * only when none of them was recorded: the chain then reuses their positions, so a failed write leaves no gap.
+ */
 export interface AuditSink {
   readonly name: string;
   open(): Promise<void>;
   write(events: readonly AuditEvent[]): Promise<void>;
+  /**
+   * Optional two-stage write for sinks whose durability has a second step (the spool with Kafka acknowledgements):
+   * resolves once the events are recorded in order (their chain positions are taken, even if the second step
+   * fails) with `acknowledged`, the second step. Rejects, like `write`, only when nothing was recorded.
+   */
+  append?(events: readonly AuditEvent[]): Promise<{ readonly acknowledged: Promise<void> }>;
+  /** Torn last lines this sink set aside when it opened (see TornTail). */
+  recovered?(): readonly TornTail[];
   /** The last event this sink holds for `instance`, so a restarted gateway can continue its chain. */
   lastEvent?(instance: string): Promise<AuditEvent | undefined>;
   /** Whether the sink can currently accept writes (for /readyz). */
