@@ -21,7 +21,14 @@ export async function serve(_argv: string[], out: Writable): Promise<number> {
     warn: (m: string, f?: Record<string, unknown>) => process.stderr.write(`${JSON.stringify({ level: 'warn', msg: m, ...f })}\n`),
     error: (m: string, f?: Record<string, unknown>) => process.stderr.write(`${JSON.stringify({ level: 'error', msg: m, ...f })}\n`),
   };
-  const gw = await startGateway(config, { tools: exampleTools().tools, logger });
+  let gw;
+  try {
+    gw = await startGateway(config, { tools: exampleTools().tools, logger });
+  } catch (error) {
+    // A failed start (e.g. the port is taken: ConfigError port_in_use, printed by main) must not hang on the exporter.
+    await telemetry.shutdown();
+    throw error;
+  }
   out.write(`${JSON.stringify({ listening: gw.url, policy: gw.gate.policyRevision, gateway: config.gatewayId ?? null })}\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);

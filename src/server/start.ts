@@ -9,6 +9,7 @@ import { NO_BREAK_GLASS, type Logger } from '../gateway/options.js';
 import { createApp } from '../demo/app.js';
 import type { ToolHandler } from '../demo/tools.js';
 import type { ServerConfig } from './config.js';
+import { listen } from './listen.js';
 import { approvalsRouter, createApprovalStore } from '../approvals/index.js';
 import { createBreakGlassVerifier } from '../breakglass/index.js';
 import { MemoryUploadStore, RedisUploadStore, uploadsRouter, type UploadStore } from '../uploads/index.js';
@@ -67,10 +68,21 @@ export async function startGateway(config: ServerConfig, options: StartOptions):
     approvalsRouter({ store: approvals, verifier, onDecision: (record, approver) => gate.recordApproval(record, approver), ...(options.now ? { now: options.now } : {}) }),
     uploadsRouter({ store: uploads, verifier, ...(options.now ? { now: options.now } : {}) }),
   ]);
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(config.port, config.host, () => resolve(s));
-    s.once('error', reject);
-  });
+  const closeState = async (): Promise<void> => {
+    await gate.close();
+    await limits.close?.();
+    await approvals.close?.();
+    await uploads.close?.();
+    await nonceStore?.close();
+  };
+  let server: Server;
+  try {
+    server = await listen(app, config.port, config.host);
+  } catch (error) {
+    // Nothing may keep the process alive after a failed start (Redis clients, the audit sink).
+    await closeState();
+    throw error;
+  }
   const port = (server.address() as AddressInfo).port;
   return {
     url: `http://${config.host}:${port}`,
@@ -80,10 +92,7 @@ export async function startGateway(config: ServerConfig, options: StartOptions):
     close: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
-      await gate.close();
-      await limits.close?.();
-      await approvals.close?.();
-      await uploads.close?.();
+      await closeState();
     },
   };
 }
