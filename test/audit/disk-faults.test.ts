@@ -6,22 +6,9 @@ import { AuditLog, FileSink, SpoolSink, verifyEvents, type AuditEvent, type Audi
 import { UnavailableError } from '../../src/errors.js';
 import { auditKey, event, verifyFile } from './support/chain-check.js';
 import { faultyOpen, type FaultPlan } from './support/faulty-fs.js';
+import { MemorySink } from './support/memory-sink.js';
 
 const tempFile = (name = 'audit.jsonl') => join(mkdtempSync(join(tmpdir(), 'tg-faults-')), name);
-
-/** A remote sink in memory, standing in for Kafka behind the spool. */
-class MemorySink implements AuditSink {
-  readonly name = 'memory';
-  readonly events: AuditEvent[] = [];
-  async open(): Promise<void> {}
-  async write(events: readonly AuditEvent[]): Promise<void> {
-    this.events.push(...events);
-  }
-  healthy(): boolean {
-    return true;
-  }
-  async close(): Promise<void> {}
-}
 
 async function expectRefused(p: Promise<unknown>): Promise<void> {
   const error = await p.then(() => undefined, (e: unknown) => e);

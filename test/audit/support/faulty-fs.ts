@@ -11,6 +11,8 @@ export interface FaultPlan {
   datasync?(call: number): boolean;
   /** Called for every truncate; true fails it. */
   truncate?(call: number): boolean;
+  /** Awaited after a write put its bytes on the file (a child process uses it to be killed right there). */
+  written?(call: number, bytesWritten: number): void | Promise<void>;
 }
 
 export function errno(code: string, syscall: string): NodeJS.ErrnoException {
@@ -27,9 +29,12 @@ export function faultyOpen(plan: FaultPlan): OpenAuditFile & { readonly calls: {
     const fh = await open(path, 'a+', 0o600);
     return {
       async write(buffer, offset, length) {
-        const fault = plan.write?.(++calls.write, length) ?? 'ok';
+        const call = ++calls.write;
+        const fault = plan.write?.(call, length) ?? 'ok';
         if (fault === 'fail') throw errno('ENOSPC', 'write');
-        return fh.write(buffer, offset, fault === 'ok' ? length : Math.min(fault.take, length));
+        const result = await fh.write(buffer, offset, fault === 'ok' ? length : Math.min(fault.take, length));
+        await plan.written?.(call, result.bytesWritten);
+        return result;
       },
       read: (buffer, offset, length, position) => fh.read(buffer, offset, length, position),
       async datasync() {
