@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { serializeInnerList, type BareItem, type Item } from 'structured-headers';
 import { normalizeAuthority } from '../identity/components.js';
 import { contentDigest } from '../identity/content-digest.js';
+import { JOSE_NAMES } from '../identity/algorithms.js';
 import { DIRECTORY_MEDIA_TYPE, DIRECTORY_PATH, DIRECTORY_TAG } from '../identity/directory.js';
 import { publicJwk, type Jwk } from '../identity/jwk.js';
 import { signatureBaseBytes, signatureBaseFrom } from '../identity/signature-base.js';
@@ -29,7 +30,7 @@ export function createKeyDirectory(privateJwks: readonly Jwk[], options: KeyDire
   if (privateJwks.length === 0) throw new TypeError('a key directory needs at least one key');
   const signers = privateJwks.map((jwk) => importSigningKey(jwk));
   if (signers.some((s) => s.alg === 'hmac-sha256')) throw new TypeError('a key directory publishes public keys: shared secrets cannot go in one');
-  const body = JSON.stringify({ keys: privateJwks.map((jwk, i) => ({ ...publicJwk(jwk), kid: signers[i]!.thumbprint, alg: signers[i]!.alg, use: 'sig' })) });
+  const body = JSON.stringify({ keys: privateJwks.map((jwk, i) => ({ ...publicJwk(jwk), kid: signers[i]!.thumbprint, alg: JOSE_NAMES[signers[i]!.alg], use: 'sig' })) });
   const digest = contentDigest(Buffer.from(body));
   const now = options.now ?? Date.now;
   const expiresIn = options.expiresIn ?? 86_400;

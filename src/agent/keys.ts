@@ -1,11 +1,11 @@
 import { createHmac, generateKeyPairSync, randomBytes, sign, constants, type KeyObject } from 'node:crypto';
-import { algorithmForJwk, isAlgorithm, type Algorithm } from '../identity/algorithms.js';
+import { algorithmForJwk, isAlgorithm, JOSE_NAMES, type Algorithm } from '../identity/algorithms.js';
 import { importPrivateKey, jwkThumbprint, publicJwk, type Jwk } from '../identity/jwk.js';
 
 export { jwkThumbprint };
 
 export interface AgentKey {
-  /** Keep secret: the private JWK, with `kid` (the thumbprint unless given) and `alg`. */
+  /** Keep secret: the private JWK, with `kid` (the thumbprint unless given) and `alg` (its JOSE name, e.g. EdDSA). */
   readonly privateJwk: Jwk;
   /** Register this one: the public JWK, `kid` = RFC 7638 thumbprint. */
   readonly publicJwk: Jwk;
@@ -17,13 +17,14 @@ export function generateAgentKey(alg: Exclude<Algorithm, 'hmac-sha256'> = 'ed255
   const pair = keyPair(alg);
   const jwk = pair.privateKey.export({ format: 'jwk' }) as Jwk;
   const thumbprint = jwkThumbprint(jwk);
-  const privateJwk: Jwk = { ...jwk, kid: thumbprint, alg };
-  return { privateJwk, publicJwk: { ...publicJwk(jwk), kid: thumbprint, alg }, thumbprint };
+  // The JOSE name: WebCrypto and JOSE libraries refuse to import a JWK whose "alg" is an RFC 9421 name.
+  const privateJwk: Jwk = { ...jwk, kid: thumbprint, alg: JOSE_NAMES[alg] };
+  return { privateJwk, publicJwk: { ...publicJwk(jwk), kid: thumbprint, alg: JOSE_NAMES[alg] }, thumbprint };
 }
 
 /** A new hmac-sha256 shared secret as an oct JWK (the verifier must list it in sharedSecrets). */
 export function generateSharedSecret(kid: string): Jwk {
-  return { kty: 'oct', k: randomBytes(32).toString('base64url'), kid, alg: 'hmac-sha256' };
+  return { kty: 'oct', k: randomBytes(32).toString('base64url'), kid, alg: JOSE_NAMES['hmac-sha256'] };
 }
 
 function keyPair(alg: Exclude<Algorithm, 'hmac-sha256'>): { privateKey: KeyObject } {

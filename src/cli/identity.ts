@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { createKeyDirectory, serveKeyDirectory } from '../agent/directory.js';
 import { generateAgentKey } from '../agent/keys.js';
 import { createRequestSigner, type SigningOptions } from '../agent/sign-request.js';
-import { ALGORITHMS, type Algorithm } from '../identity/algorithms.js';
+import { algorithmForJwk, ALGORITHMS, isAlgorithm, JOSE_NAMES, type Algorithm } from '../identity/algorithms.js';
 import { hasPrivateMembers, jwkThumbprint, publicJwk, type Jwk } from '../identity/jwk.js';
 import { UsageError } from './audit.js';
 
@@ -61,7 +61,9 @@ export async function jwks(argv: string[], out: Writable): Promise<number> {
   for (const file of positionals) {
     const jwk = await readJwk(file);
     const thumbprint = jwkThumbprint(jwk);
-    keys.push({ ...publicJwk(jwk), kid: jwk.kid ?? thumbprint, ...(jwk.alg ? { alg: jwk.alg } : {}), ...(values.agent ? { agent: values.agent } : {}), ...(Object.keys(labels).length ? { labels } : {}) });
+    const alg = algorithmForJwk(jwk);
+    // Written under its JOSE name even when the key file predates it (RFC 9421 name): JWK tools check "alg".
+    keys.push({ ...publicJwk(jwk), kid: jwk.kid ?? thumbprint, ...(isAlgorithm(alg) ? { alg: JOSE_NAMES[alg] } : {}), ...(values.agent ? { agent: values.agent } : {}), ...(Object.keys(labels).length ? { labels } : {}) });
   }
   out.write(`${JSON.stringify({ keys }, null, 2)}\n`);
   return 0;

@@ -22,12 +22,26 @@ const JOSE_ALIASES: Readonly<Record<string, Algorithm>> = {
 };
 
 /**
+ * The IANA JOSE name (RFC 7518, RFC 8037) to write in a JWK's `alg` for each RFC 9421 algorithm. JWK consumers
+ * (WebCrypto importKey, JOSE libraries) check `alg` against the JOSE registry and refuse the RFC 9421 names, so keys
+ * we write carry these; both spellings are accepted when reading.
+ */
+export const JOSE_NAMES: Readonly<Record<Algorithm, string>> = {
+  'ed25519': 'EdDSA',
+  'ecdsa-p256-sha256': 'ES256',
+  'ecdsa-p384-sha384': 'ES384',
+  'rsa-pss-sha512': 'PS512',
+  'rsa-v1_5-sha256': 'RS256',
+  'hmac-sha256': 'HS256',
+};
+
+/**
  * The one algorithm a key may be used with. The key decides, never the request (RFC 9421 §3.3.7): RSA keys are
  * ambiguous (PSS or v1.5), so they must say which in `alg`. Returns a sentence naming the fix when it cannot tell.
  */
 export function algorithmForJwk(jwk: Jwk): Algorithm | string {
   const declared = jwk.alg === undefined ? undefined : (JOSE_ALIASES[jwk.alg] ?? (isAlgorithm(jwk.alg) ? jwk.alg : null));
-  if (declared === null) return `unsupported "alg" ${JSON.stringify(jwk.alg)}: use one of ${ALGORITHMS.join(', ')}`;
+  if (declared === null) return `unsupported "alg" ${JSON.stringify(jwk.alg)}: use one of ${ALGORITHMS.map((a) => `${JOSE_NAMES[a]} (${a})`).join(', ')}`;
   const implied = impliedAlgorithm(jwk);
   if (typeof implied === 'string' && isAlgorithm(implied)) {
     if (declared !== undefined && declared !== implied) return `"alg" ${jwk.alg} does not fit a ${jwk.kty}/${jwk.crv ?? ''} key (expected ${implied})`;
@@ -35,7 +49,7 @@ export function algorithmForJwk(jwk: Jwk): Algorithm | string {
   }
   if (jwk.kty === 'RSA') {
     if (declared === 'rsa-pss-sha512' || declared === 'rsa-v1_5-sha256') return declared;
-    return 'an RSA key needs "alg": "rsa-pss-sha512" (PS512) or "rsa-v1_5-sha256" (RS256)';
+    return 'an RSA key needs "alg": "PS512" (rsa-pss-sha512) or "RS256" (rsa-v1_5-sha256)';
   }
   return implied ?? `unsupported key type ${jwk.kty}${jwk.crv ? `/${jwk.crv}` : ''}`;
 }
