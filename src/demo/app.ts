@@ -1,10 +1,12 @@
 import express, { type Express, type Router } from 'express';
 import type { Toolgate } from '../gateway/middleware.js';
-import { toolRoutes, type ToolHandler } from './tools.js';
+import { mcpRouter, toolsRouter, type ToolHandler } from './tools.js';
 
 /**
- * The demo service: health endpoints, then toolgate in front of the tool routes. toolgate comes before any body
- * parser so signatures and Content-Digest are checked over the bytes the agent sent.
+ * The demo service, mounted the way README tells service developers to: health endpoints, toolgate as a global
+ * guard (it refuses other spellings of the protected routes), then the tool and MCP routes wrapped by the gate, so
+ * they are reachable only through a decision. toolgate comes before any body parser so signatures and
+ * Content-Digest are checked over the bytes the agent sent.
  */
 export function createApp(gate: Toolgate, tools: Record<string, ToolHandler>, extra: readonly Router[] = []): Express {
   const app = express();
@@ -18,7 +20,8 @@ export function createApp(gate: Toolgate, tools: Record<string, ToolHandler>, ex
   });
   for (const router of extra) app.use(router);
   app.use(gate);
-  app.use(toolRoutes(tools));
+  app.use('/tools', gate.tools(toolsRouter(tools)));
+  app.use('/mcp', gate.mcp(mcpRouter(tools)));
   // Errors that escape a route still answer in the contract's JSON, never an HTML page.
   app.use((error: unknown, _req: express.Request, res: express.Response, next: express.NextFunction) => {
     if (res.headersSent) return next(error);

@@ -34,13 +34,26 @@ export function exampleTools(): { tools: Record<string, ToolHandler>; outbox: un
   return { tools, outbox, orders, memories };
 }
 
-/** Routes `POST /tools/{name}` and MCP `POST /mcp` to the tools. Mounted after toolgate, so every call here was allowed. */
+/**
+ * The demo's tool routes, unprotected on their own: mount them only through the gate, as createApp does with
+ * `app.use('/tools', gate.tools(toolsRouter(tools)))` and `app.use('/mcp', gate.mcp(mcpRouter(tools)))`.
+ */
 export function toolRoutes(tools: Record<string, ToolHandler>): Router {
   const router = express.Router();
-  router.post('/tools/:name', async (req: Request, res: Response) => {
-    const tool = tools[String(req.params.name)];
+  router.use('/tools', toolsRouter(tools));
+  router.use('/mcp', mcpRouter(tools));
+  return router;
+}
+
+/** `POST /{name}` relative to where it is mounted: runs the tool on the (already authorized) arguments. */
+export function toolsRouter(tools: Record<string, ToolHandler>): Router {
+  const router = express.Router();
+  router.post('/:name', async (req: Request, res: Response) => {
+    // Own properties only: a tool named "constructor" or "__proto__" is not a tool.
+    const name = String(req.params.name);
+    const tool = Object.hasOwn(tools, name) ? tools[name] : undefined;
     if (!tool) {
-      res.status(404).json({ error: 'not_found', reason: 'tool_unknown', message: `No tool named ${req.params.name} here.` });
+      res.status(404).json({ error: 'not_found', reason: 'tool_unknown', message: `No tool named ${name} here.` });
       return;
     }
     try {
@@ -49,20 +62,43 @@ export function toolRoutes(tools: Record<string, ToolHandler>): Router {
       res.status(500).json({ error: 'tool_failed', message: error instanceof Error ? error.message : String(error) });
     }
   });
-  router.post('/mcp', express.json(), async (req: Request, res: Response) => {
+  return router;
+}
+
+/**
+ * A small MCP Streamable HTTP server at `/` relative to its mount: JSON answers to POST, sessions opened by
+ * initialize (`Mcp-Session-Id`), a server-to-client event stream on GET and session end on DELETE.
+ */
+export function mcpRouter(tools: Record<string, ToolHandler>): Router {
+  const router = express.Router();
+  const sessions = new Map<string, Set<Response>>();
+  const session = (req: Request): string | undefined => {
+    const id = req.headers['mcp-session-id'];
+    return typeof id === 'string' ? id : undefined;
+  };
+  const unknownSession = (res: Response) => res.status(404).json({ jsonrpc: '2.0', id: null, error: { code: -32001, message: 'Session not found; start a new one with initialize.' } });
+
+  router.post('/', express.json(), async (req: Request, res: Response) => {
     const body = req.body as { id?: unknown; method?: string; params?: { name?: string; arguments?: Record<string, unknown> } };
     const id = body?.id ?? null;
+    const sid = session(req);
+    if (sid !== undefined && !sessions.has(sid)) return void unknownSession(res);
     switch (body?.method) {
-      case 'initialize':
+      case 'initialize': {
+        const opened = randomUUID();
+        sessions.set(opened, new Set());
+        res.setHeader('Mcp-Session-Id', opened);
         res.json({ jsonrpc: '2.0', id, result: { protocolVersion: '2025-06-18', capabilities: { tools: {} }, serverInfo: { name: 'toolgate-demo', version: '0.1.0' } } });
         return;
+      }
       case 'tools/list':
         res.json({ jsonrpc: '2.0', id, result: { tools: Object.keys(tools).map((name) => ({ name, inputSchema: { type: 'object' } })) } });
         return;
       case 'tools/call': {
-        const tool = tools[body.params?.name ?? ''];
+        const name = body.params?.name ?? '';
+        const tool = Object.hasOwn(tools, name) ? tools[name] : undefined;
         if (!tool) {
-          res.json({ jsonrpc: '2.0', id, error: { code: -32602, message: `Unknown tool ${body.params?.name}` } });
+          res.json({ jsonrpc: '2.0', id, error: { code: -32602, message: `Unknown tool ${name}` } });
           return;
         }
         try {
@@ -80,6 +116,23 @@ export function toolRoutes(tools: Record<string, ToolHandler>): Router {
         }
         res.json({ jsonrpc: '2.0', id, error: { code: -32601, message: `Method ${body?.method} not found` } });
     }
+  });
+  router.get('/', (req: Request, res: Response) => {
+    const sid = session(req);
+    const streams = sid === undefined ? undefined : sessions.get(sid);
+    if (!streams) return void unknownSession(res);
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
+    res.write(': stream open\n\n');
+    streams.add(res);
+    res.on('close', () => streams.delete(res));
+  });
+  router.delete('/', (req: Request, res: Response) => {
+    const sid = session(req);
+    const streams = sid === undefined ? undefined : sessions.get(sid);
+    if (!streams) return void unknownSession(res);
+    sessions.delete(sid as string);
+    for (const stream of streams) stream.end();
+    res.status(204).end();
   });
   return router;
 }

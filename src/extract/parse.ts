@@ -1,27 +1,8 @@
 import { BadRequestError } from '../errors.js';
 import type { McpMessage, ToolCall } from './types.js';
 
-const TOOL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-const TOOLS_PREFIX = '/tools/';
-
-export type Route = { kind: 'http'; tool: string } | { kind: 'mcp' } | null;
-
-/** Which gateway route a request is, from method and path alone (no body needed). */
-export function routeOf(method: string, path: string, mcpPath: string): Route {
-  if (method !== 'POST') return null;
-  if (path === mcpPath) return { kind: 'mcp' };
-  if (!path.startsWith(TOOLS_PREFIX)) return null;
-  let tool: string;
-  try {
-    tool = decodeURIComponent(path.slice(TOOLS_PREFIX.length));
-  } catch {
-    throw new BadRequestError('tool_name_invalid', 'The tool name in the path is not valid percent-encoding: use POST /tools/<name> with a plain name such as email.send.');
-  }
-  if (!TOOL_NAME.test(tool)) {
-    throw new BadRequestError('tool_name_invalid', 'Tool names are 1-128 characters of letters, digits, ".", "_" and "-": use POST /tools/<name>, e.g. /tools/email.send.');
-  }
-  return { kind: 'http', tool };
-}
+/** Tool names: letters, digits, ".", "_" and "-", 1-128 characters, spelled exactly (no percent-encoding). */
+export const TOOL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 function parseJson(raw: Buffer): unknown {
   if (raw.length === 0) return undefined;

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { context, trace } from '@opentelemetry/api';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { ToolgateError, UnavailableError } from '../errors.js';
-import { isMcpMessage, readRawBody, routeOf, parseHttpCall, parseMcpCall, type ToolCall } from '../extract/index.js';
+import { BadRequestError, ToolgateError, UnavailableError } from '../errors.js';
+import { isMcpMessage, readRawBody, parseHttpCall, parseMcpCall, type ToolCall } from '../extract/index.js';
+import { classifyRoute, type Route } from './routes.js';
+import { SESSION_HEADER, SESSION_ID } from './mcp-sessions.js';
 import { IdentityError, type RequestFacts, type VerifiedAgent } from '../identity/types.js';
 import { buildInput, timeFacts, type TimeFacts } from '../input/index.js';
 import { scan } from '../classify/scan.js';
@@ -36,6 +38,19 @@ declare module 'express-serve-static-core' {
 }
 
 export interface Toolgate extends RequestHandler {
+  /**
+   * Wraps the tool routes so they are reachable only through the gate: mount it where the tools live,
+   * `app.use('/tools', gate.tools(router))`. Every request that reaches `handler` is a `POST {toolsPath}/{tool}`
+   * spelled exactly so, signed, allowed by the policy and durably recorded; anything else Express routes there
+   * (another spelling, method or prefix) is refused and audited.
+   */
+  tools(handler: RequestHandler): RequestHandler;
+  /**
+   * Wraps the MCP endpoint the same way, for every method: `app.use('/mcp', gate.mcp(handler))`. POST carries
+   * JSON-RPC (tools/call decided by the policy, other configured methods let through signed); GET (the session's
+   * stream) and DELETE (end of session) must be signed by the agent that opened the session.
+   */
+  mcp(handler: RequestHandler): RequestHandler;
   /** Resolves when the policy is loaded and the audit path is open; rejects with the start-up error. */
   ready(): Promise<void>;
   /** Readiness for /readyz: policy loaded and audit path writable. */
@@ -81,21 +96,26 @@ export function toolgate(options: Readonly<ToolgateOptions>): Toolgate {
     config.logger.error('toolgate failed to start', { error: error instanceof Error ? error.message : String(error) });
   });
 
-  async function handle(req: Request, res: Response, next: NextFunction): Promise<void> {
-    const path = (req.originalUrl || req.url).split('?')[0] ?? '/';
-    let route;
-    try {
-      route = routeOf(req.method, path, config.mcpPath);
-    } catch (error) {
-      if (!(error instanceof ToolgateError)) throw error;
-      route = { kind: 'invalid' as const, error };
+  /** Requests this gate admitted, with what it decided: the wrapped routes let exactly these through. */
+  const admitted = new WeakMap<Request, string>();
+
+  /**
+   * The request path for one request. `expect` is set when the gate wraps a route (`gate.tools`, `gate.mcp`):
+   * whatever Express routed there must be that kind of gated request, or it is refused.
+   */
+  async function handle(req: Request, res: Response, next: NextFunction, expect?: 'tools' | 'mcp'): Promise<void> {
+    // The raw request target, as the agent sent and signed it: the route is judged on exactly this spelling.
+    const path = req.originalUrl || req.url;
+    let route: Route | null = classifyRoute(req.method, path, config);
+    if (expect && (route === null || (route.kind === 'http') !== (expect === 'tools'))) {
+      route = { kind: 'invalid', error: new BadRequestError('path_noncanonical', `This route is wrapped by toolgate ${expect === 'tools' ? `for POST ${config.toolsPath}/<tool>` : `for ${config.mcpPath}`}; the request target ${JSON.stringify(path.slice(0, 160))} is not that. Mount gate.${expect}() at ${expect === 'tools' ? config.toolsPath : config.mcpPath} and call it by that exact path.`) };
     }
     if (route === null) return next();
 
     const started = performance.now();
     const decisionId = randomUUID();
     const parent = parentContext(req.headers);
-    const span = startDecisionSpan(route.kind === 'http' ? route.tool : 'mcp', parent, {
+    const span = startDecisionSpan(route.kind === 'http' ? route.tool : route.kind === 'invalid' ? 'invalid' : 'mcp', parent, {
       [A.ATTR_DECISION_ID]: decisionId,
       [A.ATTR_GATEWAY_ID]: config.gatewayId,
       [A.ATTR_GEN_AI_OPERATION_NAME]: 'execute_tool',
@@ -133,8 +153,10 @@ export function toolgate(options: Readonly<ToolgateOptions>): Toolgate {
         spanId: spanCtx.spanId,
         metrics: { ...timers }, // a snapshot: timers keep changing after the event is hashed
         request: { method: req.method, path, bodySha256: (state.bodySha256 ??= sha256Hex(state.raw ?? '')) },
-        tool: state.call ? { name: state.call.tool, protocol: state.call.protocol } : { name: route.kind === 'http' ? route.tool : null, protocol: route.kind === 'mcp' ? 'mcp' : 'http' },
-        agent: { scheme: state.identityError?.claimed.scheme ?? 'none', keyId: state.identityError?.claimed.keyId ?? null },
+        tool: state.call ? { name: state.call.tool, protocol: state.call.protocol } : { name: route.kind === 'http' ? route.tool : null, protocol: route.kind === 'mcp' || route.kind === 'mcp-session' ? 'mcp' : 'http' },
+        agent: state.agent
+          ? { id: state.agent.id, scheme: state.agent.scheme, keyId: state.agent.keyId, thumbprint: state.agent.thumbprint, verified: true }
+          : { scheme: state.identityError?.claimed.scheme ?? 'none', keyId: state.identityError?.claimed.keyId ?? null },
       });
       lastEvent = event;
       return rt.audit.record(event);
@@ -159,7 +181,61 @@ export function toolgate(options: Readonly<ToolgateOptions>): Toolgate {
         config.logger.error('audit record failed for a refusal', { decisionId, error: String(auditError) });
       }
       finish(outcome, reasons, error);
-      sendRefusal(res, decisionId, refusal, state.call ?? state.rpc ?? (route.kind === 'mcp' ? { protocol: 'mcp', rpcId: null } : undefined));
+      sendRefusal(res, decisionId, refusal, state.call ?? state.rpc ?? (route.kind === 'mcp' || route.kind === 'mcp-session' ? { protocol: 'mcp', rpcId: null } : undefined));
+    };
+
+    /**
+     * Lets a request that is not a policy decision through to the service (an MCP message other than tools/call,
+     * a session's GET or DELETE): signed, session-checked, and recorded as allowed before the service sees it.
+     */
+    const passThrough = async (reason: Reason, body: unknown): Promise<void> => {
+      try {
+        await record('allow', [reason]);
+      } catch (error) {
+        if (config.failClosed) throw error;
+        config.logger.warn('audit path unavailable; passing through because audit.failClosed is false', { decisionId });
+      }
+      finish('allow', [reason]);
+      res.setHeader(DECISION_ID_HEADER, decisionId);
+      admitted.set(req, decisionId);
+      if (body !== undefined) setBody(req, body);
+      return next();
+    };
+
+    /**
+     * A session belongs to the agent that opened it: the id from anyone else, or one the gateway never saw opened,
+     * is refused. A session the service opens in answer to this request is bound to this agent before the
+     * answer leaves.
+     */
+    const checkSession = async (agent: VerifiedAgent): Promise<boolean> => {
+      const raw = req.headers[SESSION_HEADER];
+      if (raw !== undefined) {
+        if (typeof raw !== 'string' || !SESSION_ID.test(raw)) {
+          throw new BadRequestError('mcp_session_invalid', 'Send one Mcp-Session-Id header of 1-256 visible ASCII characters, as the service issued it.');
+        }
+        const owner = config.mcpSessions.owner(raw, config.now());
+        if (owner !== agent.id) {
+          const unknown = owner === null;
+          const reasons = [
+            unknown
+              ? { code: 'mcp_session_unknown', message: 'This gateway does not know the MCP session (it ended, expired, or was opened elsewhere); start a new session with initialize.' }
+              : { code: 'mcp_session_forbidden', message: 'The MCP session belongs to another agent; a session can only be used by the agent that opened it. Start your own session with initialize.' },
+          ];
+          const refusal = decisionRefusal('deny', reasons, decisionId, rt?.engine.info.revision ?? '');
+          await refuse(unknown ? { ...refusal, status: 404 } : refusal, 'deny', reasons);
+          return false;
+        }
+      }
+      bindOpenedSession(res, raw, (id) => {
+        if (!config.mcpSessions.bind(id, agent.id, config.now())) config.logger.error('the MCP service issued a session id that another agent owns; not rebinding it', { decisionId });
+      });
+      if (req.method === 'DELETE' && raw !== undefined) {
+        const ended = raw;
+        res.on('finish', () => {
+          if (res.statusCode >= 200 && res.statusCode < 300) config.mcpSessions.unbind(ended);
+        });
+      }
+      return true;
     };
 
     try {
@@ -172,17 +248,21 @@ export function toolgate(options: Readonly<ToolgateOptions>): Toolgate {
       // extract
       let t = performance.now();
       state.raw = await readRawBody(req, config.bodyLimit);
-      const parsed = route.kind === 'http' ? parseHttpCall(route.tool, state.raw) : parseMcpCall(state.raw);
-      const message = isMcpMessage(parsed) ? parsed : undefined;
+      if (route.kind === 'mcp-session' && state.raw.length > 0) {
+        throw new BadRequestError('body_unexpected', `${req.method} ${config.mcpPath} takes no body; send JSON-RPC messages with POST.`);
+      }
+      const parsed = route.kind === 'mcp-session' ? null : route.kind === 'http' ? parseHttpCall(route.tool, state.raw) : parseMcpCall(state.raw);
+      const message = parsed && isMcpMessage(parsed) ? parsed : undefined;
       if (message) {
         state.rpc = { protocol: 'mcp', rpcId: message.rpcId };
         span.updateName(`${A.SPAN_AUTHORIZE} mcp ${message.method.slice(0, 64)}`);
-      } else {
+      } else if (parsed) {
         const call = parsed as ToolCall;
         state.call = call;
         span.updateName(`${A.SPAN_AUTHORIZE} ${call.tool}`);
         span.setAttribute(A.ATTR_GEN_AI_TOOL_NAME, call.tool);
       }
+      if (route.kind === 'mcp-session') span.updateName(`${A.SPAN_AUTHORIZE} mcp ${req.method}`);
       span.setAttribute(A.ATTR_TOOL_PROTOCOL, route.kind === 'http' ? 'http' : 'mcp');
       timers.timer_extract_ns = ns(t);
 
@@ -219,6 +299,13 @@ export function toolgate(options: Readonly<ToolgateOptions>): Toolgate {
       span.setAttribute(A.ATTR_IDENTITY_KEY_ID, agent.keyId);
       span.setAttribute(A.ATTR_GEN_AI_AGENT_ID, agent.id);
 
+      if (route.kind !== 'http' && !(await checkSession(agent))) return;
+      if (route.kind === 'mcp-session') {
+        const reason = req.method === 'GET'
+          ? { code: 'mcp_session_stream', message: 'A signed agent opens the server-to-client stream of its own MCP session.' }
+          : { code: 'mcp_session_end', message: 'A signed agent ends its own MCP session.' };
+        return await passThrough(reason, undefined);
+      }
       if (message) {
         // Not a tool call: signed like everything else, and only the configured MCP methods reach the service —
         // resources/read or prompts/get must not slip past the gateway unauthorized.
@@ -226,9 +313,7 @@ export function toolgate(options: Readonly<ToolgateOptions>): Toolgate {
           const reasons = [{ code: 'mcp_method_not_allowed', message: `MCP method ${message.method.slice(0, 64)} is not let through this gateway; use tools/call (or ask the operator to allow the method).` }];
           return await refuse(decisionRefusal('deny', reasons, decisionId, rt.engine.info.revision), 'deny', reasons);
         }
-        span.end();
-        setBody(req, message.body);
-        return next();
+        return await passThrough({ code: 'mcp_passthrough', message: `MCP method ${message.method.slice(0, 64)} is let through to the service for a signed agent (no policy decision).` }, message.body);
       }
       const call = state.call as ToolCall;
 
@@ -341,6 +426,7 @@ export function toolgate(options: Readonly<ToolgateOptions>): Toolgate {
       if (decision.obligations.redact.response.length) redactResponse(res, decision.obligations.redact.response, redacted);
       if (redacted.length) execSpan.addEvent('toolgate.redacted', { 'toolgate.redacted.pointers': redacted.map((r) => r.pointer) });
       req.toolgate = { decisionId, call, decision, agent, input: state.input };
+      admitted.set(req, decisionId);
       setBody(req, call.body);
       const execStarted = performance.now();
       const decided = lastEvent;
@@ -374,8 +460,24 @@ export function toolgate(options: Readonly<ToolgateOptions>): Toolgate {
   }
 
   const middleware = ((req: Request, res: Response, next: NextFunction) => {
+    if (admitted.has(req)) return next();
     handle(req, res, next).catch(next);
   }) as Toolgate;
+  const wrap = (expect: 'tools' | 'mcp', handler: RequestHandler): RequestHandler => {
+    if (typeof handler !== 'function') throw new TypeError(`gate.${expect}(handler) takes an Express handler or router.`);
+    return function toolgateGated(req, res, next) {
+      const through: NextFunction = (error?: unknown) => {
+        if (error !== undefined && error !== null) return next(error);
+        // Only a request this gate admitted reaches the handler: an earlier app.use(gate) may have done it.
+        if (!admitted.has(req)) return next(new Error('toolgate: a request reached a gated route without being admitted'));
+        return handler(req, res, next);
+      };
+      if (admitted.has(req)) return through();
+      handle(req, res, through, expect).catch(next);
+    };
+  };
+  middleware.tools = (handler) => wrap('tools', handler);
+  middleware.mcp = (handler) => wrap('mcp', handler);
   middleware.ready = async () => {
     await starting;
   };
@@ -416,3 +518,19 @@ function setBody(req: Request, body: unknown): void {
   (req as { _body?: boolean })._body = true;
 }
 
+
+/**
+ * Calls `bind` with the session id the service sets on this response (a new one, not the one the request
+ * carried), just before the head goes out: the owner is known before the client can use the id.
+ */
+function bindOpenedSession(res: Response, requested: string | undefined, bind: (sessionId: string) => void): void {
+  const writeHead = res.writeHead;
+  res.writeHead = function (this: Response, ...args: unknown[]) {
+    // writeHead(status, headers) may carry the header in its arguments instead of setHeader.
+    const inline = args.find((a): a is Record<string, unknown> => typeof a === 'object' && a !== null && !Array.isArray(a));
+    const fromArgs = inline ? Object.entries(inline).find(([k]) => k.toLowerCase() === SESSION_HEADER)?.[1] : undefined;
+    const issued = fromArgs ?? this.getHeader(SESSION_HEADER);
+    if (typeof issued === 'string' && issued !== requested && SESSION_ID.test(issued)) bind(issued);
+    return (writeHead as (...a: unknown[]) => Response).apply(this, args);
+  } as Response['writeHead'];
+}

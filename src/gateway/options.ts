@@ -16,6 +16,7 @@ import { MemoryLimitStore } from '../limits/memory-store.js';
 import type { LimitStore } from '../limits/types.js';
 import { MemoryApprovalStore, type ApprovalStore } from '../approvals/index.js';
 import type { BreakGlassVerifier } from '../breakglass/index.js';
+import { MemoryMcpSessionStore, type McpSessionStore } from './mcp-sessions.js';
 
 /** Injected logger; the library never writes to the console itself. */
 export interface Logger {
@@ -61,8 +62,12 @@ export interface ToolgateOptions {
   readonly timezone?: string;
   /** Largest request body accepted, bytes. Default 1 MiB. */
   readonly bodyLimit?: number;
-  /** Path of the MCP Streamable HTTP endpoint. Default `/mcp`. */
+  /** Path of the MCP Streamable HTTP endpoint. Default `/mcp`. Origin-form, spelled exactly as agents call it. */
   readonly mcpPath?: string;
+  /** Prefix of the plain HTTP tool routes, `POST {toolsPath}/{tool}`. Default `/tools`. */
+  readonly toolsPath?: string;
+  /** Owners of MCP sessions (who opened which `Mcp-Session-Id`). Default: in memory, 100,000 sessions, 24 h idle. */
+  readonly mcpSessions?: McpSessionStore;
   /**
    * MCP methods other than `tools/call` that signed agents may send through to the service (no policy decision).
    * Default: initialize, ping, tools/list and the initialized/cancelled/progress notifications. Anything else is
@@ -84,7 +89,7 @@ export interface ToolgateOptions {
   readonly breakGlass?: BreakGlassVerifier;
 }
 
-const KNOWN = new Set(['policy', 'verifier', 'audit', 'gatewayId', 'environment', 'timezone', 'bodyLimit', 'mcpPath', 'version', 'now', 'logger', 'uploads', 'limits', 'approvals', 'breakGlass', 'mcpMethods']);
+const KNOWN = new Set(['policy', 'verifier', 'audit', 'gatewayId', 'environment', 'timezone', 'bodyLimit', 'mcpPath', 'toolsPath', 'mcpSessions', 'version', 'now', 'logger', 'uploads', 'limits', 'approvals', 'breakGlass', 'mcpMethods']);
 const KNOWN_AUDIT = new Set(['sink', 'file', 'kafka', 'signingKey', 'keyFile', 'failClosed', 'durability', 'spoolDir', 'ackTimeoutMs']);
 
 export interface Configuration {
@@ -97,6 +102,8 @@ export interface Configuration {
   readonly timezone: string | undefined;
   readonly bodyLimit: number;
   readonly mcpPath: string;
+  readonly toolsPath: string;
+  readonly mcpSessions: McpSessionStore;
   readonly mcpMethods: ReadonlySet<string>;
   readonly version: string;
   readonly now: () => number;
@@ -140,6 +147,14 @@ export function loadOrCreateSigningKey(path: string): KeyObject {
   const { privateKey } = generateKeyPairSync('ed25519');
   writeFileSync(path, privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600, flag: 'wx' });
   return privateKey;
+}
+
+/** Route paths are compared with the request target byte for byte: only plain origin-form paths make sense. */
+function checkRoutePath(path: string, name: string): string {
+  if (typeof path !== 'string' || !/^(?:\/[A-Za-z0-9._~-]+)+$/.test(path) || /\/\.\.?(?:\/|$)/.test(path)) {
+    throw new ConfigError('route_path_invalid', `${name} must be an origin-form path of plain segments (letters, digits, ".", "_", "~", "-"), e.g. "/mcp" or "/api/tools", not ${JSON.stringify(path)}.`);
+  }
+  return path;
 }
 
 export function checkTimezone(timezone: string, where: string): void {
@@ -199,7 +214,9 @@ export function resolveOptions(options: Readonly<ToolgateOptions>): Configuratio
     environment: options.environment ?? 'development',
     timezone,
     bodyLimit,
-    mcpPath: options.mcpPath ?? '/mcp',
+    mcpPath: checkRoutePath(options.mcpPath ?? '/mcp', 'mcpPath'),
+    toolsPath: checkRoutePath(options.toolsPath ?? '/tools', 'toolsPath'),
+    mcpSessions: options.mcpSessions ?? new MemoryMcpSessionStore(),
     mcpMethods: new Set(options.mcpMethods ?? DEFAULT_MCP_METHODS),
     version,
     now: options.now ?? Date.now,

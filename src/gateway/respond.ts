@@ -15,6 +15,13 @@ const RPC_CODES: Record<string, number> = {
   bad_request: -32600,
 };
 
+/** Bad requests that have a more precise status than 400. */
+const BAD_REQUEST_STATUS: Readonly<Record<string, number>> = {
+  body_too_large: 413,
+  method_not_allowed: 405,
+  unsupported_media_type: 415,
+};
+
 export interface Refusal {
   readonly status: number;
   readonly body: Record<string, unknown>;
@@ -40,7 +47,7 @@ export function sendRefusal(res: Response, decisionId: string, refusal: Refusal,
 }
 
 export function errorRefusal(error: ToolgateError, decisionId: string): Refusal {
-  const status = error.kind === 'unauthenticated' ? 401 : error.kind === 'bad_request' ? (error.reason === 'body_too_large' ? 413 : 400) : 503;
+  const status = error.kind === 'unauthenticated' ? 401 : error.kind === 'bad_request' ? (BAD_REQUEST_STATUS[error.reason] ?? 400) : 503;
   const label = error.kind === 'config' ? 'unavailable' : error.kind;
   return {
     status,

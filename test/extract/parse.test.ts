@@ -1,28 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { parseHttpCall, parseMcpCall, routeOf } from '../../src/extract/index.js';
+import { parseHttpCall, parseMcpCall } from '../../src/extract/index.js';
 import { BadRequestError } from '../../src/errors.js';
 
 const buf = (s: string) => Buffer.from(s, 'utf8');
-
-describe('routeOf', () => {
-  it.each([
-    ['POST', '/tools/email.send', { kind: 'http', tool: 'email.send' }],
-    ['POST', '/tools/a_b-c.9', { kind: 'http', tool: 'a_b-c.9' }],
-    ['POST', '/mcp', { kind: 'mcp' }],
-    ['GET', '/tools/email.send', null],
-    ['POST', '/healthz', null],
-    ['POST', '/toolsx/y', null],
-  ])('%s %s', (method, path, expected) => {
-    expect(routeOf(method, path, '/mcp')).toEqual(expected);
-  });
-
-  it.each(['/tools/', '/tools/../x', '/tools/a/b', '/tools/%E0%A4%A', '/tools/' + 'a'.repeat(129), '/tools/.hidden', '/tools/a%00b'])(
-    'refuses hostile tool path %s with tool_name_invalid',
-    (path) => {
-      expect(() => routeOf('POST', path, '/mcp')).toThrow(expect.objectContaining({ reason: 'tool_name_invalid' }));
-    },
-  );
-});
 
 describe('parseHttpCall', () => {
   it('takes the body as the arguments object', () => {

@@ -137,7 +137,7 @@ describe('toolgate middleware, embedded defaults', () => {
   it('answers a hostile tool path with 400', async () => {
     const res = await fetch(`${gw.url}/tools/%2e%2e%2fadmin`, { method: 'POST', body: '{}' });
     expect(res.status).toBe(400);
-    expect(await res.json()).toMatchObject({ reason: 'tool_name_invalid' });
+    expect(await res.json()).toMatchObject({ reason: 'path_noncanonical' });
   });
 
   it('passes other routes through untouched', async () => {
