@@ -191,3 +191,29 @@ describe('a torn last line (a crash mid-write)', () => {
     expect(second.events.at(-1)?.chain.seq).toBe(2);
   });
 });
+
+describe('the spool with durability kafka', () => {
+  it('a decision spooled but not acknowledged in time is refused, yet keeps its chain position (no fork, no gap)', async () => {
+    const { privateKey, keys } = auditKey();
+    // A broker that takes nothing until released.
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((r) => (release = r));
+    const kafka = new MemorySink();
+    const inner: AuditSink = {
+      name: 'slow',
+      open: async () => undefined,
+      write: async (events) => released.then(() => kafka.write(events)),
+      healthy: () => true,
+      close: async () => undefined,
+    };
+    const spool = new SpoolSink({ dir: mkdtempSync(join(tmpdir(), 'tg-spool-')), inner, durability: 'kafka', ackTimeoutMs: 20 });
+    const log = await AuditLog.open(spool, privateKey, 'gw-1');
+    await expectRefused(log.record(event('unacknowledged')));
+    release();
+    const next = await log.record(event('next'));
+    expect(next.chain.seq).toBe(1);
+    await log.close();
+    expect(kafka.events.map((e) => e.decision_id)).toEqual(['unacknowledged', 'next']);
+    expect(verifyEvents(kafka.events, keys)).toMatchObject({ ok: true, unreadable: 0 });
+  });
+});

@@ -4,15 +4,13 @@ import { appendFileSync, closeSync, mkdirSync, mkdtempSync, openSync, readdirSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { AuditLog, FileSink, SpoolSink, loadEd25519PrivateKey, verifyEvents, type AuditEvent } from '../../src/audit/index.js';
-import { auditVerify } from '../../src/cli/audit.js';
 import type { ToolHandler } from '../../src/demo/tools.js';
 import { exampleTools } from '../../src/demo/tools.js';
 import { agent } from '../helpers/calls.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { auditKey, event } from '../audit/support/chain-check.js';
+import { auditKey, cliVerify, event } from '../audit/support/chain-check.js';
 import { MemorySink } from '../audit/support/memory-sink.js';
 
 /**
@@ -62,15 +60,6 @@ function fill(dir: string): string {
     closeSync(fd);
   }
   return filler;
-}
-
-/** `toolgate audit verify --file F --key K`: exit code and output. */
-async function cliVerify(file: string, keyFile: string): Promise<{ code: number; out: string }> {
-  const out = new PassThrough();
-  const chunks: Buffer[] = [];
-  out.on('data', (c: Buffer) => chunks.push(c));
-  const code = await auditVerify(['--file', file, '--key', keyFile], out);
-  return { code, out: Buffer.concat(chunks).toString() };
 }
 
 const lines = (file: string): AuditEvent[] => readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as AuditEvent);

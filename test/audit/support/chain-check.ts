@@ -1,5 +1,7 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
+import { auditVerify } from '../../../src/cli/audit.js';
 import { ed25519Thumbprint, verifyEvents, type AuditEvent, type UnchainedEvent, type VerifyReport } from '../../../src/audit/index.js';
 
 /** A gateway audit key and the verifier's view of it. */
@@ -25,4 +27,17 @@ export function verifyFile(path: string, keys: ReadonlyMap<string, KeyObject>): 
     }
   });
   return { events: parsed.filter((e): e is AuditEvent => e !== null), report: verifyEvents(parsed, keys) };
+}
+
+/** `toolgate audit verify --file F --key K`: exit code and output. */
+export async function cliVerify(file: string, keyFile: string): Promise<{ code: number; out: string }> {
+  const chunks: Buffer[] = [];
+  const out = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      chunks.push(chunk);
+      done();
+    },
+  });
+  const code = await auditVerify(['--file', file, '--key', keyFile], out);
+  return { code, out: Buffer.concat(chunks).toString() };
 }
