@@ -9,7 +9,7 @@ import { IdentityError, type RequestFacts, type VerifiedAgent } from '../identit
 import { buildInput, timeFacts, type TimeFacts } from '../input/index.js';
 import { scan } from '../classify/scan.js';
 import { bundleTimezone, loadBundle, PolicyEngine, type Decision, type PolicyInput, type Reason } from '../policy/index.js';
-import { AuditLog, SpoolSink, approvalEvent, completionEvent, decisionEvent, nanoTimestamp, sha256Hex, type AuditOutcome, type UnchainedEvent } from '../audit/index.js';
+import { AuditLog, SpoolSink, approvalEvent, completionEvent, decisionEvent, nanoTimestamp, sha256Hex, type AuditOutcome, type TornTail, type UnchainedEvent } from '../audit/index.js';
 import * as A from '../telemetry/attributes.js';
 import { failSpan, parentContext, startDecisionSpan, startExecuteSpan } from '../telemetry/decision-span.js';
 import { GatewayMetrics } from '../telemetry/metrics.js';
@@ -54,7 +54,7 @@ export interface Toolgate extends RequestHandler {
   /** Resolves when the policy is loaded and the audit path is open; rejects with the start-up error. */
   ready(): Promise<void>;
   /** Readiness for /readyz: policy loaded and audit path writable. */
-  readiness(): { ready: boolean; policy: string | null; audit: { sink: string; healthy: boolean } | null; error?: string };
+  readiness(): { ready: boolean; policy: string | null; audit: { sink: string; healthy: boolean; recovered: readonly TornTail[] } | null; error?: string };
   /** The loaded policy's revision (after ready). */
   readonly policyRevision: string | null;
   /** Records a human's verdict on an approval in the audit chain (pass as approvalsRouter's onDecision). */
@@ -87,7 +87,7 @@ export function toolgate(options: Readonly<ToolgateOptions>): Toolgate {
     const timezone = config.timezone ?? bundleTimezone(bundle.data) ?? 'UTC';
     checkTimezone(timezone, config.timezone ? 'timezone' : 'the policy data\'s toolgate.config.timezone');
     clock = timeFacts(timezone);
-    const audit = await AuditLog.open(config.makeSink(), config.signingKey, config.gatewayId);
+    const audit = await AuditLog.open(config.makeSink(), config.signingKey, config.gatewayId, { logger: config.logger });
     runtime = { engine, audit };
     return runtime;
   })();
@@ -484,7 +484,7 @@ export function toolgate(options: Readonly<ToolgateOptions>): Toolgate {
   middleware.readiness = () => {
     if (!runtime) return { ready: false, policy: null, audit: null, error: startError instanceof Error ? startError.message : 'starting' };
     const healthy = runtime.audit.sink.healthy();
-    return { ready: healthy, policy: runtime.engine.info.revision, audit: { sink: runtime.audit.sink.name, healthy } };
+    return { ready: healthy, policy: runtime.engine.info.revision, audit: { sink: runtime.audit.sink.name, healthy, recovered: runtime.audit.recovered } };
   };
   middleware.recordApproval = async (record, approver) => {
     const rt = await starting;

@@ -201,7 +201,7 @@ export function resolveOptions(options: Readonly<ToolgateOptions>): Configuratio
         inner: kafka,
         durability: audit.durability ?? 'spool',
         ...(audit.ackTimeoutMs ? { ackTimeoutMs: audit.ackTimeoutMs } : {}),
-        onForwardError: (error) => logger.warn('audit events spooled: Kafka is not taking them yet', { error: error instanceof Error ? error.message : String(error) }),
+        onForwardError: (error) => logger.warn('audit spool: forwarding to Kafka or spool bookkeeping failed; events stay spooled and it will retry', { error: error instanceof Error ? error.message : String(error) }),
       });
     }
     return new FileSink(audit.file ?? '.toolgate/audit.jsonl');
