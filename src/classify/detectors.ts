@@ -2,27 +2,38 @@
  * Built-in detectors for credentials and personal data in tool arguments. Their findings go into the policy
  * input (so rules can refuse a secret in an email body) and drive masking before anything leaves the process.
  * Each detector is a global regex plus an optional validator that cuts false positives (Luhn for cards).
+ *
+ * Every detector is linear in its input, because one request of a few hundred KiB must not hold the event loop
+ * (issue 8): no pattern has ambiguous nested quantifiers (recheck checks each one in test/classify/redos.test.ts),
+ * a pattern that would start inside a run it already scanned is anchored on a rarer character instead (`@`,
+ * `.eyJ`) with its prefix found by a bounded look-back, and `detect` de-duplicates in one sweep and stops a
+ * detector after MAX_MATCHES_PER_DETECTOR findings in one string (the rest of it then counts as that type).
  */
 export interface Detector {
   readonly type: string;
   readonly class: 'secret' | 'pii';
+  /** A global regex whose matching time is linear in the text (test/classify/redos.test.ts checks each one). */
   readonly pattern: RegExp;
   readonly validate?: (match: string) => boolean;
+  /**
+   * For a pattern that starts at a rare anchor character after a variable prefix (the `@` of an e-mail): where
+   * the match really starts, found by looking back from `at` (the pattern's match index) but never before
+   * `floor` (the end of this detector's previous match), or -1 when there is no prefix. A regex that began
+   * with the prefix's character class would be tried, and scan up to the prefix's length, at every position.
+   */
+  readonly prefix?: (text: string, at: number, floor: number) => number;
 }
 
 function luhn(digits: string): boolean {
-  const d = digits.replace(/[^0-9]/g, '');
-  if (d.length < 13 || d.length > 19) return false;
   let sum = 0;
-  for (let i = 0; i < d.length; i++) {
-    let n = d.charCodeAt(d.length - 1 - i) - 48;
-    if (i % 2 === 1) {
-      n *= 2;
-      if (n > 9) n -= 9;
-    }
-    sum += n;
+  let n = 0;
+  for (let i = digits.length - 1; i >= 0; i--) {
+    const c = digits.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) continue;
+    sum += n % 2 === 1 ? (c * 2 > 9 ? c * 2 - 9 : c * 2) : c;
+    n++;
   }
-  return sum % 10 === 0;
+  return n >= 13 && n <= 19 && sum % 10 === 0;
 }
 
 /** Shannon entropy in bits per character: a generic `key = value` only counts when the value looks random. */
@@ -37,28 +48,97 @@ function entropy(s: string): number {
   return h;
 }
 
+/** The value of an `api_key`-style match: what follows the first `:` or `=`, its spaces and an opening quote. */
+function assignedValue(match: string): string {
+  let i = 0;
+  while (i < match.length && match[i] !== ':' && match[i] !== '=') i++;
+  i++;
+  while (i < match.length && /\s/.test(match[i]!)) i++;
+  if (match[i] === '"' || match[i] === "'") i++;
+  return match.slice(i);
+}
+
+const EMAIL_LOCAL_MAX = 64;
+const isEmailLocal = (c: number) =>
+  (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 46 || c === 95 || c === 37 || c === 43 || c === 45;
+const isWord = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
+
+/**
+ * The local part before the `@` at `at`: what `\b[A-Za-z0-9._%+-]{1,64}@` would match, i.e. the longest run of
+ * local-part characters (at most 64) that starts on a word boundary. Bounded look-back, so linear overall.
+ */
+function emailLocalStart(text: string, at: number, floor: number): number {
+  let lo = at;
+  const min = Math.max(floor, at - EMAIL_LOCAL_MAX);
+  while (lo > min && isEmailLocal(text.charCodeAt(lo - 1))) lo--;
+  for (let p = lo; p < at; p++) {
+    const before = p > 0 && isWord(text.charCodeAt(p - 1));
+    if (before !== isWord(text.charCodeAt(p))) return p;
+  }
+  return -1;
+}
+
+const isToken = (c: number) => isWord(c) || c === 45;
+
+/**
+ * The header before the `.eyJ` at `at`: what `\beyJ[A-Za-z0-9_-]{8,}` would match there, i.e. the leftmost
+ * `eyJ` on a word boundary in the run of token characters that ends at `at`, with at least 8 characters after
+ * it. Each run ends at one `.`, so the runs looked at are disjoint: linear overall.
+ */
+function jwtHeaderStart(text: string, at: number, floor: number): number {
+  let lo = at;
+  while (lo > floor && isToken(text.charCodeAt(lo - 1))) lo--;
+  for (let p = lo; p + 11 <= at; p++) {
+    if (text.startsWith('eyJ', p) && !(p > 0 && isWord(text.charCodeAt(p - 1)))) return p;
+  }
+  return -1;
+}
+
 export const DETECTORS: readonly Detector[] = [
   { type: 'private_key', class: 'secret', pattern: /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|$)/g },
   { type: 'aws_access_key', class: 'secret', pattern: /\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b/g },
   { type: 'github_token', class: 'secret', pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b/g },
   { type: 'slack_token', class: 'secret', pattern: /\bxox[abposr]-[A-Za-z0-9-]{10,}\b/g },
   { type: 'stripe_key', class: 'secret', pattern: /\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,}\b/g },
-  { type: 'openai_key', class: 'secret', pattern: /\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}\b/g },
+  // `sk-`, `sk-proj-` and `sk-ant-` keys: the prefixes are part of the character run, so no optional group
+  // overlaps the run (recheck timed out on the ambiguity).
+  { type: 'openai_key', class: 'secret', pattern: /\bsk-[A-Za-z0-9_-]{20,}\b/g },
   { type: 'google_api_key', class: 'secret', pattern: /\bAIza[0-9A-Za-z_-]{35}\b/g },
-  { type: 'jwt', class: 'secret', pattern: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b/g },
+  // Anchored on the `.eyJ` between header and payload; `prefix` finds the header. `\beyJ` at the front was
+  // tried after every `-` inside a run of token characters and rescanned the run each time (quadratic).
+  { type: 'jwt', class: 'secret', pattern: /\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b/g, prefix: jwtHeaderStart },
   {
     type: 'api_key',
     class: 'secret',
-    pattern: /\b(?:api[_-]?key|secret|token|password|passwd)\s*[:=]\s*["']?([A-Za-z0-9_\-+/=]{16,})/gi,
-    validate: (m) => entropy(m.replace(/^[^:=]*[:=]\s*["']?/, '')) >= 3.5,
+    pattern: /\b(?:api[_-]?key|secret|token|password|passwd)\s*[:=]\s*["']?[A-Za-z0-9_\-+/=]{16,}/gi,
+    validate: (m) => entropy(assignedValue(m)) >= 3.5,
   },
-  { type: 'seed_phrase', class: 'secret', pattern: /\b(?:seed|recovery|mnemonic)\s+(?:phrase|words?)\b\s*[:=-]?\s*(?:[a-z]{3,8}\s+){11,23}[a-z]{3,8}\b/gi },
-  { type: 'email', class: 'pii', pattern: /\b[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,24}\b/g },
+  // `\s*(?:[:=-]\s*)?` and not `\s*[:=-]?\s*`: two adjacent `\s*` split a run of spaces n ways (quadratic).
+  { type: 'seed_phrase', class: 'secret', pattern: /\b(?:seed|recovery|mnemonic)\s+(?:phrase|words?)\b\s*(?:[:=-]\s*)?(?:[a-z]{3,8}\s+){11,23}[a-z]{3,8}\b/gi },
+  // Anchored on the `@`; the local part is found by `prefix` (see emailLocalStart).
+  { type: 'email', class: 'pii', pattern: /@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,24}\b/g, prefix: emailLocalStart },
   { type: 'us_ssn', class: 'pii', pattern: /\b(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}\b/g },
   { type: 'credit_card', class: 'pii', pattern: /\b(?:\d[ -]?){12,18}\d\b/g, validate: luhn },
-  { type: 'phone', class: 'pii', pattern: /(?<![\w+])\+?\d{1,3}[ .-]?\(?\d{2,4}\)?[ .-]?\d{3,4}[ .-]?\d{3,4}(?!\w)/g },
+  // `(?<![\w+])\+?\d{1,3}` with the look-behind after the first character, so the regex engine skips to the
+  // next `+` or digit instead of evaluating the look-behind at every position (25 -> 2.5 ms per MiB of spaces).
+  {
+    type: 'phone',
+    class: 'pii',
+    pattern: /(?:\+(?<![\w+].)\d{1,3}|\d(?<![\w+].)\d{0,2})[ .-]?\(?\d{2,4}\)?[ .-]?\d{3,4}[ .-]?\d{3,4}(?!\w)/g,
+  },
   { type: 'iban', class: 'pii', pattern: /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){3,7}(?: ?[A-Z0-9]{1,3})?\b/g },
 ];
+
+/**
+ * Findings one detector keeps in one string. At the next one the detector stops, and the rest of the string from
+ * there counts as that detector's type: masked whole, reported as found. Caps the work and the objects a string
+ * made of thousands of matches costs (an ordinary document has far fewer findings of one kind in one string);
+ * what is beyond is over-masked, never let through.
+ */
+export const MAX_MATCHES_PER_DETECTOR = 1000;
+
+/** No built-in detector matches fewer characters (`a@b.cd`): shorter strings skip the regexes. */
+const MIN_MATCH_LENGTH = 6;
 
 export interface Match {
   readonly type: string;
@@ -67,18 +147,77 @@ export interface Match {
   readonly end: number;
 }
 
-/** All detector matches in one string, non-overlapping, secrets taking precedence over PII. */
+/**
+ * All detector matches in one string, non-overlapping, sorted by start; an earlier detector wins an overlap
+ * (secrets come first in DETECTORS, so they take precedence over PII). Linear in the text: each detector's
+ * matches come in order, so one sweep against the sorted matches kept so far finds overlaps.
+ */
 export function detect(text: string, detectors: readonly Detector[] = DETECTORS): Match[] {
-  const found: Match[] = [];
+  let kept: Match[] = [];
+  if (detectors === DETECTORS && text.length < MIN_MATCH_LENGTH) return kept;
+  // Where a saturated detector's rest begins: everything from there on is covered, so a later detector stops
+  // when its matches reach it (they could only overlap).
+  let coveredFrom = text.length;
   for (const d of detectors) {
-    d.pattern.lastIndex = 0;
-    for (const m of text.matchAll(d.pattern)) {
-      if (d.validate && !d.validate(m[0])) continue;
-      const start = m.index;
-      const end = start + m[0].length;
-      if (found.some((f) => start < f.end && f.start < end)) continue;
-      found.push({ type: d.type, class: d.class, start, end });
+    const added: Match[] = [];
+    const re = d.pattern;
+    let k = 0; // first kept match that may still overlap (ends after the current match's start)
+    let floor = 0;
+    let found = 0;
+    const overlaps = (start: number, end: number): boolean => {
+      while (k < kept.length && kept[k]!.end <= start) k++;
+      return k < kept.length && kept[k]!.start < end;
+    };
+    re.lastIndex = 0;
+    for (let m = re.exec(text); m !== null && m.index < coveredFrom; m = re.exec(text)) {
+      if (m[0].length === 0) {
+        re.lastIndex++;
+        continue;
+      }
+      const start = d.prefix ? d.prefix(text, m.index, floor) : m.index;
+      if (start < 0) {
+        re.lastIndex = m.index + 1;
+        continue;
+      }
+      const end = m.index + m[0].length;
+      floor = end;
+      if (d.validate && !d.validate(text.slice(start, end))) continue;
+      if (overlaps(start, end)) continue;
+      if (++found > MAX_MATCHES_PER_DETECTOR) {
+        added.push(...rest(d, start, coveredFrom, kept, k));
+        coveredFrom = start;
+        break;
+      }
+      added.push({ type: d.type, class: d.class, start, end });
     }
+    re.lastIndex = 0;
+    if (added.length) kept = merge(kept, added);
   }
-  return found.sort((a, b) => a.start - b.start);
+  return kept;
+}
+
+/** `[from, to)` minus the kept matches, as matches of `d` (the part of a string a saturated detector covers). */
+function rest(d: Detector, from: number, to: number, kept: readonly Match[], k: number): Match[] {
+  const out: Match[] = [];
+  let at = from;
+  for (let i = k; i < kept.length && at < to; i++) {
+    const m = kept[i]!;
+    if (m.end <= at) continue;
+    if (m.start > at) out.push({ type: d.type, class: d.class, start: at, end: m.start });
+    at = m.end;
+  }
+  if (at < to) out.push({ type: d.type, class: d.class, start: at, end: to });
+  return out;
+}
+
+/** Two lists sorted by start, disjoint from each other, as one sorted list. */
+function merge(a: readonly Match[], b: readonly Match[]): Match[] {
+  const out: Match[] = new Array<Match>(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  let o = 0;
+  while (i < a.length && j < b.length) out[o++] = a[i]!.start <= b[j]!.start ? a[i++]! : b[j++]!;
+  while (i < a.length) out[o++] = a[i++]!;
+  while (j < b.length) out[o++] = b[j++]!;
+  return out;
 }

@@ -2,29 +2,39 @@ import type { Finding } from '../policy/types.js';
 import { detect, type Detector, DETECTORS } from './detectors.js';
 import { escapePointer } from './pointer.js';
 
-/** Strings longer than this are scanned only in their first part: bounds the cost of hostile input. */
-const MAX_SCAN = 256 * 1024;
+/** Deeper than any JSON the gateway accepts: reaching it means a value that contains itself. */
+const CYCLE_DEPTH = 1_000_000;
 
-/** Walks a JSON value and reports every detector finding with the JSON Pointer of the string it sits in. */
+/**
+ * Walks a JSON value and reports every detector finding with the JSON Pointer of the string it sits in, once per
+ * class, type and pointer. Every string is scanned whole, however long and however deep it sits: a part left
+ * unscanned would be a place to hide a credential from the policy and from audit masking. The cost is bounded by
+ * the detectors (linear, at most MAX_MATCHES_PER_DETECTOR matches each per string) and by the body limit. A loop
+ * with its own stack, not recursion, so nesting depth cannot overflow the call stack; the order of the findings
+ * is the document's (depth first, members in order).
+ */
 export function scan(value: unknown, base: string, detectors: readonly Detector[] = DETECTORS): { secrets: Finding[]; pii: Finding[] } {
   const secrets: Finding[] = [];
   const pii: Finding[] = [];
-  const seen = new Set<string>();
-  const visit = (v: unknown, pointer: string, depth: number): void => {
-    if (depth > 64) return;
+  const stack: [unknown, string, number][] = [[value, base, 0]];
+  while (stack.length > 0) {
+    const [v, pointer, depth] = stack.pop()!;
+    // JSON cannot nest this deep in a body the gateway accepts; an object that contains itself would loop forever.
+    if (depth > CYCLE_DEPTH) throw new TypeError('scan: the value is nested over a million levels deep or contains itself.');
     if (typeof v === 'string') {
-      for (const m of detect(v.length > MAX_SCAN ? v.slice(0, MAX_SCAN) : v, detectors)) {
-        const id = `${m.class}|${m.type}|${pointer}`;
-        if (seen.has(id)) continue;
-        seen.add(id);
+      const types = new Set<string>();
+      for (const m of detect(v, detectors)) {
+        const id = `${m.class}|${m.type}`;
+        if (types.has(id)) continue;
+        types.add(id);
         (m.class === 'secret' ? secrets : pii).push({ type: m.type, pointer });
       }
     } else if (Array.isArray(v)) {
-      v.forEach((item, i) => visit(item, `${pointer}/${i}`, depth + 1));
+      for (let i = v.length - 1; i >= 0; i--) stack.push([v[i], `${pointer}/${i}`, depth + 1]);
     } else if (v !== null && typeof v === 'object') {
-      for (const [k, item] of Object.entries(v)) visit(item, `${pointer}/${escapePointer(k)}`, depth + 1);
+      const entries = Object.entries(v);
+      for (let i = entries.length - 1; i >= 0; i--) stack.push([entries[i]![1], `${pointer}/${escapePointer(entries[i]![0])}`, depth + 1]);
     }
-  };
-  visit(value, base, 0);
+  }
   return { secrets, pii };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { detect, mask, scan } from '../../src/classify/index.js';
+import { detect, mask, MAX_MATCHES_PER_DETECTOR, scan } from '../../src/classify/index.js';
 
 const types = (s: string) => detect(s).map((m) => m.type);
 
@@ -51,5 +51,51 @@ describe('detectors', () => {
     const t = performance.now();
     scan({ x: hostile, y: Array.from({ length: 1000 }, () => 'AKIA') }, '/args');
     expect(performance.now() - t).toBeLessThan(2000);
+  });
+
+  it('scans every string whole: a secret after 256 KiB of text is found and masked', () => {
+    const args = { body: `${'Lorem ipsum dolor sit amet. '.repeat(12_000)}key AKIAIOSFODNN7EXAMPLE` };
+    expect(scan(args, '/args').secrets).toEqual([{ type: 'aws_access_key', pointer: '/args/body' }]);
+    expect(JSON.stringify(mask(args, '/args').value)).not.toContain('AKIAIOSFODNN7EXAMPLE');
+  });
+
+  it('scans strings at any depth, without recursion', () => {
+    let deep: unknown = 'key AKIAIOSFODNN7EXAMPLE';
+    for (let i = 0; i < 10_000; i++) deep = i % 2 ? { a: deep } : [deep];
+    const { secrets } = scan({ deep }, '/args');
+    expect(secrets).toHaveLength(1);
+    expect(secrets[0]!.pointer.split('/')).toHaveLength(10_003);
+  });
+
+  it('reports one finding per type and string, in document order', () => {
+    const args = { a: 'x@example.com y@example.com', b: ['ssn 123-45-6789', 'z@example.com'] };
+    expect(scan(args, '/args').pii).toEqual([
+      { type: 'email', pointer: '/args/a' },
+      { type: 'us_ssn', pointer: '/args/b/0' },
+      { type: 'email', pointer: '/args/b/1' },
+    ]);
+  });
+
+  it('past MAX_MATCHES_PER_DETECTOR findings, masks the rest of the string as that type', () => {
+    const addresses = Array.from({ length: MAX_MATCHES_PER_DETECTOR + 500 }, (_, i) => `user${i}@example.com`);
+    const text = `${addresses.join(', ')} key AKIAIOSFODNN7EXAMPLE ssn 123-45-6789`;
+    const matches = detect(text);
+    const emails = matches.filter((m) => m.type === 'email');
+    expect(emails).toHaveLength(MAX_MATCHES_PER_DETECTOR + 2); // the findings, then the rest around the key
+    expect(emails.at(-1)!.end).toBe(text.length);
+    // The secret detectors ran first: the key keeps its own type inside the e-mail detector's rest.
+    expect(matches.filter((m) => m.type === 'aws_access_key')).toHaveLength(1);
+    const masked = mask({ text }, '/args', { classes: new Set(['secret', 'pii']) }).value as { text: string };
+    expect(masked.text).not.toMatch(/@example\.com|AKIA|6789/);
+    expect(masked.text.endsWith('[REDACTED:email][REDACTED:aws_access_key][REDACTED:email]')).toBe(true);
+  });
+
+  it('keeps thousands of findings cheap: no pairwise comparison', () => {
+    const text = 'jane.doe@example.com '.repeat(50_000);
+    const before = process.cpuUsage();
+    const { pii } = scan({ text, list: text.split(' ') }, '/args');
+    const used = process.cpuUsage(before);
+    expect(pii).toHaveLength(50_001);
+    expect((used.user + used.system) / 1000).toBeLessThan(2000);
   });
 });
