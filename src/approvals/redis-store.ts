@@ -1,10 +1,9 @@
-import { Redis } from 'ioredis';
 import { UnavailableError } from '../errors.js';
-import type { SendCommand } from '../identity/redis-nonce-store.js';
 import type { ApprovalFacts } from '../policy/types.js';
+import { connectRedis, evalScript, type LuaScript, type SendCommand } from '../redis/index.js';
 import { newestFirst } from './memory-store.js';
 import { effectiveStatus, expiresMs, isApprovalId } from './record.js';
-import { CONSUME, CREATE, DECIDE, type LuaScript } from './scripts.js';
+import { CONSUME, CREATE, DECIDE } from './scripts.js';
 import { APPROVAL_STATUSES, type ApprovalListQuery, type ApprovalRecord, type ApprovalStore, type DecideRefusal, type DecideResult, type DecideVerdict } from './types.js';
 
 export interface RedisApprovalStoreOptions {
@@ -50,23 +49,8 @@ export class RedisApprovalStore implements ApprovalStore {
    * one retry) so approvals fail closed instead of hanging requests.
    */
   static async connect(url: string, options: { prefix?: string; retainMs?: number; commandTimeoutMs?: number } = {}): Promise<RedisApprovalStore> {
-    const client = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: options.commandTimeoutMs ?? 2000, connectTimeout: 5000 });
-    // An unhandled 'error' event would crash the process; failures surface through the commands instead.
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-    } catch (error) {
-      client.disconnect();
-      throw unavailable(error);
-    }
-    return new RedisApprovalStore({
-      sendCommand: (...args) => client.call(args[0] ?? '', ...args.slice(1)),
-      ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
-      ...(options.retainMs === undefined ? {} : { retainMs: options.retainMs }),
-      onClose: async () => {
-        await client.quit().catch(() => client.disconnect());
-      },
-    });
+    const connection = await connectRedis(url, { reason: 'approvals_unavailable', purpose: 'approvals', commandTimeoutMs: options.commandTimeoutMs });
+    return new RedisApprovalStore({ ...options, ...connection });
   }
 
   async create(record: ApprovalRecord): Promise<void> {
@@ -139,14 +123,12 @@ export class RedisApprovalStore implements ApprovalStore {
     }
   }
 
-  /** EVALSHA, loading the script with EVAL when Redis does not know it yet (first use, restart, SCRIPT FLUSH). */
   async #eval(lua: LuaScript, keys: readonly string[], args: readonly string[]): Promise<unknown> {
     try {
-      return await this.#send('EVALSHA', lua.sha1, String(keys.length), ...keys, ...args);
+      return await evalScript(this.#send, lua, keys, args);
     } catch (error) {
-      if (!String((error as Error)?.message ?? error).includes('NOSCRIPT')) throw unavailable(error);
+      throw unavailable(error);
     }
-    return this.#call('EVAL', lua.source, String(keys.length), ...keys, ...args);
   }
 }
 

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { script } from '../redis/index.js';
 
 /**
  * Lua run atomically inside Redis (rate-limit-redis's pattern): each script is one uninterruptible step, so of any
@@ -8,14 +8,6 @@ import { createHash } from 'node:crypto';
  * Records are JSON with an extra `expires_ms` number (Lua cannot parse RFC 3339 cheaply). cjson re-encodes an
  * empty array as `{}`, so the reader normalizes `reasons`; every other member is a string.
  */
-export interface LuaScript {
-  readonly source: string;
-  readonly sha1: string;
-}
-
-function script(source: string): LuaScript {
-  return { source, sha1: createHash('sha1').update(source).digest('hex') };
-}
 
 /** KEYS: record, pending index, all index. ARGV: id, json, px, expires_ms, purge_ms, now_ms. → 1 created, 0 exists. */
 export const CREATE = script(`

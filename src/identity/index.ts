@@ -7,4 +7,5 @@ export { DEFAULT_REQUIRED_COMPONENTS } from './config.js';
 export { IdentityError, IDENTITY_REASONS } from './types.js';
 export type { CavageOptions, IdentityOptions, IdentityReason, IdentityScheme, JwksDocument, NonceStore, RequestFacts, VerifiedAgent, Verifier, WebBotAuthOptions } from './types.js';
 export { DIRECTORY_MEDIA_TYPE, DIRECTORY_PATH } from './directory.js';
-export { RedisNonceStore, type RedisNonceStoreOptions, type SendCommand } from './redis-nonce-store.js';
+export { RedisNonceStore, type RedisNonceStoreOptions } from './redis-nonce-store.js';
+export type { SendCommand } from '../redis/index.js';

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { script } from '../redis/index.js';
 
 /**
  * REMEMBER: one atomic "first time?" for the Redis replay store, with a cap that does not depend on Redis'
@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
  * ARGV[1] member, ARGV[2] ttl in ms (integer >= 1), ARGV[3] most live entries.
  * Returns 1 (first sight), 0 (replay) or -1 (full of live entries: the caller fails closed).
  */
-const SOURCE = `
+export const REMEMBER = script(`
 if redis.replicate_commands then redis.replicate_commands() end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -21,6 +21,4 @@ if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return -1 end
 redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])
 if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
 return 1
-`;
-
-export const REMEMBER = { source: SOURCE, sha: createHash('sha1').update(SOURCE).digest('hex') } as const;
+`);

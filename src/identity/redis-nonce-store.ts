@@ -1,13 +1,11 @@
 import { createHash } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { connectRedis, evalScript, type SendCommand } from '../redis/index.js';
 import { NonceStoreFullError } from './memory-nonce-store.js';
 import { REMEMBER } from './nonce-script.js';
 import type { NonceStore } from './types.js';
 
-/** Sends one Redis command and resolves its reply: lets callers bring any client (rate-limit-redis's pattern). */
-export type SendCommand = (...args: string[]) => Promise<unknown>;
-
 export interface RedisNonceStoreOptions {
+  /** Sends one Redis command, e.g. `(...a) => client.call(a[0], ...a.slice(1))`: bring any client. */
   readonly sendCommand: SendCommand;
   /** Key prefix. Default "toolgate:nonce:". The store uses one key, `<prefix>index`. */
   readonly prefix?: string;
@@ -41,38 +39,19 @@ export class RedisNonceStore implements NonceStore {
 
   /**
    * Connects an ioredis client the store owns. Commands fail fast while Redis is unreachable (no offline queue,
-   * one retry), so the verifier fails closed instead of hanging requests.
+   * one retry), so the verifier fails closed instead of hanging requests. Rejects with
+   * UnavailableError('replay_store_unavailable') when the first connection fails.
    */
   static async connect(url: string, options: { prefix?: string; commandTimeoutMs?: number; maxEntries?: number } = {}): Promise<RedisNonceStore> {
-    const client = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: options.commandTimeoutMs ?? 2000, connectTimeout: 5000 });
-    // An unhandled 'error' event would crash the process; failures surface through the commands instead.
-    client.on('error', () => undefined);
-    await client.connect();
-    return new RedisNonceStore({
-      sendCommand: (...args) => client.call(args[0] ?? '', ...args.slice(1)),
-      ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
-      ...(options.maxEntries === undefined ? {} : { maxEntries: options.maxEntries }),
-      onClose: async () => {
-        await client.quit().catch(() => client.disconnect());
-      },
-    });
+    const connection = await connectRedis(url, { reason: 'replay_store_unavailable', purpose: 'replay nonces', commandTimeoutMs: options.commandTimeoutMs });
+    return new RedisNonceStore({ ...options, ...connection });
   }
 
   async remember(key: string, ttlMs: number): Promise<boolean> {
     const member = createHash('sha256').update(key).digest('base64url');
-    const reply = await this.#eval([member, String(Math.max(1, Math.ceil(ttlMs))), String(this.#maxEntries)]);
+    const reply = await evalScript(this.#send, REMEMBER, [this.#index], [member, String(Math.max(1, Math.ceil(ttlMs))), String(this.#maxEntries)]);
     if (Number(reply) === -1) throw new NonceStoreFullError(`replay store ${this.#index} holds ${this.#maxEntries} live nonces: raise maxEntries`);
     return Number(reply) === 1;
-  }
-
-  /** EVALSHA; on NOSCRIPT (first use, a Redis restart, SCRIPT FLUSH) EVAL, which also caches the script. */
-  async #eval(args: readonly string[]): Promise<unknown> {
-    try {
-      return await this.#send('EVALSHA', REMEMBER.sha, '1', this.#index, ...args);
-    } catch (error) {
-      if (!String((error as Error)?.message ?? error).startsWith('NOSCRIPT')) throw error;
-      return this.#send('EVAL', REMEMBER.source, '1', this.#index, ...args);
-    }
   }
 
   async close(): Promise<void> {

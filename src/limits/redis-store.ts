@@ -1,16 +1,13 @@
-import { Redis } from 'ioredis';
 import { UnavailableError } from '../errors.js';
 import type { LimitObligation } from '../policy/types.js';
-import { RELEASE, RESERVE, type LuaScript } from './scripts.js';
+import { connectRedis, errorMessage, evalScript, type LuaScript, type SendCommand } from '../redis/index.js';
+import { RELEASE, RESERVE } from './scripts.js';
 import type { LimitStore, Reservation, ReserveResult } from './types.js';
 import { checkObligation, counterKey, prepareReservation, sumKey, toRetryAfterS, windowMs } from './window.js';
 
 export interface RedisLimitStoreOptions {
-  /**
-   * Sends one Redis command and resolves its reply (rejects on a Redis error), so any client fits —
-   * rate-limit-redis's pattern. For ioredis: `(...a) => client.call(a[0], ...a.slice(1))`.
-   */
-  readonly sendCommand: (...args: string[]) => Promise<unknown>;
+  /** Sends one Redis command, e.g. `(...a) => client.call(a[0], ...a.slice(1))`: bring any client. */
+  readonly sendCommand: SendCommand;
   /** Prefix of every key the store writes. Default "toolgate:limit:". */
   readonly prefix?: string;
   /** Called by close(), e.g. to quit a client the store owns. */
@@ -34,7 +31,7 @@ export interface RedisLimitStoreConnectOptions {
  * tag, so a multi-limit reservation needs a single Redis node (or a Redis Cluster where they share a slot).
  */
 export class RedisLimitStore implements LimitStore {
-  readonly #send: (...args: string[]) => Promise<unknown>;
+  readonly #send: SendCommand;
   readonly #prefix: string;
   readonly #onClose: (() => Promise<void>) | undefined;
 
@@ -51,32 +48,8 @@ export class RedisLimitStore implements LimitStore {
    * Rejects with UnavailableError('limits_unavailable') when the first connection fails.
    */
   static async connect(url: string, options: Readonly<RedisLimitStoreConnectOptions> = {}): Promise<RedisLimitStore> {
-    const client = new Redis(url, {
-      lazyConnect: true,
-      maxRetriesPerRequest: 1,
-      enableOfflineQueue: false,
-      commandTimeout: options.commandTimeoutMs ?? 2000,
-      connectTimeout: 5000,
-    });
-    // An unhandled 'error' event would crash the process; failures surface through the commands instead.
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-    } catch (error) {
-      client.disconnect();
-      throw new UnavailableError(
-        'limits_unavailable',
-        `could not connect to Redis at ${redactUrl(url)} for limits (${errorMessage(error)}): start Redis or fix TOOLGATE_REDIS_URL, or unset it to keep limits in memory (one instance only).`,
-        { cause: error },
-      );
-    }
-    return new RedisLimitStore({
-      sendCommand: (...args) => client.call(args[0] ?? '', ...args.slice(1)),
-      ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
-      onClose: async () => {
-        await client.quit().catch(() => client.disconnect());
-      },
-    });
+    const connection = await connectRedis(url, { reason: 'limits_unavailable', purpose: 'limits', commandTimeoutMs: options.commandTimeoutMs });
+    return new RedisLimitStore({ ...options, ...connection });
   }
 
   async reserve(limits: readonly LimitObligation[], reservationId: string, nowMs: number): Promise<ReserveResult> {
@@ -114,16 +87,9 @@ export class RedisLimitStore implements LimitStore {
     await this.#onClose?.();
   }
 
-  /** EVALSHA; on NOSCRIPT (first use, or after a Redis restart / SCRIPT FLUSH) EVAL, which also caches it. */
   async #run(what: string, script: LuaScript, keys: readonly string[], args: readonly string[]): Promise<unknown> {
-    const tail = [String(keys.length), ...keys, ...args];
     try {
-      try {
-        return await this.#send('EVALSHA', script.sha, ...tail);
-      } catch (error) {
-        if (!errorMessage(error).startsWith('NOSCRIPT')) throw error;
-        return await this.#send('EVAL', script.source, ...tail);
-      }
+      return await evalScript(this.#send, script, keys, args);
     } catch (error) {
       throw new UnavailableError(
         'limits_unavailable',
@@ -149,19 +115,4 @@ function parseRefusal(reply: unknown, limits: readonly LimitObligation[]): { key
     }
   }
   throw new UnavailableError('limits_unavailable', `Redis answered the limits script with ${JSON.stringify(reply)}: another program may be writing under the same key prefix; give toolgate its own prefix.`);
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-/** Never put a Redis password into an error message (they end up in logs). */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '<unparseable URL>';
-  }
 }

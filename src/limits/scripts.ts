@@ -1,14 +1,4 @@
-import { createHash } from 'node:crypto';
-
-/** A Lua script run by EVALSHA; its SHA-1 is computed once here, so no SCRIPT LOAD round trip is needed. */
-export interface LuaScript {
-  readonly source: string;
-  readonly sha: string;
-}
-
-function script(source: string): LuaScript {
-  return { source, sha: createHash('sha1').update(source).digest('hex') };
-}
+import { script } from '../redis/index.js';
 
 /**
  * Shared by both scripts. A counter is two keys: a sorted set (score = entry time in ms, member =

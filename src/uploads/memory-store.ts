@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.js';
+import { isUploadId } from './record.js';
 import type { UploadRecord, UploadStore } from './types.js';
 
 /** In-memory uploads, the embedded default; the oldest are dropped beyond `maxBytes` so memory stays bounded. */
@@ -13,6 +14,13 @@ export class MemoryUploadStore implements UploadStore {
   }
 
   async put(record: UploadRecord, bytes: Buffer): Promise<void> {
+    if (!isUploadId(record.id)) throw new TypeError(`upload id "${String(record.id).slice(0, 40)}" must be upl_<uuid> (newUploadId())`);
+    // A record put again replaces the old one: its bytes no longer count, and it moves to the newest end.
+    const old = this.#records.get(record.id);
+    if (old) {
+      this.#records.delete(record.id);
+      this.#bytes -= old.bytes.length;
+    }
     this.#records.set(record.id, { record, bytes });
     this.#bytes += bytes.length;
     for (const [id, entry] of this.#records) {

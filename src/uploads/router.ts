@@ -1,8 +1,9 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import express, { type Request, type Response, type Router } from 'express';
 import { readRawBody, requestFacts } from '../extract/body.js';
 import { ToolgateError } from '../errors.js';
 import { IdentityError, type VerifiedAgent, type Verifier } from '../identity/types.js';
+import { newUploadId } from './record.js';
 import type { UploadStore } from './types.js';
 
 export interface UploadsRouterOptions {
@@ -46,7 +47,7 @@ export function uploadsRouter(options: UploadsRouterOptions): Router {
       const ms = now();
       const filename = typeof req.headers['upload-filename'] === 'string' ? req.headers['upload-filename'].slice(0, 255) : null;
       const record = {
-        id: `upl_${randomUUID()}`,
+        id: newUploadId(),
         source: 'user_upload' as const,
         uploaded_by: who.id,
         uploaded_at: new Date(ms).toISOString(),

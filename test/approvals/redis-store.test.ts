@@ -1,70 +1,58 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
 import { RedisApprovalStore, createApprovalStore, approvalBinding } from '../../src/approvals/index.js';
 import { UnavailableError } from '../../src/errors.js';
+import { useTestRedis } from '../helpers/redis.js';
 import { approvalStoreContract, pending, T0 } from './store-contract.js';
-import { startTestRedis, type TestRedis } from './redis.js';
 
-let redis: TestRedis;
-beforeAll(async () => {
-  redis = await startTestRedis();
-});
-afterAll(async () => {
-  await redis?.stop();
-});
+const testRedis = useTestRedis();
 
-approvalStoreContract('redis', async () => ({ store: await createApprovalStore({ redisUrl: redis.url, prefix: redis.prefix }) }));
+approvalStoreContract('redis', async () => ({ store: await createApprovalStore({ redisUrl: testRedis().url, prefix: testRedis().prefix }) }));
 
 describe('RedisApprovalStore', () => {
   it('stores records as JSON under <prefix>approval:<id> with a TTL a bit past expires_at', async () => {
-    const store = await RedisApprovalStore.connect(redis.url, { prefix: redis.prefix, retainMs: 60_000 });
-    const client = new Redis(redis.url);
+    const store = await RedisApprovalStore.connect(testRedis().url, { prefix: testRedis().prefix, retainMs: 60_000 });
+    const client = await testRedis().client();
     try {
       const record = pending();
       await store.create(record);
-      const raw = await client.get(`${redis.prefix}approval:${record.id}`);
+      const raw = await client.get(`${testRedis().prefix}approval:${record.id}`);
       expect(JSON.parse(raw ?? 'null')).toMatchObject({ id: record.id, status: 'pending', binding: record.binding });
-      const pttl = await client.pttl(`${redis.prefix}approval:${record.id}`);
+      const pttl = await client.pttl(`${testRedis().prefix}approval:${record.id}`);
       expect(pttl).toBeGreaterThan(900_000);
       expect(pttl).toBeLessThanOrEqual(960_000);
-      expect(await client.zscore(`${redis.prefix}approvals:pending`, record.id)).toBe(String(T0 + 900_000));
+      expect(await client.zscore(`${testRedis().prefix}approvals:pending`, record.id)).toBe(String(T0 + 900_000));
       // Decisions keep the TTL (SET … KEEPTTL).
       await store.decide(record.id, 'finance-lead', 'approve', T0 + 1);
-      expect(await client.pttl(`${redis.prefix}approval:${record.id}`)).toBeGreaterThan(900_000);
-      expect(await client.zscore(`${redis.prefix}approvals:pending`, record.id)).toBeNull();
+      expect(await client.pttl(`${testRedis().prefix}approval:${record.id}`)).toBeGreaterThan(900_000);
+      expect(await client.zscore(`${testRedis().prefix}approvals:pending`, record.id)).toBeNull();
     } finally {
-      client.disconnect();
       await store.close();
     }
   });
 
   it('falls back to EVAL when Redis answers NOSCRIPT to EVALSHA', async () => {
     // No SCRIPT FLUSH: TOOLGATE_REDIS_URL may be shared with other suites. An unknown sha gets Redis's real NOSCRIPT.
-    const client = new Redis(redis.url);
+    const client = await testRedis().client();
     const sent: string[] = [];
     const store = new RedisApprovalStore({
-      prefix: redis.prefix,
+      prefix: testRedis().prefix,
       sendCommand: (...args) => {
         sent.push(args[0] ?? '');
         const rewritten = args[0] === 'EVALSHA' ? ['EVALSHA', '0'.repeat(40), ...args.slice(2)] : args;
         return client.call(rewritten[0] ?? '', ...rewritten.slice(1));
       },
     });
-    try {
-      const record = pending();
-      await store.create(record);
-      expect(await store.decide(record.id, 'finance-lead', 'approve', T0 + 1)).toMatchObject({ ok: true });
-      const binding = approvalBinding('trader-bot', 'trade.place', { account: 'ACME-1', amount: 50_000, currency: 'EUR', memo: 'Q3 invoice / "rush"' });
-      expect(await store.consume(record.id, binding, T0 + 2, 'dec')).toMatchObject({ status: 'approved' });
-      expect(sent).toEqual(['EVALSHA', 'EVAL', 'EVALSHA', 'EVAL', 'EVALSHA', 'EVAL']);
-    } finally {
-      client.disconnect();
-    }
+    const record = pending();
+    await store.create(record);
+    expect(await store.decide(record.id, 'finance-lead', 'approve', T0 + 1)).toMatchObject({ ok: true });
+    const binding = approvalBinding('trader-bot', 'trade.place', { account: 'ACME-1', amount: 50_000, currency: 'EUR', memo: 'Q3 invoice / "rush"' });
+    expect(await store.consume(record.id, binding, T0 + 2, 'dec')).toMatchObject({ status: 'approved' });
+    expect(sent).toEqual(['EVALSHA', 'EVAL', 'EVALSHA', 'EVAL', 'EVALSHA', 'EVAL']);
   });
 
   it('two gateway instances (two connections): 20 concurrent consumes, exactly one "approved"', async () => {
-    const a = await RedisApprovalStore.connect(redis.url, { prefix: redis.prefix });
-    const b = await RedisApprovalStore.connect(redis.url, { prefix: redis.prefix });
+    const a = await RedisApprovalStore.connect(testRedis().url, { prefix: testRedis().prefix });
+    const b = await RedisApprovalStore.connect(testRedis().url, { prefix: testRedis().prefix });
     try {
       const record = pending();
       await a.create(record);

@@ -15,7 +15,7 @@ import {
   type ApprovalsRouterOptions,
 } from '../../src/approvals/index.js';
 import { createVerifier, type VerifiedAgent, type Verifier } from '../../src/identity/index.js';
-import { startTestRedis, type TestRedis } from './redis.js';
+import { startTestRedis, type TestRedis } from '../helpers/redis.js';
 
 const lead = generateAgentKey(); // finance-lead, an approver
 const trader = generateAgentKey(); // trader-bot, also an approver: the requester in these tests

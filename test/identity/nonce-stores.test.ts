@@ -1,10 +1,9 @@
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createVerifier, IdentityError, MemoryNonceStore, RedisNonceStore, type NonceStore } from '../../src/identity/index.js';
 import { UnavailableError } from '../../src/errors.js';
 import { generateAgentKey, registryFor, signedFacts, T0 } from './helpers.js';
 import { nonceStoreContract } from './nonce-store-contract.js';
-import { redisTarget, type RedisTarget } from './redis-server.js';
+import { useTestRedis } from '../helpers/redis.js';
 
 const key = generateAgentKey();
 
@@ -106,63 +105,43 @@ describe('replay key', () => {
 });
 
 describe('RedisNonceStore (real Redis)', () => {
-  let target: RedisTarget;
+  const redis = useTestRedis();
   const stores: RedisNonceStore[] = [];
+  let seq = 0;
   const connect = async (limits: { maxEntries?: number; prefix?: string } = {}): Promise<RedisNonceStore> => {
-    if (!('url' in target)) throw new Error('no Redis');
-    const store = await RedisNonceStore.connect(target.url, { prefix: `toolgate-test:${process.pid}:${Math.random().toString(36).slice(2)}:`, ...limits });
+    const store = await RedisNonceStore.connect(redis().url, { prefix: `${redis().prefix}nonce:${++seq}:`, ...limits });
     stores.push(store);
     return store;
   };
-
-  beforeAll(async () => {
-    target = await redisTarget();
-  });
   afterAll(async () => {
     await Promise.all(stores.map((s) => s.close()));
-    if ('stop' in target) await target.stop();
   });
 
-  it('has a Redis to run against (fails under TOOLGATE_INTEGRATION=1 without TOOLGATE_REDIS_URL)', (ctx) => {
-    if ('fail' in target) throw new Error(target.fail);
-    if ('skip' in target) ctx.skip();
-  });
+  nonceStoreContract('RedisNonceStore', (limits) => connect(limits));
 
-  nonceStoreContract('RedisNonceStore', async (limits) => {
-    if ('fail' in target) throw new Error(target.fail);
-    if ('skip' in target) return undefined;
-    return connect(limits);
-  });
-
-  it('stores a fixed number of bytes per entry, however long the keys (hashed), counted by Redis itself', async (ctx) => {
-    if ('fail' in target) throw new Error(target.fail);
-    if ('skip' in target) return ctx.skip();
-    const prefix = `toolgate-test:${process.pid}:bytes:${Date.now()}:`;
+  it('stores a fixed number of bytes per entry, however long the keys (hashed), counted by Redis itself', async () => {
+    const prefix = `${redis().prefix}bytes:`;
     const store = await connect({ prefix });
-    const client = new Redis(target.url);
-    try {
-      for (let i = 0; i < 50; i += 1) expect(await store.remember(`${i}:${'n'.repeat(64 * 1024)}`, 60_000)).toBe(true);
-      const keys = await client.keys(`${prefix}*`);
-      let bytes = 0;
-      for (const k of keys) bytes += Number(await client.memory('USAGE', k));
-      // 50 keys of 64 KiB stored verbatim would be 3.2 MiB; hashed they take a few KiB.
-      expect(bytes).toBeGreaterThan(0);
-      expect(bytes).toBeLessThan(50 * 256);
-      await client.del(...keys);
-    } finally {
-      client.disconnect();
-    }
+    const client = await redis().client();
+    for (let i = 0; i < 50; i += 1) expect(await store.remember(`${i}:${'n'.repeat(64 * 1024)}`, 60_000)).toBe(true);
+    const keys = await client.keys(`${prefix}*`);
+    let bytes = 0;
+    for (const k of keys) bytes += Number(await client.memory('USAGE', k));
+    // 50 keys of 64 KiB stored verbatim would be 3.2 MiB; hashed they take a few KiB.
+    expect(bytes).toBeGreaterThan(0);
+    expect(bytes).toBeLessThan(50 * 256);
   });
 
-  it('with 50 concurrent copies of one signed request over two gateway instances, exactly one passes', async (ctx) => {
-    if ('fail' in target) throw new Error(target.fail);
-    if ('skip' in target) return ctx.skip();
+  it('with 50 concurrent copies of one signed request over two gateway instances, exactly one passes', async () => {
     // Two instances share one prefix, as gateways sharing a Redis do.
-    const prefix = `toolgate-test:${process.pid}:shared:${Date.now()}:`;
+    const prefix = `${redis().prefix}shared:`;
     expect(await fiftyCopies([await connect({ prefix }), await connect({ prefix })])).toEqual({ passed: 1, replayed: 49 });
   });
 
-  it('connect() to a port nobody listens on rejects (the caller decides; the verifier never hangs)', async () => {
-    await expect(RedisNonceStore.connect('redis://127.0.0.1:1')).rejects.toThrow();
+  it('connect() to a port nobody listens on rejects with UnavailableError(replay_store_unavailable), password masked', async () => {
+    const error = await RedisNonceStore.connect('redis://:hunter2@127.0.0.1:1').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UnavailableError);
+    expect(error).toMatchObject({ reason: 'replay_store_unavailable', message: expect.stringContaining('TOOLGATE_REDIS_URL') });
+    expect((error as Error).message).not.toContain('hunter2');
   });
 });

@@ -1,73 +1,29 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { UnavailableError } from '../../src/errors.js';
 import { createLimitStore, RedisLimitStore } from '../../src/limits/index.js';
-import { integration } from '../helpers/services.js';
+import { sendCommandOf, startRedisServer, useTestRedis } from '../helpers/redis.js';
 import { budget, limitStoreContract, rate, refused, reserved, T0 } from './contract.js';
-import { startRedisServer, type RedisServer } from './redis-server.js';
 
-/**
- * Real Redis: TOOLGATE_REDIS_URL when set (make test); otherwise a throwaway redis-server started here.
- * Under TOOLGATE_INTEGRATION=1 a missing TOOLGATE_REDIS_URL fails every test instead of skipping.
- */
-let server: RedisServer | undefined;
-let url = '';
-const clients: Redis[] = [];
-
-async function client(): Promise<Redis> {
-  const c = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
-  c.on('error', () => undefined);
-  await c.connect();
-  clients.push(c);
-  return c;
-}
-
-/** Prefixes the tests wrote under; deleted in afterAll so a shared Redis keeps no test keys (some live a day). */
-const prefixes = new Set<string>();
-function testPrefix(prefix = `toolgate:test:limit:${randomUUID()}:`): string {
-  prefixes.add(prefix);
-  return prefix;
-}
-
-async function deleteTestKeys(c: Redis): Promise<void> {
-  for (const prefix of prefixes) {
-    let cursor = '0';
-    do {
-      const [next, keys] = (await c.call('SCAN', cursor, 'MATCH', `${prefix}*`, 'COUNT', '1000')) as [string, string[]];
-      if (keys.length > 0) await c.call('DEL', ...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  }
-}
-
-const send = (c: Redis) => (...a: string[]) => c.call(a[0] ?? '', ...a.slice(1));
+const redis = useTestRedis();
+const send = sendCommandOf;
+/** Under the run's prefix, which the harness deletes afterwards (some counters live a day). */
+const testPrefix = (prefix = `limit:${randomUUID()}:`): string => `${redis().prefix}${prefix}`;
 
 let first: Redis;
 let second: Redis;
 
 beforeAll(async () => {
-  const configured = process.env.TOOLGATE_REDIS_URL;
-  if (!configured) {
-    if (integration) throw new Error('TOOLGATE_REDIS_URL is not set under TOOLGATE_INTEGRATION=1: run `make test`, which starts Redis and exports it.');
-    server = await startRedisServer();
-  }
-  url = configured || (server as RedisServer).url;
-  first = await client();
-  second = await client();
-});
-
-afterAll(async () => {
-  if (first) await deleteTestKeys(first);
-  await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
-  await server?.stop();
+  first = await redis().client();
+  second = await redis().client();
 });
 
 limitStoreContract(
   'redis',
   () => ({
     create: async (prefix) => new RedisLimitStore({ sendCommand: send(first), prefix: testPrefix(prefix) }),
-    createPeer: async (prefix) => new RedisLimitStore({ sendCommand: send(second), prefix }),
+    createPeer: async (prefix) => new RedisLimitStore({ sendCommand: send(second), prefix: testPrefix(prefix) }),
   }),
   { shared: true },
 );
@@ -128,7 +84,7 @@ describe('RedisLimitStore specifics', () => {
   });
 
   it('createLimitStore({ redisUrl }) connects an owned client; close() quits it', async () => {
-    const s = await createLimitStore({ redisUrl: url, prefix: testPrefix() });
+    const s = await createLimitStore({ redisUrl: redis().url, prefix: testPrefix() });
     expect(s).toBeInstanceOf(RedisLimitStore);
     reserved(await s.reserve([rate('k', 1)], 'r1', T0));
     refused(await s.reserve([rate('k', 1)], 'r2', T0));

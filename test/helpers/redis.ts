@@ -1,0 +1,153 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll } from 'vitest';
+import type { SendCommand } from '../../src/redis/index.js';
+import { integration } from './services.js';
+
+/**
+ * The one Redis every test uses, with the same behaviour everywhere: TOOLGATE_REDIS_URL when set (make test
+ * exports it); under TOOLGATE_INTEGRATION=1 its absence is a failure, never a skip; otherwise a throwaway
+ * redis-server on a free loopback port, stopped afterwards. Tests write only under `prefix`, which stop() deletes,
+ * so runs sharing a Redis never see each other's keys.
+ */
+export interface TestRedis {
+  readonly url: string;
+  /** A key prefix no other run uses, e.g. "toolgate-test:1a2b3c4d5e6f:". */
+  readonly prefix: string;
+  /** A new connected client, quit by stop(). */
+  client(): Promise<Redis>;
+  /** sendCommand over a new client of its own (a gateway instance's connection), quit by stop(). */
+  sendCommand(): Promise<SendCommand>;
+  /** Deletes the keys under `prefix`, quits the clients and stops the throwaway server, if one was started. */
+  stop(): Promise<void>;
+}
+
+/** A redis-server of the test's own (always, even when TOOLGATE_REDIS_URL is set): for tests that stop it. */
+export interface RedisServer {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+export function sendCommandOf(client: Redis): SendCommand {
+  return (...args) => client.call(args[0] ?? '', ...args.slice(1));
+}
+
+export async function startTestRedis(): Promise<TestRedis> {
+  const configured = process.env.TOOLGATE_REDIS_URL;
+  if (!configured && integration) throw new Error('TOOLGATE_REDIS_URL is not set under TOOLGATE_INTEGRATION=1: run `make test`, which starts Redis and exports it.');
+  const server = configured ? undefined : await startRedisServer();
+  const url = configured || (server as RedisServer).url;
+  const prefix = `toolgate-test:${randomBytes(6).toString('hex')}:`;
+  const clients: Redis[] = [];
+  const client = async (): Promise<Redis> => {
+    const c = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
+    c.on('error', () => undefined);
+    await c.connect();
+    clients.push(c);
+    return c;
+  };
+  return {
+    url,
+    prefix,
+    client,
+    sendCommand: async () => sendCommandOf(await client()),
+    stop: async () => {
+      try {
+        await deleteKeys(await client(), prefix);
+      } finally {
+        await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
+        await server?.stop();
+      }
+    },
+  };
+}
+
+/** startTestRedis() in beforeAll and stop() in afterAll of the calling file or describe block; read it in tests. */
+export function useTestRedis(): () => TestRedis {
+  let redis: TestRedis | undefined;
+  beforeAll(async () => {
+    redis = await startTestRedis();
+  });
+  afterAll(async () => {
+    await redis?.stop();
+  });
+  return () => {
+    if (!redis) throw new Error('the test Redis is not started yet: call it inside a test or hook');
+    return redis;
+  };
+}
+
+async function deleteKeys(client: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    if (keys.length > 0) await client.del(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+}
+
+const BINARY = existsSync('/usr/bin/redis-server') ? '/usr/bin/redis-server' : 'redis-server';
+
+/** A free loopback port: bind port 0, read what the kernel chose, release it (redis-server has no --port 0). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/**
+ * Starts a throwaway redis-server (no persistence) on a free loopback port and resolves once it accepts
+ * connections. Retries on a new port if another process took the one we picked in between.
+ */
+export async function startRedisServer(): Promise<RedisServer> {
+  let lastOutput = '';
+  for (let attempt = 1; attempt <= 4; attempt++) {
+    const port = await freePort();
+    const child: ChildProcess = spawn(BINARY, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const started = await new Promise<boolean>((resolve) => {
+      let output = '';
+      const onData = (chunk: Buffer): void => {
+        output += chunk.toString();
+        if (output.includes('Ready to accept connections')) resolve(true);
+      };
+      child.stdout?.on('data', onData);
+      child.stderr?.on('data', onData);
+      child.once('error', (error) => {
+        lastOutput = `${output}${String(error)}`;
+        resolve(false);
+      });
+      child.once('exit', () => {
+        lastOutput = output;
+        resolve(false);
+      });
+      setTimeout(() => {
+        lastOutput = output;
+        resolve(false);
+      }, 10_000).unref();
+    });
+    if (started) {
+      child.stdout?.resume();
+      child.stderr?.resume();
+      return { url: `redis://127.0.0.1:${port}`, stop: () => stopChild(child) };
+    }
+    await stopChild(child);
+  }
+  throw new Error(`redis-server did not start (install it: apt-get install -y redis-server). Last output:\n${lastOutput}`);
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  // No pid: it never started (spawn failed), so no 'exit' will come.
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  await new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
