@@ -7,7 +7,14 @@ export type ServerSpec =
   | { readonly kind: 'pipeline'; readonly bundleDir: string; readonly jwksFile: string; readonly stateDir: string }
   | { readonly kind: 'sidecar'; readonly opaUrl: string; readonly jwksFile: string };
 
-export type ChildMessage = { listening: number } | { error: string } | { stopped: true };
+/** The server process's event-loop delay since the last reset (perf_hooks.monitorEventLoopDelay), in ms. */
+export interface LoopDelay {
+  readonly maxMs: number;
+  readonly p99Ms: number;
+  readonly meanMs: number;
+}
+
+export type ChildMessage = { listening: number } | { error: string } | { stopped: true } | { loopDelay: LoopDelay };
 
 /** The values both the gateway and the sidecar app put in input.context, so they decide on the same document. */
 export const BENCH_CONTEXT = { environment: 'development', timezone: 'UTC', gatewayId: 'bench' } as const;
@@ -22,6 +29,8 @@ export interface ServerChild {
   readonly kind: ServerSpec['kind'];
   readonly url: string;
   readonly pid: number;
+  /** Reads the server's event-loop delay since the previous call and starts a new measurement. */
+  loopDelay(): Promise<LoopDelay>;
   stop(): Promise<void>;
 }
 
@@ -64,6 +73,20 @@ export async function startServerChild(spec: ServerSpec, timeoutMs = 30_000): Pr
     kind: spec.kind,
     url: `http://127.0.0.1:${port}`,
     pid: child.pid ?? -1,
+    loopDelay: () =>
+      new Promise<LoopDelay>((resolve, reject) => {
+        const onMessage = (msg: ChildMessage) => {
+          if (!('loopDelay' in msg)) return;
+          child.off('message', onMessage);
+          resolve(msg.loopDelay);
+        };
+        child.on('message', onMessage);
+        child.send({ loopDelay: true }, (error) => {
+          if (!error) return;
+          child.off('message', onMessage);
+          reject(error);
+        });
+      }),
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const timer = setTimeout(kill, 10_000);

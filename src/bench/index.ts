@@ -9,3 +9,5 @@ export * from './load.js';
 export * from './wasm.js';
 export * from './report.js';
 export * from './run.js';
+export * from './hostile-inputs.js';
+export * from './hostile.js';

@@ -11,7 +11,8 @@ export const BENCH_USAGE = `node dist/bench/main.js [options]   (make bench runs
   --warmup S            unmeasured seconds per HTTP target first          BENCH_WARMUP_S      default 2
   --connections N       concurrent keep-alive connections                 BENCH_CONNECTIONS   default 10
   --wasm-iterations N   evaluate() calls per WASM round                   BENCH_WASM_ITERATIONS default 20000
-  --only LIST           comma list of bare,pipeline,sidecar,wasm          BENCH_TARGETS       default all
+  --hostile-search N    generated strings timed for the hostile bodies    BENCH_HOSTILE_SEARCH default 300
+  --only LIST           comma list of bare,pipeline,sidecar,wasm,hostile  BENCH_TARGETS       default all
   --out DIR             results.md, results.json, scratch state           BENCH_OUT           default build/bench
   --policy-bundle DIR   the make policy bundle                            TOOLGATE_POLICY_BUNDLE default build/policy
   --opa PATH            opa binary                                        TOOLGATE_OPA        default scripts/opa.sh
@@ -51,6 +52,7 @@ export function parseBenchOptions(argv: readonly string[], env: Env = process.en
         connections: { type: 'string' },
         'wasm-iterations': { type: 'string' },
         'wasm-warmup': { type: 'string' },
+        'hostile-search': { type: 'string' },
         only: { type: 'string' },
         out: { type: 'string' },
         'policy-bundle': { type: 'string' },
@@ -75,6 +77,7 @@ export function parseBenchOptions(argv: readonly string[], env: Env = process.en
     connections: num('connections', 'BENCH_CONNECTIONS', 10, { integer: true, min: 1 }),
     wasmIterations: num('wasm-iterations', 'BENCH_WASM_ITERATIONS', 20_000, { integer: true, min: 10 }),
     wasmWarmup: num('wasm-warmup', 'BENCH_WASM_WARMUP', 2_000, { integer: true, min: 0 }),
+    hostileSearch: num('hostile-search', 'BENCH_HOSTILE_SEARCH', 300, { integer: true, min: 0 }),
     targets: targets(v('only', 'BENCH_TARGETS')[1]),
     outDir: v('out', 'BENCH_OUT')[1] || 'build/bench',
     policyBundle: v('policy-bundle', 'TOOLGATE_POLICY_BUNDLE')[1] || 'build/policy',

@@ -1,16 +1,19 @@
-import type { BenchResults, HttpTargetResult, TargetCheck, TargetName, WasmResult } from './types.js';
+import type { BenchResults, HostileResult, HttpTargetName, HttpTargetResult, TargetCheck, TargetName, WasmResult } from './types.js';
 
-/** DESIGN.md, Quality bars: same machine, same run, medians. */
+/** DESIGN.md, Quality bars: same machine, same run, medians; issue 8 for the hostile bodies. */
 export const TARGETS = {
   pipelineVsBare: 0.5,
   pipelineVsSidecar: 3,
   wasmP50Us: 30,
+  hostileLoopMaxMs: 50,
 } as const;
 
-type Http = Partial<Record<Exclude<TargetName, 'wasm'>, HttpTargetResult>>;
+type Http = Partial<Record<HttpTargetName, HttpTargetResult>>;
+
+export const HOSTILE_CHECK = 'gateway event-loop delay, 1 MiB hostile body';
 
 /** The targets this run can judge (a ratio needs both of its targets measured). */
-export function checkTargets(http: Http, wasm: WasmResult | undefined): TargetCheck[] {
+export function checkTargets(http: Http, wasm: WasmResult | undefined, hostile?: HostileResult): TargetCheck[] {
   const checks: TargetCheck[] = [];
   const { bare, pipeline, sidecar } = http;
   if (pipeline && bare) {
@@ -24,10 +27,14 @@ export function checkTargets(http: Http, wasm: WasmResult | undefined): TargetCh
   if (wasm) {
     checks.push({ name: 'WASM evaluate p50', measured: wasm.p50Us, required: TARGETS.wasmP50Us, kind: 'max', unit: 'us', met: wasm.p50Us <= TARGETS.wasmP50Us });
   }
+  if (hostile && hostile.cases.length > 0) {
+    const measured = hostile.maxLoopDelayMs;
+    checks.push({ name: HOSTILE_CHECK, measured, required: TARGETS.hostileLoopMaxMs, kind: 'max', unit: 'ms', met: measured <= TARGETS.hostileLoopMaxMs });
+  }
   return checks;
 }
 
-const LABELS: Record<TargetName, string> = {
+const LABELS: Record<Exclude<TargetName, 'hostile'>, string> = {
   bare: 'Bare Express (demo tool routes, no toolgate)',
   pipeline: 'Full pipeline (toolgate, file audit + fsync, in-memory state)',
   sidecar: 'OPA REST sidecar (Express + `opa run --server`)',
@@ -68,6 +75,7 @@ export function toMarkdown(results: BenchResults): string {
     .join('; ');
   const inline = Object.values(http).reduce((n, h) => n + h.rounds.reduce((k, r) => k + r.signedInline, 0), 0);
   const missed = checks.filter((c) => !c.met).length;
+  const hostile = results.hostile ? hostileSection(results.hostile, find(HOSTILE_CHECK)) : [];
   return [
     `## toolgate benchmark (${results.startedAt})`,
     '',
@@ -81,5 +89,23 @@ export function toMarkdown(results: BenchResults): string {
     `- Signatures for the replay-protected targets pre-generated before each round (signed inline during rounds: ${inline}).`,
     `- Targets: ${checks.length - missed} of ${checks.length} met${missed ? `, ${missed} MISSED` : ''}.`,
     '',
+    ...hostile,
   ].join('\n');
+}
+
+/** Issue 8's scenario: one row per hostile body, the gateway's loop delay against the 50 ms target. */
+function hostileSection(h: HostileResult, check: TargetCheck | undefined): string[] {
+  const kib = (n: number) => `${Math.round(n / 1024).toLocaleString('en-US')} KiB`;
+  return [
+    '### Hostile bodies: the detectors\' worst inputs at the body limit',
+    '',
+    '| input | body | status | response | gateway loop max | loop p99 | detectors alone |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+    ...h.cases.map((c) => `| ${c.origin === 'search' ? c.name : `${c.name} (fixed)`} | ${kib(c.bodyBytes)} | ${c.status} | ${ms(c.responseMs)} | ${ms(c.loopMaxMs)} | ${ms(c.loopP99Ms)} | ${ms(c.detectMs)} |`),
+    '',
+    `- One signed email.send at a time through the full pipeline (its own gateway process); the loop delay is read in that process (\`perf_hooks.monitorEventLoopDelay\`, 1 ms resolution) around each request. "Detectors alone": CPU time of \`detect\` on the same text in the bench process.`,
+    `- Search: fast-check generated ${h.searched} strings (seed ${h.seed}), each repeated to 32 KiB and timed; the slowest ${h.cases.filter((c) => c.origin === 'search').length} are the \`search\` rows (${Math.round(h.searchMs)} ms).`,
+    `- ${verdict(check, (c) => `Worst loop delay ${ms(c.measured)} (target ≤ ${c.required} ms)`) ?? 'No hostile body sent.'}.`,
+    '',
+  ];
 }

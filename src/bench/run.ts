@@ -5,11 +5,12 @@ import { opaVersion, resolveOpa, startOpa, type OpaSidecar } from './opa.js';
 import { checkTargets } from './report.js';
 import { SignedRequests } from './signed-requests.js';
 import { median } from './stats.js';
-import type { BenchOptions, BenchResults, HttpTargetResult, LoadRound, TargetName } from './types.js';
+import type { BenchOptions, BenchResults, HttpTargetName, HttpTargetResult, LoadRound } from './types.js';
+import { benchHostile } from './hostile.js';
 import { benchWasm } from './wasm.js';
 import { BENCH_AGENT, BENCH_BODY, BENCH_PATH, prepareWorkspace } from './workspace.js';
 
-type HttpTarget = Exclude<TargetName, 'wasm'>;
+type HttpTarget = HttpTargetName;
 
 /** Progress lines (stderr in the CLI, nothing in tests). */
 export type Log = (line: string) => void;
@@ -101,6 +102,9 @@ export async function runBench(options: BenchOptions, log: Log = () => undefined
       }
     }
 
+    // Last, with the load targets idle: one request at a time, so the gateway's loop delay is that request's.
+    const hostile = wanted.has('hostile') ? await benchHostile(workspace, { search: options.hostileSearch }, log) : undefined;
+
     const http: Partial<Record<HttpTarget, HttpTargetResult>> = {};
     for (const r of running) {
       http[r.target] = {
@@ -119,7 +123,8 @@ export async function runBench(options: BenchOptions, log: Log = () => undefined
       options: recorded,
       http,
       wasm,
-      checks: checkTargets(http, wasm),
+      hostile,
+      checks: checkTargets(http, wasm, hostile),
     };
   } finally {
     // Stop in reverse order: the sidecar app before its OPA.

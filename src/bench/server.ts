@@ -1,11 +1,12 @@
 /**
  * Child-process entry (dist/bench/server.js): one server under test per process, so the load generator never
  * shares its event loop. Protocol over the IPC channel: the parent sends `{start: ServerSpec}`, the child
- * answers `{listening: port}` or `{error}`; `{stop: true}` closes it and the process exits. A lost parent
- * (disconnect) ends the child too.
+ * answers `{listening: port}` or `{error}`; `{loopDelay: true}` answers the event-loop delay since the previous
+ * one; `{stop: true}` closes it and the process exits. A lost parent (disconnect) ends the child too.
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { exampleTools } from '../demo/tools.js';
 import { loadServerConfig } from '../server/config.js';
 import { startGateway } from '../server/start.js';
@@ -82,10 +83,18 @@ if (!process.send) {
   process.exit(2);
 }
 
+// Sampled every millisecond from start-up: the hostile-body scenario reads how long the loop was held.
+const loop = monitorEventLoopDelay({ resolution: 1 });
+loop.enable();
+const ms = (ns: number) => (Number.isFinite(ns) ? ns / 1e6 : 0);
+
 let running: { close(): Promise<void> } | undefined;
 process.on('disconnect', () => process.exit(0));
-process.on('message', (msg: { start?: ServerSpec; stop?: true }) => {
-  if (msg.start) {
+process.on('message', (msg: { start?: ServerSpec; stop?: true; loopDelay?: true }) => {
+  if (msg.loopDelay) {
+    send({ loopDelay: { maxMs: ms(loop.max), p99Ms: ms(loop.percentile(99)), meanMs: ms(loop.mean) } });
+    loop.reset();
+  } else if (msg.start) {
     start(msg.start).then(
       (r) => {
         running = r;

@@ -1,9 +1,12 @@
 /** The benchmark's options and results: one type each, shared by the CLI, the report and the smoke test. */
 
-/** What `make bench` measures (DESIGN.md, Quality bars). */
-export type TargetName = 'bare' | 'pipeline' | 'sidecar' | 'wasm';
+/** What `make bench` measures (DESIGN.md, Quality bars; issue 8 for `hostile`). */
+export type TargetName = 'bare' | 'pipeline' | 'sidecar' | 'wasm' | 'hostile';
 
-export const TARGET_NAMES: readonly TargetName[] = ['bare', 'pipeline', 'sidecar', 'wasm'];
+export const TARGET_NAMES: readonly TargetName[] = ['bare', 'pipeline', 'sidecar', 'wasm', 'hostile'];
+
+/** The targets measured under HTTP load. */
+export type HttpTargetName = Exclude<TargetName, 'wasm' | 'hostile'>;
 
 export interface BenchOptions {
   /** Measured rounds per target; the report takes the median. Default 3. */
@@ -18,6 +21,8 @@ export interface BenchOptions {
   readonly wasmIterations: number;
   /** Unmeasured calls before the first round. Default 2000. */
   readonly wasmWarmup: number;
+  /** Generated strings the hostile-body scenario's fast-check search times against the detectors. Default 300. */
+  readonly hostileSearch: number;
   /** Which targets run. Default all; the ratios need bare, pipeline and sidecar together. */
   readonly targets: readonly TargetName[];
   /** The `make policy` bundle the bench copies (with a raised rate limit) for the gateway and the WASM engine. */
@@ -45,7 +50,7 @@ export interface LoadRound {
 }
 
 export interface HttpTargetResult {
-  readonly target: Exclude<TargetName, 'wasm'>;
+  readonly target: HttpTargetName;
   readonly rounds: readonly LoadRound[];
   /** Medians over the rounds. */
   readonly rps: number;
@@ -78,11 +83,40 @@ export interface TargetCheck {
   readonly met: boolean;
 }
 
+/** One hostile body sent through the real gateway (src/bench/hostile.ts). */
+export interface HostileCase {
+  readonly name: string;
+  readonly origin: 'fixed' | 'search';
+  /** The request body's size in bytes (at most the gateway's 1 MiB body limit). */
+  readonly bodyBytes: number;
+  /** The gateway's answer (200 allowed, 403 refused by policy, ...: any decided answer counts). */
+  readonly status: number;
+  /** Round trip seen by the client. */
+  readonly responseMs: number;
+  /** The gateway process's event-loop delay while it handled this one request. */
+  readonly loopMaxMs: number;
+  readonly loopP99Ms: number;
+  /** CPU time of `detect` on the same string in the bench process: the detectors' share. */
+  readonly detectMs: number;
+}
+
+export interface HostileResult {
+  readonly cases: readonly HostileCase[];
+  /** Generated strings the search timed, and how long it took. */
+  readonly searched: number;
+  /** fast-check's seed for the search (a new one each run). */
+  readonly seed: number;
+  readonly searchMs: number;
+  /** The worst `loopMaxMs` over the cases. */
+  readonly maxLoopDelayMs: number;
+}
+
 export interface BenchResults {
   readonly startedAt: string;
   readonly machine: { readonly cpus: number; readonly cpuModel: string; readonly node: string; readonly opa: string | null };
   readonly options: Omit<BenchOptions, 'opa'>;
-  readonly http: Partial<Record<Exclude<TargetName, 'wasm'>, HttpTargetResult>>;
+  readonly http: Partial<Record<HttpTargetName, HttpTargetResult>>;
   readonly wasm: WasmResult | undefined;
+  readonly hostile?: HostileResult | undefined;
   readonly checks: readonly TargetCheck[];
 }

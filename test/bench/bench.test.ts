@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
-import { checkTargets, parseBenchOptions, runBench, toMarkdown, type BenchResults } from '../../src/bench/index.js';
+import { checkTargets, HOSTILE_BODY_BYTES, HOSTILE_CHECK, HOSTILE_SHAPES, parseBenchOptions, runBench, toMarkdown, type BenchResults } from '../../src/bench/index.js';
 import { POLICY_BUNDLE } from '../helpers/gateway.js';
 
 /**
@@ -15,7 +15,7 @@ describe('bench harness', () => {
   const outDir = mkdtempSync(join(tmpdir(), 'toolgate-bench-'));
   afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 
-  it('measures all four targets with tiny durations', async () => {
+  it('measures all five targets with tiny durations', async () => {
     const options = {
       ...parseBenchOptions([], {}),
       rounds: 1,
@@ -23,6 +23,7 @@ describe('bench harness', () => {
       warmupS: 0,
       wasmIterations: 200,
       wasmWarmup: 50,
+      hostileSearch: 20,
       outDir,
       policyBundle: POLICY_BUNDLE,
       opa: process.env.TOOLGATE_OPA,
@@ -38,15 +39,25 @@ describe('bench harness', () => {
     }
     expect(results.wasm!.p50Us).toBeGreaterThan(0);
     expect(results.wasm!.p99Us).toBeGreaterThanOrEqual(results.wasm!.p50Us);
-    expect(results.checks.map((c) => c.name)).toEqual(['full pipeline vs bare Express', 'full pipeline vs OPA REST sidecar', 'WASM evaluate p50']);
+    const hostile = results.hostile!;
+    expect(hostile.cases.length).toBeGreaterThan(HOSTILE_SHAPES.length);
+    for (const c of hostile.cases) {
+      expect(c.bodyBytes, c.name).toBeLessThanOrEqual(HOSTILE_BODY_BYTES);
+      expect(c.bodyBytes, c.name).toBeGreaterThan(HOSTILE_BODY_BYTES - 64);
+      expect([200, 403], `${c.name}: ${c.status}`).toContain(c.status);
+      expect(c.loopMaxMs, c.name).toBeGreaterThan(0);
+    }
+    expect(results.checks.map((c) => c.name)).toEqual(['full pipeline vs bare Express', 'full pipeline vs OPA REST sidecar', 'WASM evaluate p50', HOSTILE_CHECK]);
     const md = toMarkdown(results);
     expect(md).toContain('| target | req/s (median) | p50 | p99 | ratio vs target |');
-    expect(md.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| target'))).toHaveLength(4);
+    const [main, hostileMd] = md.split('### Hostile bodies');
+    expect(main!.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| target'))).toHaveLength(4);
+    expect(hostileMd!.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| input'))).toHaveLength(hostile.cases.length);
   }, 180_000);
 
   it('reads flags over environment variables and refuses bad values with the fix', () => {
     const o = parseBenchOptions(['--rounds', '2', '--only', 'wasm,bare'], { BENCH_ROUNDS: '7', BENCH_DURATION_S: '1.5' });
-    expect(o).toMatchObject({ rounds: 2, durationS: 1.5, warmupS: 2, connections: 10, targets: ['bare', 'wasm'] });
+    expect(o).toMatchObject({ rounds: 2, durationS: 1.5, warmupS: 2, connections: 10, hostileSearch: 300, targets: ['bare', 'wasm'] });
     expect(() => parseBenchOptions(['--only', 'opa'], {})).toThrow(ConfigError);
     expect(() => parseBenchOptions([], { BENCH_ROUNDS: '0' })).toThrow(/BENCH_ROUNDS=0/);
     expect(() => parseBenchOptions(['--durations', '1'], {})).toThrow(/durations/);
