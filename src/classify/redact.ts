@@ -1,5 +1,6 @@
 import { mask, type Erasure } from './mask.js';
 import { updateAt } from './pointer.js';
+import { copyJson, DESCEND, type Walk } from './json-walk.js';
 
 const ALL = new Set(['secret', 'pii']);
 
@@ -12,7 +13,10 @@ const ALL = new Set(['secret', 'pii']);
  */
 export function redactAt(doc: unknown, pointers: readonly string[], prefix = ''): { doc: unknown; removed: Erasure[] } {
   if (pointers.length === 0) return { doc, removed: [] };
-  const copy = structuredClone(doc);
+  // A copy as JSON sees the document (what the tool or the agent gets): a Date becomes its string through toJSON.
+  // Iterative: structuredClone, like V8's JSON.stringify on some object shapes, recurses and throws RangeError on
+  // a deep document (and structuredClone throws on a function member, which JSON just drops).
+  const copy = copyJson(doc, AS_JSON);
   const removed: Erasure[] = [];
   for (const pointer of pointers) {
     updateAt(copy, pointer, (value) => {
@@ -23,3 +27,14 @@ export function redactAt(doc: unknown, pointers: readonly string[], prefix = '')
   }
   return { doc: copy, removed };
 }
+
+/** Applies toJSON as JSON.stringify would; everything else is copied as is. */
+const AS_JSON: Walk<null> = {
+  root: null,
+  child: () => null,
+  visit: (value) => {
+    if (value === null || typeof value !== 'object' || typeof (value as { toJSON?: unknown }).toJSON !== 'function') return DESCEND;
+    const json = (value as { toJSON: (key: string) => unknown }).toJSON('');
+    return json !== null && typeof json === 'object' ? copyJson(json) : json;
+  },
+};

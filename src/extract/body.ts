@@ -16,13 +16,20 @@ export async function readRawBody(req: IncomingMessage & { rawBody?: unknown }, 
   if (declared > limit) throw new BadRequestError('body_too_large', `The request body is ${declared} bytes; the gateway accepts at most ${limit}. Send a smaller body.`);
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) {
-      req.resume();
-      throw new BadRequestError('body_too_large', `The request body exceeds ${limit} bytes, the gateway's limit. Send a smaller body.`);
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > limit) {
+        req.resume();
+        throw new BadRequestError('body_too_large', `The request body exceeds ${limit} bytes, the gateway's limit. Send a smaller body.`);
+      }
+      chunks.push(chunk);
     }
-    chunks.push(chunk);
+  } catch (error) {
+    // The client hung up mid-body (Node ends the stream with ECONNRESET "aborted"): the caller's fault, not the
+    // gateway's, so it must not count as an internal error.
+    if (error instanceof BadRequestError || req.complete) throw error;
+    throw new BadRequestError('body_incomplete', `The connection closed after ${size} bytes of the request body${declared ? ` (of ${declared} declared)` : ''}; nothing was executed. Send the whole body again.`);
   }
   return Buffer.concat(chunks, size);
 }

@@ -1,23 +1,16 @@
 import { BadRequestError } from '../errors.js';
 import type { McpMessage, ToolCall } from './types.js';
+import { parseJsonBody } from './json-body.js';
+import { DEFAULT_JSON_LIMITS, type JsonLimits } from './json-limits.js';
 
 /** Tool names: letters, digits, ".", "_" and "-", 1-128 characters, spelled exactly (no percent-encoding). */
 export const TOOL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
-function parseJson(raw: Buffer): unknown {
-  if (raw.length === 0) return undefined;
-  try {
-    return JSON.parse(raw.toString('utf8'));
-  } catch {
-    throw new BadRequestError('invalid_json', 'The request body is not valid JSON: send the tool arguments as a JSON object.');
-  }
-}
-
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** POST /tools/{tool}: the body is the arguments object (empty body means no arguments). */
-export function parseHttpCall(tool: string, raw: Buffer): ToolCall {
-  const body = parseJson(raw);
+export function parseHttpCall(tool: string, raw: Buffer, limits: JsonLimits = DEFAULT_JSON_LIMITS): ToolCall {
+  const body = parseJsonBody(raw, limits);
   const args = body === undefined ? {} : body;
   if (!isPlainObject(args)) {
     throw new BadRequestError('args_not_object', 'Tool arguments must be a JSON object, e.g. {"to": ["a@b.c"]}.');
@@ -29,8 +22,8 @@ export function parseHttpCall(tool: string, raw: Buffer): ToolCall {
  * POST /mcp: a JSON-RPC 2.0 request. Only `tools/call` is a tool call; any other method comes back as an
  * McpMessage, which the gateway passes on (signed, and only for the methods it is configured to let through).
  */
-export function parseMcpCall(raw: Buffer): ToolCall | McpMessage {
-  const body = parseJson(raw);
+export function parseMcpCall(raw: Buffer, limits: JsonLimits = DEFAULT_JSON_LIMITS): ToolCall | McpMessage {
+  const body = parseJsonBody(raw, limits);
   if (Array.isArray(body)) {
     throw new BadRequestError('mcp_batch_unsupported', 'JSON-RPC batches are not supported on /mcp (MCP removed them): send one request per POST.');
   }
