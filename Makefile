@@ -84,6 +84,7 @@ test: deps build policy
 	trap '$(MAKE) services-down || true' EXIT
 	npm run typecheck
 	npm run lint
+	npm run deps:check
 	$(MAKE) compose-check
 	$(MAKE) services
 	$(MAKE) policy-test

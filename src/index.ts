@@ -1,6 +1,7 @@
 /** toolgate's public API: the middleware, its stages, and the agent-side signer. */
 export { toolgate, type Toolgate, type ToolgateContext } from './gateway/middleware.js';
-export type { ToolgateOptions, AuditOptions, Logger } from './gateway/options.js';
+export type { ToolgateOptions, AuditOptions } from './gateway/options.js';
+export type { Logger } from './logger.js';
 export { createVerifier } from './identity/index.js';
 export type { IdentityOptions, VerifiedAgent, Verifier, IdentityReason } from './identity/index.js';
 export { IdentityError, IDENTITY_REASONS } from './identity/index.js';

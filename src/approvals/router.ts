@@ -1,7 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import { BadRequestError, ConfigError, ToolgateError } from '../errors.js';
 import { readRawBody, requestFacts } from '../extract/body.js';
-import type { Logger } from '../gateway/options.js';
+import type { Logger } from '../logger.js';
 import { IdentityError, type VerifiedAgent, type Verifier } from '../identity/types.js';
 import { isApprovalId, withEffectiveStatus } from './record.js';
 import { APPROVAL_STATUSES, type ApprovalRecord, type ApprovalStatus, type ApprovalStore, type DecideRefusal, type DecideVerdict } from './types.js';

@@ -7,7 +7,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { exampleTools } from '../demo/tools.js';
+import { exampleTools } from '../server/example-tools.js';
 import { loadServerConfig } from '../server/config.js';
 import { startGateway } from '../server/start.js';
 import { setupTelemetry } from '../telemetry/setup.js';

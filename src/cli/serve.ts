@@ -2,7 +2,7 @@ import type { Writable } from 'node:stream';
 import { loadServerConfig } from '../server/config.js';
 import { startGateway } from '../server/start.js';
 import { setupTelemetry } from '../telemetry/setup.js';
-import { exampleTools } from '../demo/tools.js';
+import { exampleTools } from '../server/example-tools.js';
 import { UsageError } from './audit.js';
 
 /**

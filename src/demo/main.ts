@@ -4,7 +4,7 @@ import { loadServerConfig } from '../server/config.js';
 import { startGateway } from '../server/start.js';
 import { setupTelemetry } from '../telemetry/setup.js';
 import { ensureDemoAgents } from './agents.js';
-import { exampleTools } from './tools.js';
+import { exampleTools } from '../server/example-tools.js';
 import { walkthrough } from './walkthrough.js';
 
 /**

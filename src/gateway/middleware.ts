@@ -6,9 +6,9 @@ import { isMcpMessage, readRawBody, parseHttpCall, parseMcpCall, type ToolCall }
 import { classifyRoute, type Route } from './routes.js';
 import { SESSION_HEADER, SESSION_ID } from './mcp-sessions.js';
 import { IdentityError, type RequestFacts, type VerifiedAgent } from '../identity/types.js';
-import { buildInput, timeFacts, type TimeFacts } from '../input/index.js';
+import { buildInput, timeFacts } from '../input/index.js';
 import { scan } from '../classify/scan.js';
-import { bundleTimezone, loadBundle, PolicyEngine, type Decision, type PolicyInput, type Reason } from '../policy/index.js';
+import { bundleTimezone, loadBundle, PolicyEngine, type Decision, type PolicyInput, type Reason, type TimeFacts } from '../policy/index.js';
 import { AuditLog, SpoolSink, approvalEvent, completionEvent, decisionEvent, nanoTimestamp, sha256Hex, type AuditOutcome, type TornTail, type UnchainedEvent } from '../audit/index.js';
 import * as A from '../telemetry/attributes.js';
 import { failSpan, parentContext, startDecisionSpan, startExecuteSpan } from '../telemetry/decision-span.js';

@@ -16,13 +16,8 @@ import { MemoryLimitStore } from '../limits/memory-store.js';
 import type { LimitStore } from '../limits/types.js';
 import { MemoryApprovalStore, type ApprovalStore } from '../approvals/index.js';
 import type { BreakGlassVerifier } from '../breakglass/index.js';
+import type { Logger } from '../logger.js';
 import { MemoryMcpSessionStore, type McpSessionStore } from './mcp-sessions.js';
-
-/** Injected logger; the library never writes to the console itself. */
-export interface Logger {
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
 
 export interface AuditOptions {
   /** A ready sink (tests, custom stores). Overrides `file` and `kafka`. */

@@ -1,7 +1,6 @@
 import type { IdentityError, RequestFacts, VerifiedAgent } from '../identity/types.js';
 import type { ToolCall } from '../extract/types.js';
-import type { ApprovalFacts, AttachmentFacts, BreakGlassFacts, Finding, PolicyInput } from '../policy/types.js';
-import type { TimeFacts } from './clock.js';
+import type { ApprovalFacts, AttachmentFacts, BreakGlassFacts, Finding, PolicyInput, TimeFacts } from '../policy/types.js';
 
 export interface InputParts {
   readonly facts: RequestFacts;

@@ -1,12 +1,4 @@
-/** Gateway time facts for the input: the policy never reads a clock itself, so decisions replay exactly. */
-export interface TimeFacts {
-  readonly now: string;
-  readonly now_ms: number;
-  readonly weekday: number;
-  readonly hour: number;
-  readonly minute: number;
-  readonly timezone: string;
-}
+import type { TimeFacts } from '../policy/types.js';
 
 const WEEKDAYS: Record<string, number> = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6 };
 

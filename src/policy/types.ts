@@ -1,5 +1,4 @@
 import type { IdentityScheme } from '../identity/types.js';
-import type { TimeFacts } from '../input/clock.js';
 
 /** `input` in Rego: everything a decision depends on, so it can be replayed from its audit event. */
 export interface PolicyInput {
@@ -28,6 +27,16 @@ export interface PolicyInput {
   readonly context: TimeFacts & { readonly environment: string; readonly gateway_id: string };
   readonly approval: ApprovalFacts | null;
   readonly break_glass: BreakGlassFacts | null;
+}
+
+/** Gateway time facts for the input: the policy never reads a clock itself, so decisions replay exactly. */
+export interface TimeFacts {
+  readonly now: string;
+  readonly now_ms: number;
+  readonly weekday: number;
+  readonly hour: number;
+  readonly minute: number;
+  readonly timezone: string;
 }
 
 export type ToolProtocol = 'http' | 'mcp';

@@ -7,7 +7,7 @@ import { signRequest } from '../../src/agent/sign-request.js';
 import { ed25519Thumbprint, loadEd25519PrivateKey } from '../../src/audit/chain.js';
 import { verifyEvents } from '../../src/audit/verify.js';
 import type { AuditEvent } from '../../src/audit/types.js';
-import { exampleTools } from '../../src/demo/tools.js';
+import { exampleTools } from '../../src/server/example-tools.js';
 import { toolgate } from '../../src/gateway/middleware.js';
 import { createVerifier } from '../../src/identity/index.js';
 import { ConfigError } from '../../src/errors.js';

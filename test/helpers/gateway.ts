@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { ensureDemoAgents, type DemoAgents } from '../../src/demo/agents.js';
-import { exampleTools, type ToolHandler } from '../../src/demo/tools.js';
+import { exampleTools } from '../../src/server/example-tools.js';
+import type { ToolHandler } from '../../src/server/types.js';
 import { loadServerConfig, type ServerConfig } from '../../src/server/config.js';
 import { startGateway, type RunningGateway, type StartOptions } from '../../src/server/start.js';
 

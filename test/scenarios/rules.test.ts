@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { exampleTools } from '../../src/demo/tools.js';
+import { exampleTools } from '../../src/server/example-tools.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { agent, expectOutcome, MARKET_OPEN, type Protocol } from '../helpers/calls.js';
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../src/audit/types.js';
 import { generateBreakGlassKey, issueBreakGlass } from '../../src/breakglass/index.js';
-import { exampleTools } from '../../src/demo/tools.js';
+import { exampleTools } from '../../src/server/example-tools.js';
 import { POLICY_BUNDLE, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { loadBundle, PolicyEngine } from '../../src/policy/index.js';
 import { agent, expectOutcome, MARKET_OPEN, person } from '../helpers/calls.js';

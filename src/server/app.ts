@@ -1,11 +1,13 @@
 import express, { type Express, type Router } from 'express';
 import type { Toolgate } from '../gateway/middleware.js';
-import { mcpRouter, toolsRouter, type ToolHandler } from './tools.js';
+import { mcpRouter } from './mcp-router.js';
+import { toolsRouter } from './tools.js';
+import type { ToolHandler } from './types.js';
 
 /**
- * The demo service, mounted the way README tells service developers to: health endpoints, toolgate as a global
- * guard (it refuses other spellings of the protected routes), then the tool and MCP routes wrapped by the gate, so
- * they are reachable only through a decision. toolgate comes before any body parser so signatures and
+ * The gateway service (`toolgate serve` and the demo), mounted the way README tells service developers to: health
+ * endpoints, toolgate as a global guard (it refuses other spellings of the protected routes), then the tool and MCP
+ * routes wrapped by the gate, so they are reachable only through a decision. toolgate comes before any body parser so signatures and
  * Content-Digest are checked over the bytes the agent sent.
  */
 export function createApp(gate: Toolgate, tools: Record<string, ToolHandler>, extra: readonly Router[] = []): Express {
