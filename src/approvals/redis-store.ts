@@ -1,20 +1,16 @@
 import { UnavailableError } from '../errors.js';
 import type { ApprovalFacts } from '../policy/types.js';
-import { connectRedis, evalScript, type LuaScript, type SendCommand } from '../redis/index.js';
+import { connectRedis, evalScript, requireSendCommand, type LuaScript, type RedisStoreOptions, type SendCommand } from '../redis/index.js';
 import { newestFirst } from './memory-store.js';
 import { effectiveStatus, expiresMs, isApprovalId } from './record.js';
 import { CONSUME, CREATE, DECIDE } from './scripts.js';
 import { APPROVAL_STATUSES, type ApprovalListQuery, type ApprovalRecord, type ApprovalStore, type DecideRefusal, type DecideResult, type DecideVerdict } from './types.js';
 
-export interface RedisApprovalStoreOptions {
-  /** Sends one Redis command, e.g. `(...a) => client.call(a[0], ...a.slice(1))`: bring any client. */
-  readonly sendCommand: SendCommand;
+export interface RedisApprovalStoreOptions extends RedisStoreOptions {
   /** Key prefix. Default "toolgate:" (records under `toolgate:approval:<id>`). */
   readonly prefix?: string;
   /** How long a record outlives `expires_at`, so late lookups still say `used`/`expired`. Default 900_000 ms. */
   readonly retainMs?: number;
-  /** Called by close(), e.g. to quit a client the store owns. */
-  readonly onClose?: () => Promise<void>;
 }
 
 // Listing reads at most this many ids from an index: the API is for humans, who page through pending work.
@@ -35,8 +31,7 @@ export class RedisApprovalStore implements ApprovalStore {
   readonly #allKey: string;
 
   constructor(options: Readonly<RedisApprovalStoreOptions>) {
-    if (typeof options?.sendCommand !== 'function') throw new TypeError('RedisApprovalStore needs sendCommand(...args), e.g. (...a) => client.call(a[0], ...a.slice(1))');
-    this.#send = options.sendCommand;
+    this.#send = requireSendCommand(options, 'RedisApprovalStore');
     this.#prefix = options.prefix ?? 'toolgate:';
     this.#retainMs = options.retainMs ?? 900_000;
     this.#onClose = options.onClose;

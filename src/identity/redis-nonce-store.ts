@@ -1,12 +1,10 @@
 import { createHash } from 'node:crypto';
-import { connectRedis, evalScript, type SendCommand } from '../redis/index.js';
+import { connectRedis, evalScript, requireSendCommand, type RedisStoreOptions, type SendCommand } from '../redis/index.js';
 import { NonceStoreFullError } from './memory-nonce-store.js';
 import { REMEMBER } from './nonce-script.js';
 import type { NonceStore } from './types.js';
 
-export interface RedisNonceStoreOptions {
-  /** Sends one Redis command, e.g. `(...a) => client.call(a[0], ...a.slice(1))`: bring any client. */
-  readonly sendCommand: SendCommand;
+export interface RedisNonceStoreOptions extends RedisStoreOptions {
   /** Key prefix. Default "toolgate:nonce:". The store uses one key, `<prefix>index`. */
   readonly prefix?: string;
   /**
@@ -14,8 +12,6 @@ export interface RedisNonceStoreOptions {
    * sorted set's overhead, so this bounds the store's bytes too. Default 1,000,000.
    */
   readonly maxEntries?: number;
-  /** Called by close(), e.g. to quit a client the store owns. */
-  readonly onClose?: () => Promise<void>;
 }
 
 /**
@@ -29,8 +25,7 @@ export class RedisNonceStore implements NonceStore {
   readonly #onClose: (() => Promise<void>) | undefined;
 
   constructor(options: RedisNonceStoreOptions) {
-    if (typeof options?.sendCommand !== 'function') throw new TypeError('RedisNonceStore needs sendCommand(...args), e.g. (...a) => client.call(...a)');
-    this.#send = options.sendCommand;
+    this.#send = requireSendCommand(options, 'RedisNonceStore');
     this.#index = `${options.prefix ?? 'toolgate:nonce:'}index`;
     this.#maxEntries = options.maxEntries ?? 1_000_000;
     if (!Number.isSafeInteger(this.#maxEntries) || this.#maxEntries < 1) throw new TypeError('RedisNonceStore maxEntries must be a positive integer');

@@ -1,17 +1,13 @@
 import { UnavailableError } from '../errors.js';
 import type { LimitObligation } from '../policy/types.js';
-import { connectRedis, errorMessage, evalScript, type LuaScript, type SendCommand } from '../redis/index.js';
+import { connectRedis, errorMessage, evalScript, requireSendCommand, type LuaScript, type RedisStoreOptions, type SendCommand } from '../redis/index.js';
 import { RELEASE, RESERVE } from './scripts.js';
 import type { LimitStore, Reservation, ReserveResult } from './types.js';
 import { checkObligation, counterKey, prepareReservation, sumKey, toRetryAfterS, windowMs } from './window.js';
 
-export interface RedisLimitStoreOptions {
-  /** Sends one Redis command, e.g. `(...a) => client.call(a[0], ...a.slice(1))`: bring any client. */
-  readonly sendCommand: SendCommand;
+export interface RedisLimitStoreOptions extends RedisStoreOptions {
   /** Prefix of every key the store writes. Default "toolgate:limit:". */
   readonly prefix?: string;
-  /** Called by close(), e.g. to quit a client the store owns. */
-  readonly onClose?: () => Promise<void>;
 }
 
 export interface RedisLimitStoreConnectOptions {
@@ -36,8 +32,7 @@ export class RedisLimitStore implements LimitStore {
   readonly #onClose: (() => Promise<void>) | undefined;
 
   constructor(options: Readonly<RedisLimitStoreOptions>) {
-    if (typeof options?.sendCommand !== 'function') throw new TypeError('RedisLimitStore needs sendCommand(...args), e.g. (...a) => client.call(a[0], ...a.slice(1))');
-    this.#send = options.sendCommand;
+    this.#send = requireSendCommand(options, 'RedisLimitStore');
     this.#prefix = options.prefix ?? 'toolgate:limit:';
     this.#onClose = options.onClose;
   }

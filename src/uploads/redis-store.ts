@@ -1,17 +1,13 @@
 import { UnavailableError } from '../errors.js';
-import { connectRedis, type SendCommand } from '../redis/index.js';
+import { connectRedis, requireSendCommand, type RedisStoreOptions, type SendCommand } from '../redis/index.js';
 import { isUploadId, parseUploadRecord } from './record.js';
 import type { UploadRecord, UploadStore } from './types.js';
 
-export interface RedisUploadStoreOptions {
-  /** Sends one Redis command, e.g. `(...a) => client.call(a[0], ...a.slice(1))`: bring any client. */
-  readonly sendCommand: SendCommand;
+export interface RedisUploadStoreOptions extends RedisStoreOptions {
   /** Key prefix. Default "toolgate:upload:" (records under `toolgate:upload:<id>`). */
   readonly prefix?: string;
   /** How long a record is kept: longer than any policy's attachment window. Default 7 days. */
   readonly ttlMs?: number;
-  /** Called by close(), e.g. to quit a client the store owns. */
-  readonly onClose?: () => Promise<void>;
 }
 
 /**
@@ -26,8 +22,7 @@ export class RedisUploadStore implements UploadStore {
   readonly #onClose: (() => Promise<void>) | undefined;
 
   constructor(options: Readonly<RedisUploadStoreOptions>) {
-    if (typeof options?.sendCommand !== 'function') throw new TypeError('RedisUploadStore needs sendCommand(...args), e.g. (...a) => client.call(a[0], ...a.slice(1))');
-    this.#send = options.sendCommand;
+    this.#send = requireSendCommand(options, 'RedisUploadStore');
     this.#prefix = options.prefix ?? 'toolgate:upload:';
     this.#ttlMs = options.ttlMs ?? 7 * 24 * 3600_000;
     if (!Number.isSafeInteger(this.#ttlMs) || this.#ttlMs < 1) throw new TypeError('RedisUploadStore ttlMs must be a positive integer of milliseconds');
