@@ -18,6 +18,7 @@ import { MemoryApprovalStore, type ApprovalStore } from '../approvals/index.js';
 import type { BreakGlassVerifier } from '../breakglass/index.js';
 import type { Logger } from '../logger.js';
 import { MemoryMcpSessionStore, type McpSessionStore } from './mcp-sessions.js';
+import { resolveJsonLimits, type JsonLimits } from '../extract/json-limits.js';
 
 export interface AuditOptions {
   /** A ready sink (tests, custom stores). Overrides `file` and `kafka`. */
@@ -57,6 +58,12 @@ export interface ToolgateOptions {
   readonly timezone?: string;
   /** Largest request body accepted, bytes. Default 1 MiB. */
   readonly bodyLimit?: number;
+  /**
+   * Shape limits on JSON bodies, checked before anything walks them: `maxDepth` (nesting of objects and arrays,
+   * default 64) and `maxElements` (values in the body, default 10,000). Beyond either: 400 `json_too_deep` /
+   * `json_too_many_elements`.
+   */
+  readonly json?: Readonly<Partial<JsonLimits>>;
   /** Path of the MCP Streamable HTTP endpoint. Default `/mcp`. Origin-form, spelled exactly as agents call it. */
   readonly mcpPath?: string;
   /** Prefix of the plain HTTP tool routes, `POST {toolsPath}/{tool}`. Default `/tools`. */
@@ -84,7 +91,7 @@ export interface ToolgateOptions {
   readonly breakGlass?: BreakGlassVerifier;
 }
 
-const KNOWN = new Set(['policy', 'verifier', 'audit', 'gatewayId', 'environment', 'timezone', 'bodyLimit', 'mcpPath', 'toolsPath', 'mcpSessions', 'version', 'now', 'logger', 'uploads', 'limits', 'approvals', 'breakGlass', 'mcpMethods']);
+const KNOWN = new Set(['policy', 'verifier', 'audit', 'gatewayId', 'environment', 'timezone', 'bodyLimit', 'json', 'mcpPath', 'toolsPath', 'mcpSessions', 'version', 'now', 'logger', 'uploads', 'limits', 'approvals', 'breakGlass', 'mcpMethods']);
 const KNOWN_AUDIT = new Set(['sink', 'file', 'kafka', 'signingKey', 'keyFile', 'failClosed', 'durability', 'spoolDir', 'ackTimeoutMs']);
 
 export interface Configuration {
@@ -96,6 +103,7 @@ export interface Configuration {
   /** Undefined: take the policy data's timezone when the bundle loads. */
   readonly timezone: string | undefined;
   readonly bodyLimit: number;
+  readonly json: JsonLimits;
   readonly mcpPath: string;
   readonly toolsPath: string;
   readonly mcpSessions: McpSessionStore;
@@ -209,6 +217,7 @@ export function resolveOptions(options: Readonly<ToolgateOptions>): Configuratio
     environment: options.environment ?? 'development',
     timezone,
     bodyLimit,
+    json: resolveJsonLimits(options.json),
     mcpPath: checkRoutePath(options.mcpPath ?? '/mcp', 'mcpPath'),
     toolsPath: checkRoutePath(options.toolsPath ?? '/tools', 'toolsPath'),
     mcpSessions: options.mcpSessions ?? new MemoryMcpSessionStore(),
