@@ -5,8 +5,6 @@ import type { ApprovalRecord, ApprovalStatus, DecideResult, DecideVerdict } from
 
 /** Default lifetime of an approval when the policy's `obligations.approval.ttl_s` does not say. */
 export const DEFAULT_APPROVAL_TTL_S = 900;
-/** Longest `summary` kept; longer ones are cut (it is for a human to read, not for hashing). */
-export const MAX_SUMMARY_CHARS = 4096;
 
 const ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 
@@ -30,7 +28,7 @@ export interface NewApproval {
   /** Lifetime in seconds. Default 900. */
   readonly ttlS?: number;
   readonly nowMs: number;
-  /** Shown to approvers (e.g. masked args as JSON). Never secrets. */
+  /** Shown to approvers, whole (masked args as JSON: everything the tool will receive, secrets masked). */
   readonly summary?: string;
 }
 
@@ -38,7 +36,8 @@ export interface NewApproval {
 export function newApprovalRecord(a: NewApproval): ApprovalRecord {
   const ttlS = a.ttlS ?? DEFAULT_APPROVAL_TTL_S;
   if (typeof ttlS !== 'number' || !Number.isFinite(ttlS) || ttlS <= 0) throw new TypeError(`approval ttlS must be a positive number of seconds, got ${String(ttlS)}`);
-  const summary = a.summary === undefined ? undefined : wellFormed(a.summary.length > MAX_SUMMARY_CHARS ? `${a.summary.slice(0, MAX_SUMMARY_CHARS - 1)}…` : a.summary);
+  // Never cut: the approver must see everything that will run (the body limit bounds it).
+  const summary = a.summary === undefined ? undefined : wellFormed(a.summary);
   return {
     id: newApprovalId(),
     status: 'pending',

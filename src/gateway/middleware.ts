@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { context, trace } from '@opentelemetry/api';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { BadRequestError, ToolgateError, UnavailableError } from '../errors.js';
-import { isMcpMessage, readRawBody, parseHttpCall, parseMcpCall, type ToolCall } from '../extract/index.js';
+import { isMcpMessage, readRawBody, parseHttpCall, parseMcpCall, requireJsonMediaType, type ToolCall } from '../extract/index.js';
 import { classifyRoute, type Route } from './routes.js';
 import { SESSION_HEADER, SESSION_ID } from './mcp-sessions.js';
 import { IdentityError, type RequestFacts, type VerifiedAgent } from '../identity/types.js';
@@ -251,7 +251,8 @@ export function toolgate(options: Readonly<ToolgateOptions>): Toolgate {
       if (route.kind === 'mcp-session' && state.raw.length > 0) {
         throw new BadRequestError('body_unexpected', `${req.method} ${config.mcpPath} takes no body; send JSON-RPC messages with POST.`);
       }
-      const parsed = route.kind === 'mcp-session' ? null : route.kind === 'http' ? parseHttpCall(route.tool, state.raw) : parseMcpCall(state.raw);
+      if (route.kind !== 'mcp-session') requireJsonMediaType(headerValue(req.headers['content-type']), state.raw.length);
+      const parsed = route.kind === 'mcp-session' ? null : route.kind === 'http' ? parseHttpCall(route.tool, state.raw, config.json) : parseMcpCall(state.raw, config.json);
       const message = parsed && isMcpMessage(parsed) ? parsed : undefined;
       if (message) {
         state.rpc = { protocol: 'mcp', rpcId: message.rpcId };

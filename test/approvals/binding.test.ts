@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { approvalBinding, argsSha256 } from '../../src/approvals/binding.js';
+import { newApprovalRecord } from '../../src/approvals/record.js';
 import { canonicalJson } from '../../src/audit/canonical.js';
 import { mask } from '../../src/classify/mask.js';
 import { jsonObject, PROTO_KEYS } from '../helpers/json-shapes.js';
@@ -34,5 +35,11 @@ describe('the approval binding and the approver\'s summary are the same argument
   it('a credential is masked in the summary, and only the credential', () => {
     const args = JSON.parse('{"__proto__":{"key":"AKIAIOSFODNN7EXAMPLE","note":"n"}}') as unknown;
     expect(JSON.stringify(summaryOf(args).value)).toBe('{"__proto__":{"key":"[REDACTED:aws_access_key]","note":"n"}}');
+  });
+
+  it('the stored summary of a large call is whole: nothing the tool will receive is cut from the approver\'s view', () => {
+    const args = { to: ['accountant@ledger-partners.example'], body: 'x'.repeat(200_000), tail: 'the part a cut would hide' };
+    const record = newApprovalRecord({ agent: 'a', tool: 'email.send', args, reasons: [], decisionId: 'd', nowMs: 0, summary: JSON.stringify(summaryOf(args).value) });
+    expect(JSON.parse(record.summary!)).toEqual(args);
   });
 });

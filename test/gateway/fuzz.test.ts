@@ -48,7 +48,7 @@ describe('gateway under hostile requests', () => {
       let status: number;
       if (i % 3 === 0) {
         // Signed garbage: identity passes, so the parsers and the policy see it.
-        status = (await signed.send('POST', path, body)).status;
+        status = (await signed.send('POST', path, body, { 'content-type': 'application/json' })).status;
       } else {
         const headers: Record<string, string> = { 'content-type': r() < 0.5 ? 'application/json' : 'text/plain' };
         if (r() < 0.5) headers['signature-input'] = hostileBody(r).slice(0, 4000) || 'sig1=()';
