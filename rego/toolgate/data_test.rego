@@ -4,6 +4,7 @@ package toolgate.data_test
 
 import data.toolgate.break_glass
 import data.toolgate.lib
+import data.toolgate.tools.email
 
 config := data.toolgate.config
 
@@ -92,4 +93,30 @@ test_audit_levels_are_known if {
 	every _, tool in config.tools {
 		object.get(tool, "audit", "standard") in {"standard", "full", "critical"}
 	}
+}
+
+# email.rego compares recipients with these entries without re-checking them on every evaluation.
+email_settings contains config.email
+
+email_settings contains agent.email if {
+	some agent in config.agents
+	is_object(agent.email)
+}
+
+test_email_allowlists_are_well_formed if {
+	every settings in email_settings {
+		every field in ["allowed_recipients", "usual_recipients"] {
+			every address in object.get(settings, field, []) {
+				email.well_formed(address)
+			}
+		}
+		every domain in object.get(settings, "allowed_domains", []) {
+			email.well_formed(concat("@", ["x", domain]))
+		}
+	}
+}
+
+test_email_allowlist_entry_without_at_sign_matches_nothing if {
+	not email.key("ledger-partners.example")
+	not email.key_of("ledger-partners.example")
 }

@@ -34,7 +34,7 @@ decision := {
 	"reasons": reasons,
 	"obligations": {
 		"limits": limit_obligations,
-		"redact": {"request": sort(redact_request), "response": []},
+		"redact": {"request": redact_request, "response": []},
 		"audit": {"level": audit.level},
 		"approval": {"ttl_s": approvals.ttl_s},
 	},

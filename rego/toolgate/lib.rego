@@ -87,8 +87,28 @@ list(obj, key) := obj[key] if is_array(obj[key])
 
 else := []
 
-# Sorted, comma-separated: deterministic text for messages.
+# Sorted, comma-separated: deterministic text for messages, for lists the configuration bounds (an agent's
+# tools, a few labels). `sort` is quadratic in the WASM runtime (32,000 strings: 2.8 s), so a list the
+# arguments can grow goes through brief instead.
 join(items) := concat(", ", sort(items))
+
+# In the WASM runtime `x in s` scans s element by element; inside a loop over the arguments that is quadratic.
+# Look a value up as s[x] (a hash lookup) when s can grow with the input.
+
+# At most brief_max items of an array the arguments can grow (recipients, attachment ids, findings), then how
+# many more distinct ones there are: "a, b (and 3 more)". The items shown are the first ones in argument
+# order, sorted, so the text is the same in opa eval and in WASM and its cost is linear in the input.
+brief_max := 10
+
+brief(items) := concat("", [join(shown), more]) if {
+	shown := {x | some x in array.slice(items, 0, brief_max)}
+	rest := count({x | some x in items}) - count(shown)
+	more := more_text(rest)
+}
+
+more_text(0) := ""
+
+more_text(n) := sprintf(" (and %v more)", [n]) if n > 0
 
 # A JSON Pointer at or below base ("/args/content" covers "/args/content" and "/args/content/0").
 pointer_within(pointer, base) if pointer == base

@@ -2,33 +2,51 @@ import { loadPolicy, type LoadedPolicy } from '@open-policy-agent/opa-wasm';
 import { ConfigError, UnavailableError } from '../errors.js';
 import type { PolicyBundle } from './bundle.js';
 import { parseDecision } from './decision.js';
-import type { Decision, PolicyInfo, PolicyInput } from './types.js';
+import { EvaluatorPool } from './pool.js';
+import type { Decision, PolicyEngineOptions, PolicyInfo, PolicyInput } from './types.js';
+import type { CompiledPolicy } from './worker.js';
 
 export const DECISION_ENTRYPOINT = 'toolgate/decision';
 
 /** 64 KiB pages: start at 2 MiB, never beyond 256 MiB, so a runaway policy cannot take the process down. */
-const MEMORY = { initial: 32, maximum: 4096 };
+const MEMORY = { initial: 32, maximum: 4096 } as const;
+
+const DEFAULTS = { timeoutMs: 500, workers: 2 } as const;
+
+/** The global WebAssembly API, which the project's libs (ES2023 and Node's, no DOM) do not declare. */
+const compile = (bytes: Uint8Array): Promise<CompiledPolicy> =>
+  (globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<CompiledPolicy> } }).WebAssembly.compile(bytes);
 
 /**
- * A loaded WASM policy: loaded and given its data once, evaluated per request. opa-wasm instances are not
- * re-entrant, but evaluation is synchronous, so one instance serves a Node process.
+ * A loaded WASM policy: compiled and given its data once, evaluated per request.
+ *
+ * `decide` is the request path: it evaluates in worker threads (pool.ts) under a time budget, because opa-wasm runs
+ * synchronously and cannot be interrupted, so an evaluation on the event loop freezes every other call and
+ * /healthz for as long as it runs. `evaluate` and `evaluateRaw` run in this thread with no budget, for tools,
+ * replays and benchmarks.
  */
 export class PolicyEngine {
   readonly info: PolicyInfo;
   readonly #policy: LoadedPolicy;
   readonly #entrypoint: string;
+  readonly #pool: EvaluatorPool | null;
 
-  private constructor(policy: LoadedPolicy, info: PolicyInfo, entrypoint: string) {
+  private constructor(policy: LoadedPolicy, info: PolicyInfo, entrypoint: string, pool: EvaluatorPool | null) {
     this.#policy = policy;
     this.info = info;
     this.#entrypoint = entrypoint;
+    this.#pool = pool;
   }
 
-  static async load(bundle: PolicyBundle, name = 'toolgate'): Promise<PolicyEngine> {
+  static async load(bundle: PolicyBundle, name = 'toolgate', options: Readonly<PolicyEngineOptions> = {}): Promise<PolicyEngine> {
+    const { timeoutMs, workers } = resolveEngineOptions(options);
+    let module: CompiledPolicy;
     let policy: LoadedPolicy;
+    const data = bundle.data.buffer.slice(bundle.data.byteOffset, bundle.data.byteOffset + bundle.data.byteLength) as ArrayBuffer;
     try {
-      policy = await loadPolicy(bundle.wasm, MEMORY);
-      policy.setData(bundle.data.buffer.slice(bundle.data.byteOffset, bundle.data.byteOffset + bundle.data.byteLength) as ArrayBuffer);
+      module = await compile(bundle.wasm);
+      policy = await loadPolicy(module, { ...MEMORY });
+      policy.setData(data);
     } catch (cause) {
       throw new ConfigError('policy_load_failed', `The policy WASM could not be loaded (${describe(cause)}): rebuild it with make policy using the pinned opa.`, { cause });
     }
@@ -36,11 +54,24 @@ export class PolicyEngine {
     if (!entrypoints.includes(DECISION_ENTRYPOINT)) {
       throw new ConfigError('policy_entrypoint_missing', `The policy bundle has entrypoints [${entrypoints.join(', ')}] but not ${DECISION_ENTRYPOINT}: build with \`opa build -t wasm -e ${DECISION_ENTRYPOINT}\`.`);
     }
+    const pool = workers === 0 ? null : await EvaluatorPool.start({ module, data, entrypoint: DECISION_ENTRYPOINT, memory: MEMORY }, workers, timeoutMs);
     const revision = bundle.manifest.revision || `sha256:${bundle.sha256.slice(0, 12)}`;
-    return new PolicyEngine(policy, { revision, sha256: bundle.sha256, bundleName: name }, DECISION_ENTRYPOINT);
+    return new PolicyEngine(policy, { revision, sha256: bundle.sha256, bundleName: name }, DECISION_ENTRYPOINT, pool);
   }
 
-  /** Evaluates the decision. Undefined results, evaluation errors and malformed decisions fail closed. */
+  /**
+   * Decides a call in an evaluator thread. Fails closed (a coded UnavailableError, 503) when the evaluation runs
+   * past its budget (`policy_timeout`), fails, or gives no or a malformed decision.
+   */
+  async decide(input: PolicyInput): Promise<Decision> {
+    if (!this.#pool) return this.evaluate(input);
+    const json = new TextEncoder().encode(JSON.stringify(input));
+    // Transferred to the thread, not copied: it must own its whole buffer.
+    const bytes = json.byteOffset === 0 && json.byteLength === json.buffer.byteLength ? json.buffer : json.slice().buffer;
+    return toDecision(await this.#pool.run(bytes));
+  }
+
+  /** Evaluates the decision in this thread, with no time budget. Undefined results, evaluation errors and malformed decisions fail closed. */
   evaluate(input: PolicyInput): Decision {
     let results: unknown;
     try {
@@ -50,17 +81,41 @@ export class PolicyEngine {
       throw new UnavailableError('policy_evaluation_failed', `Policy evaluation failed (${describe(cause)}); nothing was executed. Check the policy with opa test and the gateway logs.`, { cause });
     }
     const first = Array.isArray(results) ? (results[0] as { result?: unknown } | undefined) : undefined;
-    if (!first || first.result === undefined) {
-      throw new UnavailableError('policy_undefined', 'The policy returned no decision for this input; nothing was executed. Make data.toolgate.decision total (defined for every input).');
-    }
-    return parseDecision(first.result);
+    return toDecision(first?.result);
   }
 
-  /** Raw evaluation for replay and parity checks (`toolgate policy eval`). */
+  /** Raw evaluation for replay and parity checks (`toolgate policy eval`), in this thread. */
   evaluateRaw(input: unknown): unknown {
     const results = this.#policy.evaluate(input, this.#entrypoint) as { result?: unknown }[];
     return results[0]?.result;
   }
+
+  /** Stops the evaluator threads; calls still waiting fail with `policy_unavailable`. */
+  async close(): Promise<void> {
+    await this.#pool?.close();
+  }
+}
+
+function toDecision(result: unknown): Decision {
+  if (result === undefined) {
+    throw new UnavailableError('policy_undefined', 'The policy returned no decision for this input; nothing was executed. Make data.toolgate.decision total (defined for every input).');
+  }
+  return parseDecision(result);
+}
+
+function resolveEngineOptions(options: Readonly<PolicyEngineOptions>): Required<PolicyEngineOptions> {
+  for (const key of Object.keys(options)) {
+    if (!(key in DEFAULTS)) throw new ConfigError('option_unknown', `Unknown policy engine option ${key}. Known options: timeoutMs, workers.`);
+  }
+  const timeoutMs = options.timeoutMs ?? DEFAULTS.timeoutMs;
+  const workers = options.workers ?? DEFAULTS.workers;
+  if (!Number.isFinite(timeoutMs) || timeoutMs < 1 || timeoutMs > 60_000) {
+    throw new ConfigError('policy_options_invalid', `policy timeoutMs must be a number of milliseconds from 1 to 60000 (got ${String(timeoutMs)}); the default is ${DEFAULTS.timeoutMs}.`);
+  }
+  if (!Number.isInteger(workers) || workers < 0 || workers > 16) {
+    throw new ConfigError('policy_options_invalid', `policy workers must be an integer from 0 to 16 (got ${String(workers)}); the default is ${DEFAULTS.workers}, and 0 evaluates on the event loop with no time budget.`);
+  }
+  return { timeoutMs, workers };
 }
 
 function describe(cause: unknown): string {

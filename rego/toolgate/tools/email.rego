@@ -18,30 +18,113 @@ settings := object.union(lib.section(lib.config, "email"), lib.section(lib.agent
 
 recipient_fields := ["to", "cc", "bcc"]
 
-normalize(address) := lower(trim_space(address))
-
-# Every recipient of the message (to, cc and bcc), normalized: addresses compare case-insensitively.
-recipients contains normalize(address) if {
+# Every recipient (to, cc, bcc) exactly as the tool will receive it, in argument order.
+addresses := [address |
 	some field in recipient_fields
 	some address in lib.list(lib.args, field)
 	is_string(address)
+]
+
+# An address is judged as the tool will use it, never a folded or trimmed copy: lower() maps U+212A KELVIN SIGN
+# to "k" and trim_space() drops a leading no-break space or a trailing CRLF, so the policy would judge one
+# mailbox and the tool write to another. Only plain ASCII addresses are accepted: a dot-atom local part
+# (RFC 5322 atext, at most 64 characters), "@", and a host name of letters, digits and hyphens with at least
+# one dot (labels neither start nor end with a hyphen), 254 characters in all; internationalised domains go in
+# their xn-- form. Anything else, display names and quoted local parts included, is refused
+# (recipient_malformed).
+#
+# Checked with string builtins instead of one regular expression: the WASM runtime compiles a pattern on every
+# evaluation, and this one (with the 63-character label bound) cost 220 us per decision, 10x the whole
+# policy; trim() with the allowed characters as its cutset leaves "" only when every character is allowed.
+# Lower case first: the WASM runtime's trim() walks the cutset for every character (12 us for one address with
+# the cutset in ASCII order, 6 us like this).
+local_chars := "abcdefghijklmnopqrstuvwxyz.0123456789-_+ABCDEFGHIJKLMNOPQRSTUVWXYZ!#$%&'*/=?^`{|}~"
+
+domain_chars := "abcdefghijklmnopqrstuvwxyz.0123456789-ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+# The comparison key of a well-formed address, undefined for any other: the local part exactly (RFC 5321 2.4
+# lets the receiving host treat it case-sensitively) and the domain in lower case (host names are
+# case-insensitive; a well-formed address is ASCII, so lower() changes A-Z only). The local part ends at the
+# first "@", and the domain's character set has none, so there is exactly one.
+key(address) := concat("@", [local, lower(domain)]) if {
+	count(address) <= 254
+	at := indexof(address, "@")
+	at > 0
+	at <= 64
+	local := substring(address, 0, at)
+	trim(local, local_chars) == ""
+	not bad_dots(local)
+	domain := substring(address, at + 1, -1)
+	contains(domain, ".")
+	trim(domain, domain_chars) == ""
+	not bad_dots(domain)
+	not bad_hyphens(domain)
 }
 
-allowed_addresses := {normalize(a) | some a in lib.list(settings, "allowed_recipients"); is_string(a)}
-
-allowed_domains := {normalize(d) | some d in lib.list(settings, "allowed_domains"); is_string(d)}
-
-usual_addresses := {normalize(a) | some a in lib.list(settings, "usual_recipients"); is_string(a)}
-
-allowed_recipient(address) if address in allowed_addresses
-
-allowed_recipient(address) if {
-	parts := split(address, "@")
-	count(parts) == 2
-	parts[1] in allowed_domains
+key_of(address) := concat("@", [substring(address, 0, at), lower(substring(address, at + 1, -1))]) if {
+	at := indexof(address, "@")
+	at > 0
 }
 
-not_allowed := {r | some r in recipients; not allowed_recipient(r)}
+well_formed(address) if key(address)
+
+# An empty dot-atom part: a leading or trailing dot, or two in a row.
+bad_dots(s) if startswith(s, ".")
+
+bad_dots(s) if endswith(s, ".")
+
+bad_dots(s) if contains(s, "..")
+
+# A host name label starting or ending with a hyphen.
+bad_hyphens(domain) if startswith(domain, "-")
+
+bad_hyphens(domain) if endswith(domain, "-")
+
+bad_hyphens(domain) if contains(domain, "-.")
+
+bad_hyphens(domain) if contains(domain, ".-")
+
+# Each distinct recipient is checked once; every later question about it is a lookup keyed by value (s[x], not
+# `x in s`, which the WASM runtime answers by scanning s), so the rules stay linear in the number of
+# recipients. The rules before sorted every recipient into the message (sort is quadratic in WASM): 24,000
+# recipients froze the gateway for 3.8 s.
+keys := {address: key(address) | some address in addresses}
+
+# Allowlists in data, keyed the same way. Only well-formed recipients are looked up in them, and
+# data_test.rego checks that the shipped entries are well-formed, so they are not re-checked on every
+# evaluation (10 us each).
+allowed_addresses := {key_of(a) | some a in lib.list(settings, "allowed_recipients"); is_string(a)}
+
+allowed_domains := {lower(d) | some d in lib.list(settings, "allowed_domains"); is_string(d)}
+
+usual_addresses := {key_of(a) | some a in lib.list(settings, "usual_recipients"); is_string(a)}
+
+allowed_recipient(k) if allowed_addresses[k]
+
+allowed_recipient(k) if allowed_domains[substring(k, indexof(k, "@") + 1, -1)]
+
+allowed := {address | some address, k in keys; allowed_recipient(k)}
+
+# Where the malformed recipients are ("args.to[0]"): their text may be invisible or look like another address.
+malformed := [sprintf("args.%s[%v]", [field, i]) |
+	some field in recipient_fields
+	some i, address in lib.list(lib.args, field)
+	is_string(address)
+	not keys[address]
+]
+
+# In argument order, as the tool will use them; lib.brief shows ten and counts the rest.
+not_allowed := [address | some address in addresses; keys[address]; not allowed[address]]
+
+unusual := [address | some address in addresses; k := keys[address]; not usual_addresses[k]]
+
+deny contains lib.reason(
+	"recipient_malformed",
+	sprintf("email.send recipients must be plain ASCII addresses, local@domain without spaces, line breaks, display names or look-alike letters, because they are compared exactly as the tool sends them; fix %s.", [lib.brief(malformed)]),
+) if {
+	sending
+	count(malformed) > 0
+}
 
 deny contains lib.reason(
 	"args_invalid",
@@ -64,7 +147,7 @@ deny contains lib.reason(
 deny contains lib.reason(
 	"recipient_not_allowed",
 	sprintf("Agent %s may only e-mail allowlisted recipients; remove %s or ask a policy author to add them to the agent's email allowlist.", [
-		lib.agent_id, lib.join(not_allowed),
+		lib.agent_id, lib.brief(not_allowed),
 	]),
 ) if {
 	sending
@@ -75,15 +158,21 @@ deny contains lib.reason(
 
 attachments_settings := lib.section(settings, "attachments")
 
-attachment_ids := {id | some id in lib.list(lib.args, "attachments"); is_string(id)}
+attachment_list := [id | some id in lib.list(lib.args, "attachments"); is_string(id)]
 
-# What the gateway's upload store says about one id: every resolved entry carrying it.
-records(id) := [r | some r in lib.list(lib.resources, "attachments"); is_object(r); r.id == id]
+attachment_ids := {id | some id in attachment_list}
+
+# What the gateway's upload store says, by id: every resolved entry carrying it. Built once, in one pass over
+# the entries; a function filtering the list per id would be quadratic in the number of attachments.
+records[id] contains r if {
+	some r in lib.list(lib.resources, "attachments")
+	is_object(r)
+	id := r.id
+}
 
 # Resolved: the gateway found the upload and knows its size.
 found(id) if {
-	entries := records(id)
-	count(entries) > 0
+	entries := records[id]
 	every r in entries {
 		r.found == true
 		is_number(r.size)
@@ -105,13 +194,13 @@ recent(r) if {
 	now - uploaded <= attachments_settings.max_age_minutes * 60000
 }
 
-unknown_ids := {id | some id in attachment_ids; not found(id)}
+unknown_ids := [id | some id in attachment_list; not found(id)]
 
-not_uploaded_ids := {id | some id in attachment_ids; found(id); some r in records(id); not user_upload(r)}
+not_uploaded_ids := [id | some id in attachment_list; found(id); some r in records[id]; not user_upload(r)]
 
-stale_ids := {id | some id in attachment_ids; found(id); some r in records(id); not recent(r)}
+stale_ids := [id | some id in attachment_list; found(id); some r in records[id]; not recent(r)]
 
-size_of(id) := max([r.size | some r in records(id)])
+size_of(id) := max([r.size | some r in records[id]])
 
 total_bytes := sum([size_of(id) | some id in attachment_ids; found(id)])
 
@@ -126,7 +215,7 @@ deny contains lib.reason(
 
 deny contains lib.reason(
 	"attachment_unknown",
-	sprintf("The gateway has no upload record for attachment(s) %s; attach only files a human uploaded through the gateway.", [lib.join(unknown_ids)]),
+	sprintf("The gateway has no upload record for attachment(s) %s; attach only files a human uploaded through the gateway.", [lib.brief(unknown_ids)]),
 ) if {
 	sending
 	count(unknown_ids) > 0
@@ -134,7 +223,7 @@ deny contains lib.reason(
 
 deny contains lib.reason(
 	"attachment_not_user_upload",
-	sprintf("Attachment(s) %s were not uploaded explicitly by a human; attach only files a user uploaded for this task.", [lib.join(not_uploaded_ids)]),
+	sprintf("Attachment(s) %s were not uploaded explicitly by a human; attach only files a user uploaded for this task.", [lib.brief(not_uploaded_ids)]),
 ) if {
 	sending
 	count(not_uploaded_ids) > 0
@@ -143,7 +232,7 @@ deny contains lib.reason(
 deny contains lib.reason(
 	"attachment_stale",
 	sprintf("Attachment(s) %s were uploaded more than %v minutes ago (or at an unknown time); ask the user to upload them again.", [
-		lib.join(stale_ids), attachments_settings.max_age_minutes,
+		lib.brief(stale_ids), attachments_settings.max_age_minutes,
 	]),
 ) if {
 	sending
@@ -173,8 +262,6 @@ subject_words := {lower(m[0]) |
 
 sensitive_words := subject_words & {lower(w) | some w in lib.list(approval_settings, "subject_words"); is_string(w)}
 
-unusual := recipients - usual_addresses
-
 approval contains lib.reason(
 	"subject_sensitive",
 	sprintf("The subject mentions %s; a human must approve this e-mail before it is sent.", [lib.join(sensitive_words)]),
@@ -186,7 +273,7 @@ approval contains lib.reason(
 approval contains lib.reason(
 	"recipients_unusual",
 	sprintf("Not among agent %s's usual recipients: %s; a human must approve this e-mail before it is sent.", [
-		lib.agent_id, lib.join(unusual),
+		lib.agent_id, lib.brief(unusual),
 	]),
 ) if {
 	sending

@@ -16,8 +16,79 @@ test_allowlisted_recipient_allowed if {
 	f.decide(f.email).reasons == []
 }
 
-test_recipients_compare_case_insensitively if {
-	f.outcome(f.email_with({"to": [" Accountant@LEDGER-Partners.example "]})) == "allow"
+# Domains compare case-insensitively (host names are); local parts exactly, as the receiving host may.
+test_recipient_domain_compares_case_insensitively if {
+	f.outcome(f.email_with({"to": ["accountant@LEDGER-Partners.example"]})) == "allow"
+}
+
+test_recipient_local_part_compares_exactly if {
+	inp := f.email_with({"to": ["Accountant@ledger-partners.example"]})
+	f.codes(inp) == {"recipient_not_allowed"}
+	contains(message(inp, "recipient_not_allowed"), "remove Accountant@ledger-partners.example")
+}
+
+# Judged exactly as the tool will send it: no folding (U+212A KELVIN SIGN lowers to "k") and no trimming
+# (a no-break space, a tab, a CRLF) can make an address the policy allowed differ from the one used.
+test_recipient_not_folded_or_trimmed if {
+	every address in [
+		"bac\u212Aup@ledger-partners.example",
+		"\u00a0accountant@ledger-partners.example",
+		"accountant@ledger-partners.example\r\n",
+		" accountant@ledger-partners.example",
+		"accountant@ledger-partners.example\t",
+		"accountant@ledger-partners.example\u0000",
+		"acc\u200bountant@ledger-partners.example",
+		"accountant@ledger-partners.example.",
+		"Accountant <accountant@ledger-partners.example>",
+		"\"accountant\"@ledger-partners.example",
+		"accountant@ledger-partners.example,eve@attacker.example",
+		"accountant@ledger-partners.example\nBcc: eve@attacker.example",
+		"a@b@ledger-partners.example",
+		"@ledger-partners.example",
+		"accountant@",
+		"accountant@localhost",
+		"accountant@-ledger.example",
+		"a..b@ledger-partners.example",
+		"",
+	] {
+		f.codes(f.email_with({"to": [address]})) == {"recipient_malformed"}
+	}
+}
+
+test_malformed_recipient_named_by_position if {
+	inp := f.email_with({"to": ["accountant@ledger-partners.example"], "cc": ["ok@ledger-partners.example", "\u00a0accountant@ledger-partners.example"]})
+	"recipient_malformed" in f.codes(inp)
+	contains(message(inp, "recipient_malformed"), "fix args.cc[1].")
+}
+
+test_recipient_length_limits if {
+	long_local := concat("", [concat("", ["a" | some _ in numbers.range(1, 65)]), "@ledger-partners.example"])
+	f.codes(f.email_with({"to": [long_local]})) == {"recipient_malformed"}
+	long_domain := concat("", ["a@", concat(".", ["abcdefghi" | some _ in numbers.range(1, 26)]), ".example"])
+	f.codes(f.email_with({"to": [long_domain]})) == {"recipient_malformed"}
+}
+
+test_full_atext_local_part_is_well_formed if {
+	inp := f.email_with({"to": ["o'brien+receipts/x=1{a}~!#$%&*?^_`|-@ledger-partners.example"]})
+	f.codes(inp) == {"recipient_not_allowed"}
+}
+
+test_allowlist_entries_are_held_to_the_same_form if {
+	inp := f.email_with({"to": ["bac\u212Aup@ledger-partners.example"]})
+	codes := f.codes(inp) with data.toolgate.config.agents["receipts-bot"].email.allowed_recipients as ["bac\u212Aup@ledger-partners.example"]
+	codes == {"recipient_malformed"}
+	codes2 := f.codes(f.email_with({"to": ["x@ledger-partners.example"]})) with data.toolgate.config.agents["receipts-bot"].email.allowed_domains as [" ledger-partners.example"]
+	codes2 == {"recipient_not_allowed"}
+}
+
+# A message names at most ten recipients and counts the rest, so its cost stays linear in their number.
+test_long_recipient_lists_are_summarised if {
+	many := [sprintf("user%d@attacker.example", [i]) | some i in numbers.range(1, 30)]
+	inp := f.email_with({"to": array.concat(many, many)})
+	msg := message(inp, "recipient_not_allowed")
+	contains(msg, "remove user10@attacker.example, user1@attacker.example, user2@attacker.example")
+	contains(msg, "(and 20 more)")
+	not contains(msg, "user11@")
 }
 
 test_recipient_not_on_allowlist_denied if {
@@ -36,12 +107,6 @@ test_allowed_domain if {
 	f.codes(inp) == {"recipient_not_allowed"}
 	codes := f.codes(inp) with data.toolgate.config.agents["receipts-bot"].email.allowed_domains as ["Audit.example"]
 	codes == {"recipients_unusual"}
-}
-
-test_domain_match_needs_one_at_sign if {
-	inp := f.email_with({"to": ["a@b@audit.example"]})
-	codes := f.codes(inp) with data.toolgate.config.agents["receipts-bot"].email.allowed_domains as ["audit.example"]
-	"recipient_not_allowed" in codes
 }
 
 test_recipients_must_be_string_arrays if {

@@ -182,14 +182,16 @@ deny contains lib.reason(
 	label != "secret"
 }
 
-# PII may enter a room only redacted: the gateway removes the flagged fields before the write and records
-# what it removed.
-redact_request contains field if {
+# PII may enter a room only redacted: the gateway redacts every string a PII detector flagged, wherever it
+# sits in the arguments (args.content, args.notes.content, a list item, ...), before the write, and records
+# what it removed. A list of fields to redact would leave PII anywhere else in the room, and memory.read would
+# hand it to everyone there. In finding order (deterministic, and linear: sort is quadratic in WASM); a pointer
+# repeats when two detectors flag the same string, and the gateway applies it once.
+redact_request := [f.pointer |
 	writing
 	scope == "room"
-	some field in lib.list(settings, "redact_pii_fields")
-	count(classification.pii_within(field)) > 0
-}
+	some f in classification.pii
+]
 
 # --- Retention ---------------------------------------------------------------------------------------
 

@@ -108,16 +108,33 @@ test_pii_into_room_is_redacted if {
 	redactions(inp) == ["/args/content"]
 }
 
-test_pii_below_content_redacts_content if {
-	redactions(with_pii(f.room_write, "/args/content/notes")) == ["/args/content"]
+test_pii_is_redacted_where_it_was_found if {
+	redactions(with_pii(f.room_write, "/args/content/notes")) == ["/args/content/notes"]
+}
+
+# Not a fixed list of fields: PII anywhere in the arguments would otherwise enter the room and come back on
+# memory.read to everyone there.
+test_pii_outside_content_is_redacted_too if {
+	redactions(with_pii(f.room_write, "/args/notes/content")) == ["/args/notes/content"]
+	redactions(with_pii(f.room_write, "/args/tags/0")) == ["/args/tags/0"]
+}
+
+test_every_finding_is_redacted if {
+	inp := object.union(f.room_write, {"findings": {"pii": [
+		{"type": "email", "pointer": "/args/content"},
+		{"type": "phone", "pointer": "/args/notes/content"},
+		{"type": "email", "pointer": "/args/notes/content"},
+	]}})
+	f.outcome(inp) == "allow"
+	redactions(inp) == ["/args/content", "/args/notes/content", "/args/notes/content"]
 }
 
 test_pii_in_user_memory_is_kept if {
 	redactions(with_pii(f.user_write, "/args/content")) == []
 }
 
-test_pii_outside_redacted_fields_is_left_alone if {
-	redactions(with_pii(f.room_write, "/args/room")) == []
+test_pii_read_is_not_redacted_by_the_write_rule if {
+	redactions(with_pii(f.room_read, "/args/room")) == []
 }
 
 # --- retention ---

@@ -1,0 +1,177 @@
+import { Worker } from 'node:worker_threads';
+import { ConfigError, UnavailableError } from '../errors.js';
+import type { WorkerInit, WorkerReply, WorkerRequest, WorkerStatus } from './worker.js';
+
+/** Under vitest this module is src/policy/pool.ts and Node strips the worker's types itself; built, it is dist/…/pool.js. */
+const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
+
+interface Job {
+  readonly id: number;
+  readonly input: ArrayBuffer;
+  readonly resolve: (result: unknown) => void;
+  readonly reject: (error: Error) => void;
+}
+
+interface Slot {
+  readonly worker: Worker;
+  ready: boolean;
+  job?: Job;
+  timer?: NodeJS.Timeout;
+}
+
+/**
+ * Worker threads that evaluate the policy, each one evaluation at a time, with a time budget per evaluation. A job
+ * past its budget fails with `policy_timeout` and its thread is terminated and replaced (opa-wasm cannot be
+ * interrupted, a thread can); jobs wait in order for a free thread, and their budget starts when one takes them.
+ * Threads do not keep the process alive while idle.
+ */
+export class EvaluatorPool {
+  readonly #init: WorkerInit;
+  readonly #timeoutMs: number;
+  readonly #size: number;
+  readonly #slots: Slot[] = [];
+  readonly #queue: Job[] = [];
+  #nextId = 0;
+  #closed = false;
+
+  private constructor(init: WorkerInit, size: number, timeoutMs: number) {
+    this.#init = init;
+    this.#size = size;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  /** Starts `size` threads and waits until each has loaded the policy; a thread that cannot is a start-up error. */
+  static async start(init: WorkerInit, size: number, timeoutMs: number): Promise<EvaluatorPool> {
+    const pool = new EvaluatorPool(init, size, timeoutMs);
+    try {
+      await Promise.all(Array.from({ length: size }, () => pool.#spawn()));
+    } catch (cause) {
+      await pool.close();
+      throw new ConfigError('policy_load_failed', `The policy could not be loaded in an evaluator thread (${cause instanceof Error ? cause.message : String(cause)}): rebuild it with make policy using the pinned opa.`, { cause });
+    }
+    return pool;
+  }
+
+  /** Evaluates UTF-8 JSON input; resolves with the entrypoint's result (undefined when the policy defines none). */
+  run(input: ArrayBuffer): Promise<unknown> {
+    if (this.#closed) return Promise.reject(new UnavailableError('policy_unavailable', 'The policy engine is closed; nothing was executed. Restart the gateway.'));
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ id: this.#nextId++, input, resolve, reject });
+      this.#pump();
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    const closed = () => new UnavailableError('policy_unavailable', 'The policy engine closed before this call was decided; nothing was executed.');
+    for (const job of this.#queue.splice(0)) job.reject(closed());
+    const slots = this.#slots.splice(0);
+    for (const slot of slots) slot.job?.reject(closed());
+    await Promise.all(slots.map((slot) => this.#retire(slot)));
+  }
+
+  /** Starts a thread in a new slot; resolves when it is ready, rejects if it cannot load the policy. */
+  #spawn(): Promise<void> {
+    const worker = new Worker(WORKER_URL, { workerData: this.#init });
+    worker.unref();
+    const slot: Slot = { worker, ready: false };
+    this.#slots.push(slot);
+    return new Promise((resolve, reject) => {
+      worker.on('message', (message: WorkerStatus | WorkerReply) => {
+        if ('type' in message) {
+          if (message.type === 'ready') {
+            slot.ready = true;
+            resolve();
+            this.#pump();
+          } else {
+            this.#lost(slot, new Error(message.error));
+            reject(new Error(message.error));
+          }
+          return;
+        }
+        this.#settle(slot, message);
+      });
+      // A crash (an uncaught error, memory exhausted) or an exit we did not ask for: the thread is gone.
+      const gone = (error: Error) => {
+        if (!slot.ready) reject(error);
+        this.#lost(slot, error);
+      };
+      worker.on('error', gone);
+      worker.on('exit', (code) => gone(new Error(`evaluator thread exited with code ${code}`)));
+    });
+  }
+
+  #settle(slot: Slot, reply: WorkerReply): void {
+    const job = slot.job;
+    if (!job || job.id !== reply.id) return;
+    clearTimeout(slot.timer);
+    slot.job = undefined;
+    slot.worker.unref();
+    if ('error' in reply) {
+      job.reject(new UnavailableError('policy_evaluation_failed', `Policy evaluation failed (${reply.error}); nothing was executed. Check the policy with opa test and the gateway logs.`));
+    } else {
+      job.resolve(reply.result);
+    }
+    this.#pump();
+  }
+
+  /** Replaces threads that were stopped, then hands queued jobs to idle, ready threads. */
+  #pump(): void {
+    // A thread that fails to start is dropped, not retried here (#lost): the next call tries again.
+    while (!this.#closed && this.#slots.length < this.#size) this.#spawn().catch(() => undefined);
+    for (const slot of this.#slots) {
+      if (this.#queue.length === 0) return;
+      if (!slot.ready || slot.job) continue;
+      const job = this.#queue.shift()!;
+      slot.job = job;
+      slot.worker.ref(); // an evaluation in flight keeps the process alive until it settles
+      slot.timer = setTimeout(() => this.#timeout(slot), this.#timeoutMs);
+      slot.timer.unref();
+      slot.worker.postMessage({ id: job.id, input: job.input } satisfies WorkerRequest, [job.input]);
+    }
+  }
+
+  #timeout(slot: Slot): void {
+    const job = slot.job;
+    if (!job) return;
+    job.reject(
+      new UnavailableError('policy_timeout', `Policy evaluation ran past its ${this.#timeoutMs} ms budget and was stopped; nothing was executed. Retry with smaller arguments; if it persists, the policy has a runaway rule: profile it with opa eval --profile.`),
+    );
+    slot.job = undefined;
+    this.#replace(slot);
+  }
+
+  /** The thread died under a job or before it was ready: fail its job and put a fresh thread in its place. */
+  #lost(slot: Slot, error: Error): void {
+    if (!this.#slots.includes(slot)) return;
+    const job = slot.job;
+    slot.job = undefined;
+    job?.reject(new UnavailableError('policy_evaluation_failed', `The policy evaluator thread failed (${error.message}); nothing was executed. Check the gateway logs; the thread was replaced.`, { cause: error }));
+    if (!slot.ready) {
+      // A replacement that cannot load the policy would fail again at once: drop the slot rather than loop, and
+      // fail what waits if no thread is left to take it.
+      this.#slots.splice(this.#slots.indexOf(slot), 1);
+      void this.#retire(slot);
+      if (this.#slots.length === 0) {
+        for (const queued of this.#queue.splice(0)) queued.reject(new UnavailableError('policy_unavailable', `No policy evaluator thread could start (${error.message}); nothing was executed. Check /readyz and the gateway logs.`));
+      }
+      return;
+    }
+    this.#replace(slot);
+  }
+
+  #replace(slot: Slot): void {
+    const at = this.#slots.indexOf(slot);
+    if (at < 0) return;
+    this.#slots.splice(at, 1);
+    void this.#retire(slot);
+    this.#pump();
+  }
+
+  async #retire(slot: Slot): Promise<void> {
+    clearTimeout(slot.timer);
+    slot.worker.removeAllListeners();
+    slot.worker.on('error', () => undefined); // terminate() may still report the thread's last error
+    await slot.worker.terminate().catch(() => undefined);
+  }
+}

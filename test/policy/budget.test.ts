@@ -1,0 +1,102 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/errors.js';
+import { loadBundle, PolicyEngine, type PolicyBundle, type PolicyInput } from '../../src/policy/index.js';
+import { POLICY_BUNDLE } from '../helpers/gateway.js';
+import { buildSlowPolicy, RUNAWAY_ARGS } from './slow-policy.js';
+
+const call = (args: Record<string, unknown>) => ({ args }) as unknown as PolicyInput;
+const BUDGET_MS = 200;
+
+describe('policy evaluation in worker threads', () => {
+  const engines: PolicyEngine[] = [];
+  let slow: PolicyBundle;
+  const load = async (bundle: PolicyBundle, options: { timeoutMs?: number; workers?: number }) => {
+    const engine = await PolicyEngine.load(bundle, 'test', options);
+    engines.push(engine);
+    return engine;
+  };
+  beforeAll(async () => {
+    slow = await loadBundle(buildSlowPolicy());
+  });
+  afterAll(async () => {
+    await Promise.all(engines.map((e) => e.close()));
+  });
+
+  it('decides every policy fixture exactly as evaluation in this thread does', async () => {
+    const engine = await load(await loadBundle(POLICY_BUNDLE), {});
+    const dir = 'test/fixtures/policy/inputs';
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
+      const input = JSON.parse(readFileSync(`${dir}/${file}`, 'utf8')) as PolicyInput;
+      expect(await engine.decide(input), file).toEqual(engine.evaluate(input));
+    }
+  });
+
+  it('stops a runaway evaluation at its budget with 503 policy_timeout while the event loop keeps running', async () => {
+    const engine = await load(slow, { timeoutMs: BUDGET_MS, workers: 1 });
+    const delay = monitorEventLoopDelay({ resolution: 10 });
+    delay.enable();
+    const started = performance.now();
+    const error = await engine.decide(call(RUNAWAY_ARGS)).catch((e: unknown) => e);
+    const elapsed = performance.now() - started;
+    delay.disable();
+    expect(error).toMatchObject({ kind: 'unavailable', reason: 'policy_timeout' });
+    expect((error as Error).message).toContain(`${BUDGET_MS} ms budget`);
+    // The evaluation alone runs for seconds (in this thread the loop would be frozen that long).
+    expect(elapsed).toBeGreaterThanOrEqual(BUDGET_MS - 5);
+    expect(elapsed).toBeLessThan(BUDGET_MS + 1_500);
+    expect(delay.max / 1e6).toBeLessThan(100);
+    // The stopped thread is replaced: the next call is decided.
+    expect((await engine.decide(call({}))).outcome).toBe('allow');
+  });
+
+  it('keeps deciding other calls while one runs out its budget', async () => {
+    const engine = await load(slow, { timeoutMs: BUDGET_MS, workers: 2 });
+    let runawayDone = false;
+    const runaway = engine.decide(call(RUNAWAY_ARGS)).finally(() => (runawayDone = true));
+    for (let i = 0; i < 20; i++) {
+      expect((await engine.decide(call({ spin: [1, 2, 3] }))).outcome).toBe('allow');
+    }
+    expect(runawayDone).toBe(false);
+    await expect(runaway).rejects.toMatchObject({ reason: 'policy_timeout' });
+  });
+
+  it('decides a call queued behind a runaway once the stopped thread is replaced', async () => {
+    const engine = await load(slow, { timeoutMs: BUDGET_MS, workers: 1 });
+    const runaway = engine.decide(call(RUNAWAY_ARGS));
+    const queued = engine.decide(call({}));
+    await expect(runaway).rejects.toMatchObject({ reason: 'policy_timeout' });
+    expect((await queued).outcome).toBe('allow');
+  });
+
+  it('fails closed with policy_evaluation_failed when the evaluation errors, and goes on deciding', async () => {
+    const engine = await load(await loadBundle(POLICY_BUNDLE), { workers: 1 });
+    // JSON.stringify writes a lone surrogate as \ud800, which OPA's JSON parser refuses.
+    await expect(engine.decide(call({ to: ['x\ud800'] }))).rejects.toMatchObject({ kind: 'unavailable', reason: 'policy_evaluation_failed' });
+    const input = JSON.parse(readFileSync('test/fixtures/policy/inputs/email-send-allow.json', 'utf8')) as PolicyInput;
+    expect((await engine.decide(input)).outcome).toBe('allow');
+  });
+
+  it('fails calls with policy_unavailable once closed', async () => {
+    const engine = await PolicyEngine.load(slow, 'test', { timeoutMs: 5_000, workers: 1 });
+    const running = engine.decide(call(RUNAWAY_ARGS)).catch((e: unknown) => e);
+    const queued = engine.decide(call({})).catch((e: unknown) => e);
+    await engine.close();
+    expect(await running).toMatchObject({ reason: 'policy_unavailable' });
+    expect(await queued).toMatchObject({ reason: 'policy_unavailable' });
+    await expect(engine.decide(call({}))).rejects.toMatchObject({ reason: 'policy_unavailable' });
+  });
+
+  it.each([
+    [{ timeoutMs: 0 }, 'policy_options_invalid'],
+    [{ timeoutMs: Number.NaN }, 'policy_options_invalid'],
+    [{ workers: 1.5 }, 'policy_options_invalid'],
+    [{ workers: 17 }, 'policy_options_invalid'],
+    [{ budget: 10 }, 'option_unknown'],
+  ])('refuses options %j at start-up (%s)', async (options, reason) => {
+    const error = await PolicyEngine.load(slow, 'test', options as never).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error).toMatchObject({ reason });
+  });
+});
