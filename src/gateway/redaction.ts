@@ -2,16 +2,20 @@ import type { Response } from 'express';
 import type { Erasure } from '../classify/mask.js';
 import { redactAt } from '../classify/redact.js';
 import type { ToolCall } from '../extract/types.js';
+import { isArgsPointer } from '../policy/decision.js';
 
 /**
  * Rewrites the call's arguments in place of the parsed body (HTTP: the body is the arguments; MCP: params.arguments)
- * with redaction applied at the policy's pointers (relative to the input, e.g. `/args/content`).
+ * with redaction applied at the policy's pointers into the input: `/args` itself or anything below it, e.g. every
+ * PII finding's `/args/notes/content` (parseDecision refuses other pointers, so none is skipped silently). A
+ * pointer the policy repeats is applied once.
  */
 export function applyRequestRedaction(call: ToolCall, pointers: readonly string[]): Erasure[] {
-  const relative = pointers.filter((p) => p.startsWith('/args/')).map((p) => p.slice('/args'.length));
-  if (relative.length === 0) return [];
-  const { doc, removed } = redactAt(call.args, relative, '/args');
-  const args = doc as Record<string, unknown>;
+  const unique = [...new Set(pointers)].filter(isArgsPointer);
+  if (unique.length === 0) return [];
+  // Pointers are resolved in a document shaped like the input ({ args }), so `/args` itself is one of them too.
+  const { doc, removed } = redactAt({ args: call.args }, unique);
+  const args = (doc as { args: Record<string, unknown> }).args;
   const mutable = call as { args: Record<string, unknown>; body: unknown };
   mutable.args = args;
   if (call.protocol === 'http') mutable.body = args;

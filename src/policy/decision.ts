@@ -42,6 +42,9 @@ export function parseDecision(raw: unknown): Decision {
   const request = redactRaw.request ?? [];
   const response = redactRaw.response ?? [];
   if (!isStringArray(request) || !isStringArray(response)) throw malformed('redact pointers');
+  // The gateway can only change the arguments before the tool runs: a pointer elsewhere could not be honoured.
+  const outside = request.find((p) => !isArgsPointer(p));
+  if (outside !== undefined) throw malformed(`redact.request pointer ${JSON.stringify(outside.slice(0, 64))} is not /args or below it`);
   const auditRaw = isObject(ob.audit) ? ob.audit.level : undefined;
   const level = auditRaw === undefined ? 'standard' : auditRaw;
   if (typeof level !== 'string' || !AUDIT_LEVELS.has(level)) throw malformed('audit level');
@@ -55,4 +58,9 @@ export function parseDecision(raw: unknown): Decision {
     reasons,
     obligations: { limits, redact: { request, response }, audit: { level: level as Decision['obligations']['audit']['level'] }, approval },
   };
+}
+
+/** `/args` or a JSON Pointer below it: the only part of the input a request redaction can change. */
+export function isArgsPointer(pointer: string): boolean {
+  return pointer === '/args' || pointer.startsWith('/args/');
 }

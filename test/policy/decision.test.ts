@@ -27,6 +27,11 @@ describe('parseDecision', () => {
     expect(d.obligations.approval).toEqual({ ttl_s: 900 });
   });
 
+  it('accepts redaction of the whole arguments and of anything below them', () => {
+    const d = parseDecision({ outcome: 'allow', obligations: { redact: { request: ['/args', '/args/notes/content', '/args/a~1b/0'] } } });
+    expect(d.obligations.redact.request).toEqual(['/args', '/args/notes/content', '/args/a~1b/0']);
+  });
+
   // Every malformed decision must fail closed, never turn into an allow.
   it.each([
     null,
@@ -44,6 +49,11 @@ describe('parseDecision', () => {
     { outcome: 'allow', obligations: { limits: [{ key: 'k', kind: 'rate', window_s: 1, max: -1 }] } },
     { outcome: 'allow', obligations: { limits: [{ key: 'k', kind: 'rate', window_s: 1, max: 1, cost: 'x' }] } },
     { outcome: 'allow', obligations: { redact: { request: [1] } } },
+    // The gateway can only redact the arguments: a pointer it cannot honour must not let the call run unredacted.
+    { outcome: 'allow', obligations: { redact: { request: ['/request/path'] } } },
+    { outcome: 'allow', obligations: { redact: { request: ['/args/content', '/argsx'] } } },
+    { outcome: 'allow', obligations: { redact: { request: ['args/content'] } } },
+    { outcome: 'allow', obligations: { redact: { request: [''] } } },
     { outcome: 'allow', obligations: { audit: { level: 'loud' } } },
     { outcome: 'allow', obligations: { approval: { ttl_s: 0 } } },
   ])('fails closed on %j', (raw) => {
