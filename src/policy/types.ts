@@ -110,15 +110,16 @@ export interface PolicyInfo {
 /** How `PolicyEngine.decide` runs the policy. */
 export interface PolicyEngineOptions {
   /**
-   * Time one evaluation may run in its thread before it is stopped and the call fails closed with 503
-   * `policy_timeout`. Default 500 ms: the demo policy takes about 0.1 s for the largest input the gateway accepts
-   * (10,000 values) on a 2 vCPU machine, and 60 µs for a usual call.
+   * Time one evaluation may run in its thread before the thread is stopped and the call fails closed with 503
+   * `policy_timeout`. Default 500 ms: the demo policy needs about 60 µs for a usual call and 0.1-0.2 s for the
+   * largest arguments the gateway accepts (10,000 values) on a shared 2 vCPU machine.
    */
   readonly timeoutMs?: number;
   /**
-   * Evaluator threads (1-16), each evaluating one decision at a time. Default 2, so one runaway evaluation does not
-   * hold up every other call while it runs out its budget. 0 evaluates on the event loop with no time budget: about
-   * 60 µs less per decision, but a slow evaluation freezes the gateway (only for tools, tests and benchmarks).
+   * Evaluator threads (0-16), each evaluating one decision at a time. Default 2, so one runaway evaluation does not
+   * hold up every other call while it runs out its budget. A thread adds about 0.2 ms of latency per decision and
+   * takes about half the decision's event-loop time off the loop (README, Benchmarks). 0 evaluates on the event
+   * loop with no time budget: a slow evaluation then freezes the gateway (for tools, tests and benchmarks).
    */
   readonly workers?: number;
 }
