@@ -21,7 +21,7 @@ export interface WasmBenchSpec {
  * evaluation, result parsing and the decision contract check.
  */
 export async function benchWasm(spec: WasmBenchSpec): Promise<WasmResult> {
-  const engine = await PolicyEngine.load(await loadBundle(spec.bundleDir));
+  const engine = await PolicyEngine.load(await loadBundle(spec.bundleDir), 'toolgate', { workers: 0 });
   const input = spec.input ?? (JSON.parse(readFileSync(WASM_INPUT_FILE, 'utf8')) as PolicyInput);
   const first = engine.evaluate(input);
   if (first.outcome !== 'allow') throw new Error(`the WASM bench input is decided "${first.outcome}" (${first.reasons.map((r) => r.code).join(', ')}), not allow: it would measure the wrong path`);

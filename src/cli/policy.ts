@@ -15,7 +15,7 @@ export async function policyEval(argv: string[], out: Writable): Promise<number>
     options: { bundle: { type: 'string' }, input: { type: 'string' }, event: { type: 'string' } },
     strict: true,
   });
-  const engine = await PolicyEngine.load(await loadBundle(values.bundle ?? 'build/policy'));
+  const engine = await PolicyEngine.load(await loadBundle(values.bundle ?? 'build/policy'), 'toolgate', { workers: 0 });
   if (values.event) {
     const event = JSON.parse(readFileSync(values.event, 'utf8')) as AuditEvent;
     const result = engine.evaluateRaw(event.input);

@@ -82,7 +82,7 @@ export function toolgate(options: Readonly<ToolgateOptions>): Toolgate {
 
   const starting: Promise<Runtime> = (async () => {
     const bundle = await loadBundle(config.bundle);
-    const engine = await PolicyEngine.load(bundle, config.bundleName);
+    const engine = await PolicyEngine.load(bundle, config.bundleName, config.engine);
     // Time windows in the policy are written for its own timezone: use it unless the operator set one.
     const timezone = config.timezone ?? bundleTimezone(bundle.data) ?? 'UTC';
     checkTimezone(timezone, config.timezone ? 'timezone' : 'the policy data\'s toolgate.config.timezone');
@@ -344,7 +344,7 @@ export function toolgate(options: Readonly<ToolgateOptions>): Toolgate {
 
       // decide
       t = performance.now();
-      const decision = rt.engine.evaluate(state.input);
+      const decision = await rt.engine.decide(state.input);
       state.decision = decision;
       timers.timer_rego_query_eval_ns = ns(t);
 
@@ -500,6 +500,7 @@ export function toolgate(options: Readonly<ToolgateOptions>): Toolgate {
   Object.defineProperty(middleware, 'policyRevision', { get: () => runtime?.engine.info.revision ?? null });
   middleware.close = async () => {
     const rt = await starting.catch(() => undefined);
+    await rt?.engine.close();
     await rt?.audit.close();
     await config.verifier.close?.();
   };

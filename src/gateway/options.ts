@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { hostname } from 'node:os';
 import { ConfigError } from '../errors.js';
+import type { PolicyEngineOptions } from '../policy/types.js';
 import type { Verifier } from '../identity/types.js';
 import type { AuditSink } from '../audit/types.js';
 import { DEFAULT_AUDIT_TOPIC } from '../audit/types.js';
@@ -46,7 +47,14 @@ export interface AuditOptions {
 
 export interface ToolgateOptions {
   /** Policy bundle from `make policy`: a directory with policy.wasm, data.json, .manifest, or bundle.tar.gz. */
-  readonly policy: { readonly bundle: string; readonly name?: string };
+  readonly policy: {
+    readonly bundle: string;
+    readonly name?: string;
+    /** Time budget of one evaluation, ms; past it the call gets 503 `policy_timeout` and the thread is replaced. Default 500. */
+    readonly timeoutMs?: number;
+    /** Evaluator threads. Default 2; 0 evaluates on the event loop with no time budget. */
+    readonly workers?: number;
+  };
   /** The identity stage (see `createVerifier`). */
   readonly verifier: Verifier;
   readonly audit?: AuditOptions;
@@ -97,6 +105,7 @@ const KNOWN_AUDIT = new Set(['sink', 'file', 'kafka', 'signingKey', 'keyFile', '
 export interface Configuration {
   readonly bundle: string;
   readonly bundleName: string;
+  readonly engine: PolicyEngineOptions;
   readonly verifier: Verifier;
   readonly gatewayId: string;
   readonly environment: string;
@@ -212,6 +221,7 @@ export function resolveOptions(options: Readonly<ToolgateOptions>): Configuratio
   return {
     bundle: options.policy.bundle,
     bundleName: options.policy.name ?? 'toolgate',
+    engine: { ...(options.policy.timeoutMs !== undefined ? { timeoutMs: options.policy.timeoutMs } : {}), ...(options.policy.workers !== undefined ? { workers: options.policy.workers } : {}) },
     verifier: options.verifier,
     gatewayId,
     environment: options.environment ?? 'development',

@@ -11,6 +11,8 @@ export interface ServerConfig {
   /** Undefined: the policy data's timezone. */
   readonly timezone: string | undefined;
   readonly policyBundle: string;
+  /** Time budget of one policy evaluation (503 policy_timeout past it). */
+  readonly policyTimeoutMs: number;
   /** JWKS files of registered agent keys. */
   readonly agentKeys: readonly string[];
   /** JWKS files of the admin keys that sign break-glass tokens (none: every token is refused). */
@@ -39,7 +41,7 @@ export interface ServerConfig {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-const FILE_KEYS = new Set(['host', 'port', 'gatewayId', 'environment', 'timezone', 'policyBundle', 'agentKeys', 'breakGlassKeys', 'audit', 'redisUrl', 'redisPrefix', 'telemetry', 'stateDir', 'identity']);
+const FILE_KEYS = new Set(['host', 'port', 'gatewayId', 'environment', 'timezone', 'policyBundle', 'policyTimeoutMs', 'agentKeys', 'breakGlassKeys', 'audit', 'redisUrl', 'redisPrefix', 'telemetry', 'stateDir', 'identity']);
 
 function list(value: string | undefined): string[] | undefined {
   if (value === undefined || value.trim() === '') return undefined;
@@ -80,7 +82,7 @@ export function loadServerConfig(env: Env = process.env): ServerConfig {
     }
   }
   const f = file as Partial<{
-    host: string; port: number; gatewayId: string; environment: string; timezone: string; policyBundle: string; agentKeys: string[]; breakGlassKeys: string[];
+    host: string; port: number; gatewayId: string; environment: string; timezone: string; policyBundle: string; policyTimeoutMs: number; agentKeys: string[]; breakGlassKeys: string[];
     audit: { file?: string; keyFile?: string; kafka?: { brokers?: string[]; topic?: string }; failClosed?: boolean; durability?: 'spool' | 'kafka'; spoolDir?: string; ackTimeoutMs?: number };
     redisUrl: string; redisPrefix: string; telemetry: { serviceName?: string; otlpEndpoint?: string }; stateDir: string; identity: Record<string, unknown>;
   }>;
@@ -97,6 +99,7 @@ export function loadServerConfig(env: Env = process.env): ServerConfig {
     environment: env.TOOLGATE_ENVIRONMENT ?? f.environment ?? 'development',
     timezone: env.TOOLGATE_TIMEZONE ?? f.timezone,
     policyBundle: env.TOOLGATE_POLICY_BUNDLE ?? f.policyBundle ?? 'build/policy',
+    policyTimeoutMs: positiveMs(env.TOOLGATE_POLICY_TIMEOUT_MS ?? f.policyTimeoutMs ?? 500, 'TOOLGATE_POLICY_TIMEOUT_MS'),
     agentKeys: list(env.TOOLGATE_AGENT_KEYS) ?? f.agentKeys ?? [],
     breakGlassKeys: list(env.TOOLGATE_BREAK_GLASS_KEYS) ?? f.breakGlassKeys ?? [],
     audit: {

@@ -42,7 +42,7 @@ export async function startGateway(config: ServerConfig, options: StartOptions):
   const breakGlass = config.breakGlassKeys.length ? createBreakGlassVerifier({ adminJwks: [...config.breakGlassKeys], ...(options.now ? { now: options.now } : {}) }) : NO_BREAK_GLASS;
   const verifier = await createVerifier({ ...config.identity, jwksFiles: config.agentKeys, ...(nonceStore ? { nonceStore } : {}), ...(options.identity ?? {}) } as IdentityOptions);
   const gate = toolgate({
-    policy: { bundle: config.policyBundle },
+    policy: { bundle: config.policyBundle, timeoutMs: config.policyTimeoutMs },
     verifier,
     audit: {
       file: config.audit.file,
