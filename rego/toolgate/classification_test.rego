@@ -12,6 +12,12 @@ test_secret_in_email_body_denied if {
 	contains(r.message, "aws_access_key at /args/body")
 }
 
+# A credential used as a member name is reported at the object holding it, and denied like one in a value.
+test_secret_in_a_member_name_denied if {
+	inp := with_secret(f.email, {"type": "aws_access_key", "pointer": "/args/meta", "in": "name"})
+	f.codes(inp) == {"secret_in_args"}
+}
+
 test_secret_in_trade_args_denied if {
 	f.codes(with_secret(f.trade, {"type": "api_key", "pointer": "/args/reason"})) == {"secret_in_args"}
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from './canonical.js';
 import { mask, type Erasure } from '../classify/mask.js';
-import type { Decision, PolicyInfo, PolicyInput, Reason } from '../policy/types.js';
+import type { Decision, Finding, PolicyInfo, PolicyInput, Reason } from '../policy/types.js';
 import { AUDIT_SCHEMA, type AuditOutcome, type UnchainedEvent } from './types.js';
 import { DECISION_ENTRYPOINT } from '../policy/engine.js';
 
@@ -44,12 +44,19 @@ export function decisionEvent(p: DecisionEventParts): UnchainedEvent {
   const pointers = p.decision ? p.decision.obligations.redact.request.map((ptr) => (ptr.startsWith('/input') ? ptr : `/input${ptr}`)) : [];
   // The gateway already scanned the arguments: detectors run again only where they found a credential.
   const secretsAt = input ? new Set(input.findings.secrets.map((f) => `/input${f.pointer}`)) : undefined;
-  const masked = input ? mask(input, '/input', { pointers, classes: SECRET, ...(secretsAt ? { only: secretsAt } : {}) }) : { value: null, erased: [] };
+  // A secret finding in a member name points at its object: masking there masks the name.
+  const masked = input ? mask(input, '/input', { pointers, classes: SECRET, ...(secretsAt ? { only: secretsAt } : {}) }) : { value: null, erased: [], pointerOf: (x: string) => x };
   const erased = masked.erased.filter((e) => e.types.includes('removed')).map((e) => e.pointer);
   const maskedPointers = masked.erased.filter((e) => !e.types.includes('removed')).map((e) => e.pointer);
+  // A masked name may sit on the path of other pointers the event keeps (findings below that member, redaction
+  // pointers): they are recorded as they lead in the masked input, never with the credential in them.
+  const namesMasked = masked.erased.some((e) => e.in === 'name');
+  const inMasked = (ptr: string) => (ptr.startsWith('/input') ? masked.pointerOf(ptr) : masked.pointerOf(`/input${ptr}`).slice('/input'.length));
+  if (namesMasked) renameFindings(masked.value as { findings: PolicyInput['findings'] }, inMasked);
+  const decision = p.decision && namesMasked ? renameRedactions(p.decision, inMasked) : p.decision;
   // Policy messages may quote arguments: when the arguments held a credential (or are unknown), mask them too.
   const quoteRisk = !input || input.findings.secrets.length > 0;
-  const result = p.decision && quoteRisk ? (mask(p.decision, '/result', { classes: SECRET }).value as Decision) : p.decision;
+  const result = decision && quoteRisk ? (mask(decision, '/result', { classes: SECRET }).value as Decision) : decision;
   const reasons = quoteRisk ? (mask(p.reasons, '/reasons', { classes: SECRET }).value as Reason[]) : p.reasons;
   return {
     schema: AUDIT_SCHEMA,
@@ -84,6 +91,17 @@ export function decisionEvent(p: DecisionEventParts): UnchainedEvent {
     approval: input?.approval ?? null,
     break_glass: input?.break_glass ?? null,
   };
+}
+
+/** Rewrites the (copied) input's finding pointers in place. */
+function renameFindings(input: { findings: PolicyInput['findings'] }, rename: (pointer: string) => string): void {
+  const each = (list: readonly Finding[]) => list.map((f) => ({ ...f, pointer: rename(f.pointer) }));
+  input.findings = { secrets: each(input.findings.secrets), pii: each(input.findings.pii) };
+}
+
+function renameRedactions(decision: Decision, rename: (pointer: string) => string): Decision {
+  const redact = decision.obligations.redact;
+  return { ...decision, obligations: { ...decision.obligations, redact: { ...redact, request: redact.request.map(rename) } } };
 }
 
 /** The completion event that follows an executed call, linked by decision_id. */

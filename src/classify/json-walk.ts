@@ -15,10 +15,18 @@ export const DESCEND: unique symbol = Symbol('descend');
 export interface Walk<S> {
   /** The root's state. */
   readonly root: S;
-  /** A member's or element's state, from its parent's and its key (an array index as a string). */
-  child(parent: S, key: string): S;
+  /**
+   * A member's or element's state, from its parent's, its key in the source (an array index as a string) and its
+   * name in the copy (the key unless `rename` changed it).
+   */
+  child(parent: S, key: string, name: string): S;
   /** The node's replacement, or DESCEND to copy it. */
   visit(value: unknown, state: S): unknown;
+  /**
+   * The names an object's members get in the copy, one per key and in the same order (distinct, so no member
+   * overwrites another), or undefined to keep the keys. Called once per object copied, before its members.
+   */
+  rename?(keys: readonly string[], state: S): readonly string[] | undefined;
 }
 
 interface Frame<S> {
@@ -26,6 +34,8 @@ interface Frame<S> {
   readonly out: unknown[] | Record<string, unknown>;
   /** Own enumerable keys of an object; null for an array. */
   readonly keys: readonly string[] | null;
+  /** The members' names in the copy (Walk.rename), or `keys`. */
+  readonly names: readonly string[] | null;
   i: number;
   readonly state: S | undefined;
 }
@@ -44,7 +54,9 @@ export function copyJson<S>(value: unknown, walk?: Walk<S>): unknown {
     if (v === null || typeof v !== 'object') return v;
     const array = Array.isArray(v);
     const out = array ? new Array<unknown>(v.length) : {};
-    stack.push({ src: v, out, keys: array ? null : Object.keys(v), i: 0, state });
+    const keys = array ? null : Object.keys(v);
+    const names = keys && walk?.rename ? (walk.rename(keys, state as S) ?? keys) : keys;
+    stack.push({ src: v, out, keys, names, i: 0, state });
     checkAcyclic(stack);
     return out;
   };
@@ -59,15 +71,18 @@ export function copyJson<S>(value: unknown, walk?: Walk<S>): unknown {
         continue;
       }
       const i = frame.i++;
-      (frame.out as unknown[])[i] = enter(src[i], walk ? walk.child(frame.state as S, String(i)) : undefined);
+      const key = String(i);
+      (frame.out as unknown[])[i] = enter(src[i], walk ? walk.child(frame.state as S, key, key) : undefined);
     } else {
       if (frame.i >= frame.keys.length) {
         stack.pop();
         continue;
       }
-      const key = frame.keys[frame.i++]!;
+      const i = frame.i++;
+      const key = frame.keys[i]!;
+      const name = frame.names![i]!;
       const member = (frame.src as Record<string, unknown>)[key];
-      setMember(frame.out as Record<string, unknown>, key, enter(member, walk ? walk.child(frame.state as S, key) : undefined));
+      setMember(frame.out as Record<string, unknown>, name, enter(member, walk ? walk.child(frame.state as S, key, name) : undefined));
     }
   }
   return root;

@@ -8,7 +8,8 @@ import { isArgsPointer } from '../policy/decision.js';
  * Rewrites the call's arguments in place of the parsed body (HTTP: the body is the arguments; MCP: params.arguments)
  * with redaction applied at the policy's pointers into the input: `/args` itself or anything below it, e.g. every
  * PII finding's `/args/notes/content` (parseDecision refuses other pointers, so none is skipped silently). A
- * pointer the policy repeats is applied once.
+ * pointer at an object (a finding in a member name points at the object holding it) masks what the detectors find
+ * in its strings and member names, keeping every member. A pointer the policy repeats is applied once.
  */
 export function applyRequestRedaction(call: ToolCall, pointers: readonly string[]): Erasure[] {
   const unique = [...new Set(pointers)].filter(isArgsPointer);

@@ -52,9 +52,15 @@ export interface AttachmentFacts {
   readonly sha256?: string;
 }
 
+/**
+ * One detector finding. In a string value, `pointer` is the string's; in a member name (`in: "name"`), it is the
+ * object's that holds the member, so redacting or masking at `pointer` reaches the name too.
+ */
 export interface Finding {
   readonly type: string;
   readonly pointer: string;
+  /** `name` when the finding is in a member name rather than a string value (absent then). */
+  readonly in?: 'name';
 }
 
 export interface ApprovalFacts {

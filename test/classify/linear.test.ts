@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { detect } from '../../src/classify/index.js';
+import { detect, mask, scan } from '../../src/classify/index.js';
+import { DEFAULT_JSON_LIMITS } from '../../src/extract/json-limits.js';
 import { buildHostile, detectCpuMs as cpuMs, HOSTILE_SHAPES } from '../../src/bench/hostile-inputs.js';
 
 const KiB = 1024;
+const SECRET = new Set(['secret']);
 
 /**
  * The detectors' worst inputs (src/bench/hostile-inputs.ts: the issue's reports, recheck's attacks on the old
@@ -22,5 +24,65 @@ describe('detectors on their worst inputs', () => {
       previous = ms;
     }
     expect(previous, '1 MiB').toBeLessThan(1000);
+  }, 60_000);
+});
+
+/**
+ * Arguments made mostly of member names, as many as the gateway accepts (json.maxElements values, so a 1 MiB body
+ * has names of about 100 characters): one object of members, or (`inArray`) an array of one-member objects. `unit`
+ * is repeated to make a name (`i` keeps names distinct).
+ */
+const KEY_SHAPES: readonly { name: string; unit: (i: number) => string; inArray?: boolean }[] = [
+  { name: 'plain names', unit: (i) => `field_${i}_` },
+  { name: 'e-mail addresses as names', unit: (i) => `u${i}@example.com ` },
+  { name: 'AWS keys as names', unit: (i) => `AKIA${String(i).padStart(16, '0')} ` },
+  { name: 'names that are nearly credentials', unit: (i) => `sk-${String(i).padStart(19, 'x')} ` },
+  { name: 'an array of objects named by seed words and spaces', unit: (i) => `seed phrase${' '.repeat(i % 64)}`, inArray: true },
+];
+
+/** About `chars` of JSON text in `shape`, parsed. */
+function keysHeavy(shape: (typeof KEY_SHAPES)[number], chars: number): unknown {
+  const members = Math.min(Math.ceil(chars / 100), Math.floor((DEFAULT_JSON_LIMITS.maxElements - 2) / (shape.inArray ? 2 : 1)));
+  const length = Math.floor(chars / members);
+  const parts: string[] = [];
+  for (let i = 0; i < members; i++) {
+    const name = JSON.stringify(shape.unit(i).repeat(Math.ceil(length / shape.unit(i).length)).slice(0, length));
+    parts.push(shape.inArray ? `{${name}:1}` : `${name}:1`);
+  }
+  return JSON.parse(shape.inArray ? `{"list":[${parts.join(',')}]}` : `{${parts.join(',')}}`) as unknown;
+}
+
+/** The least CPU time of `runs`: these bodies allocate a lot, and the fastest run is the one a GC pause missed. */
+const cpu = (fn: () => void, runs: number): number => {
+  let least = Infinity;
+  for (let r = 0; r < runs; r++) {
+    const before = process.cpuUsage();
+    fn();
+    const used = process.cpuUsage(before);
+    least = Math.min(least, (used.user + used.system) / 1000);
+  }
+  return least;
+};
+
+/**
+ * Member names are scanned like values (issue 8, point 4), so a body of names costs what a body of strings does:
+ * linear in its size, for scan() and for masking at its findings (the audit path) or everywhere (the approver's
+ * summary). Same 4x steps and 8x bound as above.
+ */
+describe('scan and mask on bodies made of member names', () => {
+  it.each(KEY_SHAPES.map((s) => [s.name, s] as const))('%s: linear up to 1 MiB', (_name, shape) => {
+    const work = (value: unknown) => () => {
+      const { secrets } = scan(value, '/args');
+      mask(value, '/args', { classes: SECRET, only: new Set(secrets.map((f) => f.pointer)) });
+      mask(value, '/args', { classes: SECRET });
+    };
+    work(keysHeavy(shape, 4 * KiB))();
+    let previous = cpu(work(keysHeavy(shape, 16 * KiB)), 5);
+    for (const size of [64 * KiB, 256 * KiB, 1024 * KiB]) {
+      const ms = cpu(work(keysHeavy(shape, size)), size >= 1024 * KiB ? 3 : 5);
+      expect(ms, `${size / KiB} KiB took ${ms.toFixed(1)} ms after ${previous.toFixed(1)} ms for a quarter of it`).toBeLessThan(8 * Math.max(previous, 2));
+      previous = ms;
+    }
+    expect(previous, '1 MiB').toBeLessThan(3000);
   }, 60_000);
 });

@@ -1,11 +1,17 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyEvents } from '../../src/audit/index.js';
 import { exampleTools } from '../../src/server/example-tools.js';
+import { readAuditFile } from '../helpers/audit.js';
 import { agent, expectOutcome, MARKET_OPEN, type Protocol } from '../helpers/calls.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { assertAuditEvent } from '../helpers/schema.js';
+import { waitFor } from '../helpers/services.js';
 
 const ACCOUNTANT = 'accountant@ledger-partners.example';
 const PHONE = '+1 212 555 0100';
 const MAIL = 'jane.doe@example.com';
+const AWS = 'AKIAIOSFODNN7EXAMPLE';
 
 /** Recipients that look like an allowlisted address once folded or trimmed, and other addresses no mailer should get. */
 const MALFORMED: [string, string][] = [
@@ -78,6 +84,40 @@ describe.each<Protocol>(['http', 'mcp'])('policy and tool judge the same value, 
     expect(stored.notes.content).not.toContain('555 0100');
     expect(stored.tags).toEqual(['ops', 'cc [REDACTED:email]']);
     expect(stored['a/b~c'].deeper[0]!.text).toBe('mail [REDACTED:email]');
+  });
+
+  // A detector finding in a member name counts like one in a value (issue 8, points 4 and 6): PII used as a key is
+  // redacted on its way into a room; a credential used as a key is refused, and the audit file keeps no trace of it.
+  it('a memory.write to a room with an e-mail address as a key stores it redacted, and memory.read returns none', async () => {
+    const roomId = `names-${protocol}`;
+    const args = {
+      scope: 'room', room: roomId, on_behalf_of: 'u1', label: 'internal', retention_days: 10,
+      content: 'contacts',
+      notes: { [MAIL]: 'met at standup', plain: 'kept' },
+      people: [{ [`cc ${MAIL}`]: true }],
+    };
+    expectOutcome(await room('memory.write', args, protocol), 200);
+    const stored = demo.memories.find((m) => (m as { room?: string }).room === roomId);
+    expect(JSON.stringify(stored)).not.toContain(MAIL);
+    expect(stored).toMatchObject({ notes: { '[REDACTED:email]': 'met at standup', plain: 'kept' }, people: [{ 'cc [REDACTED:email]': true }] });
+    const read = await room('memory.read', { scope: 'room', room: roomId, on_behalf_of: 'u1', into_room: roomId }, protocol);
+    expectOutcome(read, 200);
+    expect(JSON.stringify(read.result)).not.toContain(MAIL);
+    expect(JSON.stringify(read.result)).toContain('met at standup');
+  });
+
+  it('an email.send with an AWS key as a member name is refused and its audit record has no trace of the key', async () => {
+    const before = demo.outbox.length;
+    const o = await receipts('email.send', { to: [ACCOUNTANT], subject: 'Receipts', body: 'attached', meta: { [AWS]: 'x' } }, protocol);
+    expectOutcome(o, 403, ['secret_in_args']);
+    expect(demo.outbox.length).toBe(before);
+    const event = await waitFor('the decision event', async () => readAuditFile(gw.config.audit.file).find((e) => e.decision_id === o.decisionId && e.type === 'decision'));
+    assertAuditEvent(event);
+    expect(event.outcome).toBe('deny');
+    expect(event.masked).toContain('/input/args/meta/[REDACTED:aws_access_key]');
+    expect((event.input as { findings: unknown }).findings).toMatchObject({ secrets: [{ type: 'aws_access_key', pointer: '/args/meta', in: 'name' }] });
+    expect(readFileSync(gw.config.audit.file, 'utf8')).not.toContain(AWS);
+    expect(verifyEvents(readAuditFile(gw.config.audit.file)).ok).toBe(true);
   });
 
   it('keeps PII in a user’s own memory as written', async () => {

@@ -129,6 +129,14 @@ test_every_finding_is_redacted if {
 	redactions(inp) == ["/args/content", "/args/notes/content", "/args/notes/content"]
 }
 
+# PII in a member name is reported at the object holding the member ("in": "name"): redacting that object
+# masks the name, so the pointer is redacted like any other.
+test_pii_in_a_member_name_is_redacted_at_its_object if {
+	inp := object.union(f.room_write, {"findings": {"pii": [{"type": "email", "pointer": "/args/notes", "in": "name"}]}})
+	f.outcome(inp) == "allow"
+	redactions(inp) == ["/args/notes"]
+}
+
 test_pii_in_user_memory_is_kept if {
 	redactions(with_pii(f.user_write, "/args/content")) == []
 }
