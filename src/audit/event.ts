@@ -45,26 +45,30 @@ export function decisionEvent(p: DecisionEventParts): UnchainedEvent {
   // The gateway already scanned the arguments: detectors run again only where they found a credential.
   const secretsAt = input ? new Set(input.findings.secrets.map((f) => `/input${f.pointer}`)) : undefined;
   // A secret finding in a member name points at its object: masking there masks the name.
-  const masked = input ? mask(input, '/input', { pointers, classes: SECRET, ...(secretsAt ? { only: secretsAt } : {}) }) : { value: null, erased: [], pointerOf: (x: string) => x };
-  const erased = masked.erased.filter((e) => e.types.includes('removed')).map((e) => e.pointer);
-  const maskedPointers = masked.erased.filter((e) => !e.types.includes('removed')).map((e) => e.pointer);
+  const masked = input ? mask(input, '/input', { pointers, classes: SECRET, ...(secretsAt ? { only: secretsAt } : {}) }) : null;
+  const erasures = masked?.erased ?? [];
+  const erased = erasures.filter((e) => e.types.includes('removed')).map((e) => e.pointer);
+  const maskedPointers = erasures.filter((e) => !e.types.includes('removed')).map((e) => e.pointer);
   // A masked name may sit on the path of other pointers the event keeps (findings below that member, redaction
   // pointers): they are recorded as they lead in the masked input, never with the credential in them.
-  const namesMasked = masked.erased.some((e) => e.in === 'name');
-  const inMasked = (ptr: string) => (ptr.startsWith('/input') ? masked.pointerOf(ptr) : masked.pointerOf(`/input${ptr}`).slice('/input'.length));
-  if (namesMasked) renameFindings(masked.value as { findings: PolicyInput['findings'] }, inMasked);
-  const decision = p.decision && namesMasked ? renameRedactions(p.decision, inMasked) : p.decision;
-  // Policy messages may quote arguments: when the arguments held a credential (or are unknown), mask them too.
+  const renamer = masked && erasures.some((e) => e.in === 'name') ? masked : null;
+  const inMasked = (ptr: string) => (ptr.startsWith('/input') ? renamer!.pointerOf(ptr) : renamer!.pointerOf(`/input${ptr}`).slice('/input'.length));
+  if (renamer) renameFindings(renamer.value as { findings: PolicyInput['findings'] }, inMasked);
+  const decision = p.decision && renamer ? renameRedactions(p.decision, inMasked) : p.decision;
+  // Policy messages may quote arguments: when the arguments held a credential (or are unknown), mask them too;
+  // a credential in a member name may be quoted as part of a pointer, escaped so that no detector sees it.
   const quoteRisk = !input || input.findings.secrets.length > 0;
-  const result = decision && quoteRisk ? (mask(decision, '/result', { classes: SECRET }).value as Decision) : decision;
-  const reasons = quoteRisk ? (mask(p.reasons, '/reasons', { classes: SECRET }).value as Reason[]) : p.reasons;
+  const scrub = (list: readonly Reason[]) => (renamer ? list.map((r) => ({ ...r, message: renamer.scrub(r.message) })) : list);
+  const maskedResult = decision && quoteRisk ? (mask(decision, '/result', { classes: SECRET }).value as Decision) : decision;
+  const result = maskedResult && renamer ? { ...maskedResult, reasons: scrub(maskedResult.reasons) } : maskedResult;
+  const reasons = scrub(quoteRisk ? (mask(p.reasons, '/reasons', { classes: SECRET }).value as Reason[]) : p.reasons);
   return {
     schema: AUDIT_SCHEMA,
     type: 'decision',
     decision_id: p.decisionId,
     timestamp: p.timestamp,
     path: DECISION_ENTRYPOINT,
-    input: masked.value,
+    input: masked?.value ?? null,
     result,
     bundles: { [p.policy.bundleName]: { revision: p.policy.revision } },
     erased,

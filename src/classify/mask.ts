@@ -23,15 +23,22 @@ export interface Masked {
    * of a policy input), so they do not repeat a credential that was a member name.
    */
   readonly pointerOf: (original: string) => string;
+  /**
+   * `text` with every match masked in a member name replaced by its placeholder, as written and as a JSON Pointer
+   * token escapes it (`~1` for `/`, which can also hide the match from a detector's word boundary). For text the
+   * caller keeps beside the value that may quote such pointers (a policy's reason messages).
+   */
+  readonly scrub: (text: string) => string;
 }
 
-function maskString(s: string, classes: ReadonlySet<string>, detectors: readonly Detector[]): { text: string; types: string[] } {
+function maskString(s: string, classes: ReadonlySet<string>, detectors: readonly Detector[], found?: Map<string, string>): { text: string; types: string[] } {
   const matches = detect(s, detectors).filter((m) => classes.has(m.class));
   if (matches.length === 0) return { text: s, types: [] };
   let out = '';
   let at = 0;
   for (const m of matches) {
     out += `${s.slice(at, m.start)}[REDACTED:${m.type}]`;
+    found?.set(s.slice(m.start, m.end), `[REDACTED:${m.type}]`);
     at = m.end;
   }
   return { text: out + s.slice(at), types: [...new Set(matches.map((m) => m.type))] };
@@ -66,7 +73,7 @@ export function mask(
   const erased: Erasure[] = [];
   // Nothing to erase and no string to look at (the audit path when the scan found no credential): a plain copy,
   // without building a JSON Pointer for every node. 12 µs → 3 µs for a decision's input (Node 26, bench input).
-  if (pointers.size === 0 && only?.size === 0) return { value: copyJson(value), erased, pointerOf: same };
+  if (pointers.size === 0 && only?.size === 0) return { value: copyJson(value), erased, pointerOf: same, scrub: same };
   // Iterative and without a depth cut-off: every string is masked however deep, and no depth overflows the stack.
   // The pointers asked about are matched token by token down a trie, never by comparing pointer strings: each
   // node's pointer stays an unflattened rope (built for the report only), so a 50,000-level value costs O(n), not
@@ -74,12 +81,14 @@ export function mask(
   const targets = trieOf(base, pointers, only);
   // Masked names by the masked pointer of their object: what pointerOf needs, and no more.
   const renamed = new Map<string, Map<string, string>>();
+  // What was masked in names, by its placeholder: for scrub. Held in memory only, never returned.
+  const inNames = new Map<string, string>();
   const masked = copyJson<Place>(value, {
     root: { pointer: base, at: targets },
     child: (parent, key, name) => ({ pointer: `${parent.pointer}/${escapePointer(name)}`, at: parent.at?.children.get(key) }),
     rename: (keys, { pointer, at }) => {
       if (only && !at?.scan) return undefined;
-      const names = maskNames(keys, (name) => maskString(name, classes, detectors));
+      const names = maskNames(keys, (name) => maskString(name, classes, detectors, inNames));
       if (!names) return undefined;
       const changes = new Map<string, string>();
       for (const { index, types } of names.masked) {
@@ -101,10 +110,21 @@ export function mask(
       return text;
     },
   });
-  return { value: masked, erased, pointerOf: renamed.size === 0 ? same : (original) => renamePointer(original, base, renamed) };
+  if (renamed.size === 0) return { value: masked, erased, pointerOf: same, scrub: same };
+  return { value: masked, erased, pointerOf: (original) => renamePointer(original, base, renamed), scrub: (text) => scrubText(text, inNames) };
 }
 
-const same = (pointer: string) => pointer;
+const same = (text: string) => text;
+
+function scrubText(text: string, secrets: ReadonlyMap<string, string>): string {
+  let out = text;
+  for (const [secret, placeholder] of secrets) {
+    const escaped = escapePointer(secret);
+    if (out.includes(secret)) out = out.replaceAll(secret, placeholder);
+    if (escaped !== secret && out.includes(escaped)) out = out.replaceAll(escaped, placeholder);
+  }
+  return out;
+}
 
 /** `original` with each member name that mask() changed replaced by its new name, looked up level by level. */
 function renamePointer(original: string, base: string, renamed: ReadonlyMap<string, ReadonlyMap<string, string>>): string {

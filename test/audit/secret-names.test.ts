@@ -9,12 +9,12 @@ const AWS = 'AKIAIOSFODNN7EXAMPLE';
 const EMAIL = 'jane.doe@example.com';
 const fixture = JSON.parse(readFileSync('test/fixtures/policy/inputs/args-not-object.json', 'utf8')) as PolicyInput;
 
-function event(args: Record<string, unknown>, redact: string[] = []) {
+function event(args: Record<string, unknown>, redact: string[] = [], message = 'credential (aws_access_key at /args/meta)') {
   // The findings come from the gateway's own scan, as in a real call.
   const input = { ...fixture, args, findings: scan(args, '/args') } as PolicyInput;
   const decision: Decision = {
     outcome: 'deny',
-    reasons: [{ code: 'secret_in_args', message: `credential (aws_access_key at /args/meta)` }],
+    reasons: [{ code: 'secret_in_args', message }],
     obligations: { limits: [], redact: { request: redact, response: [] }, audit: { level: 'standard' }, approval: null },
   };
   const parts: DecisionEventParts = {
@@ -53,6 +53,18 @@ describe('a credential as a member name in a decision event', () => {
     expect(JSON.stringify(e)).not.toContain(AWS);
     expect(e.erased).toEqual(['/input/args/meta/[REDACTED:aws_access_key]/who']);
     expect((e.result as Decision).obligations.redact.request).toEqual(['/args/meta/[REDACTED:aws_access_key]/who']);
+  });
+
+  it('does not leak through a reason message that quotes an escaped pointer through it', () => {
+    // `x/AKIA…` becomes the pointer token `x~1AKIA…`, where the `1` hides the key from the detector's word boundary.
+    const nested = { [`x/${AWS}`]: { [`${AWS.slice(0, -1)}Y`]: 1 } };
+    const quoted = `credential (aws_access_key at /args, aws_access_key at /args/x~1${AWS})`;
+    const { e } = event(nested, [], quoted);
+    expect(JSON.stringify(e)).not.toContain(AWS);
+    expect(JSON.stringify(e)).not.toContain(`${AWS.slice(0, -1)}Y`);
+    expect(e.reasons[0]!.message).toBe('credential (aws_access_key at /args, aws_access_key at /args/x~1[REDACTED:aws_access_key])');
+    expect((e.result as Decision).reasons[0]!.message).toBe(e.reasons[0]!.message);
+    expect((e.input as PolicyInput).findings.secrets.map((f) => f.pointer)).toEqual(['/args', '/args/x~1[REDACTED:aws_access_key]']);
   });
 
   it('chains and verifies, also after a JSONL round trip', () => {

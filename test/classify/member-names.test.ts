@@ -51,6 +51,9 @@ describe('mask masks member names', () => {
     expect(erased).toEqual([{ pointer: '/args/notes/[REDACTED:aws_access_key]', types: ['aws_access_key'], in: 'name' }]);
     expect(pointerOf(`/args/notes/${AWS}/v`)).toBe('/args/notes/[REDACTED:aws_access_key]/v');
     expect(pointerOf('/args/to')).toBe('/args/to');
+    const scrub = mask(args, '/args', { classes: SECRET }).scrub;
+    expect(scrub(`at /args/notes/${AWS} and /args/notes/x~1${AWS}`)).toBe('at /args/notes/[REDACTED:aws_access_key] and /args/notes/x~1[REDACTED:aws_access_key]');
+    expect(mask({ a: AWS }, '/args', { classes: SECRET }).scrub(AWS)).toBe(AWS); // only what was masked in a name
   });
 
   it('masks only the matches in a name, like in a value, and leaves PII names alone for class secret', () => {
