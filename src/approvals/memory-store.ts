@@ -1,6 +1,6 @@
 import { UnavailableError } from '../errors.js';
 import type { ApprovalFacts } from '../policy/types.js';
-import { consumeTransition, decideTransition, effectiveStatus, expiresMs, isApprovalId } from './record.js';
+import { consumeTransition, decideTransition, restoreTransition, effectiveStatus, expiresMs, isApprovalId } from './record.js';
 import type { ApprovalListQuery, ApprovalRecord, ApprovalStore, DecideResult, DecideVerdict } from './types.js';
 
 export interface MemoryApprovalStoreOptions {
@@ -61,6 +61,12 @@ export class MemoryApprovalStore implements ApprovalStore {
     const { facts, next } = consumeTransition(id, this.#records.get(id) ?? null, binding, nowMs, decisionId);
     if (next) this.#records.set(id, next);
     return facts;
+  }
+
+  async restore(id: string, decisionId: string): Promise<boolean> {
+    const { restored, next } = restoreTransition(this.#records.get(id) ?? null, decisionId);
+    if (next) this.#records.set(id, next);
+    return restored;
   }
 
   async close(): Promise<void> {

@@ -128,6 +128,16 @@ export function consumeTransition(
   return { facts: record.decided_by === undefined ? { id, status: 'approved' } : { id, status: 'approved', approved_by: record.decided_by }, next };
 }
 
+/**
+ * used → approved, only for the call that spent it (`used_by_decision`): that call did not run (a later stage
+ * failed), so the person's approval is given back for a retry. Anything else is left as it is.
+ */
+export function restoreTransition(record: ApprovalRecord | null, decisionId: string): { restored: boolean; next?: ApprovalRecord } {
+  if (record === null || record.status !== 'used' || record.used_by_decision !== decisionId) return { restored: false };
+  const { used_at: _usedAt, used_by_decision: _usedBy, ...rest } = record;
+  return { restored: true, next: { ...rest, status: 'approved' } };
+}
+
 // Lone UTF-16 surrogates survive JSON.stringify as \udXXX escapes that Redis's cjson refuses to decode, which
 // would make an approval undecidable: replace them (they can only come from odd tool names or args text).
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;

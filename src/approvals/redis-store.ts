@@ -3,7 +3,7 @@ import type { ApprovalFacts } from '../policy/types.js';
 import { connectRedis, evalScript, requireSendCommand, type LuaScript, type RedisStoreOptions, type SendCommand } from '../redis/index.js';
 import { newestFirst } from './memory-store.js';
 import { effectiveStatus, expiresMs, isApprovalId } from './record.js';
-import { CONSUME, CREATE, DECIDE } from './scripts.js';
+import { CONSUME, CREATE, DECIDE, RESTORE } from './scripts.js';
 import { APPROVAL_STATUSES, type ApprovalListQuery, type ApprovalRecord, type ApprovalStore, type DecideRefusal, type DecideResult, type DecideVerdict } from './types.js';
 
 export interface RedisApprovalStoreOptions extends RedisStoreOptions {
@@ -100,6 +100,11 @@ export class RedisApprovalStore implements ApprovalStore {
     const [status, approvedBy] = Array.isArray(reply) ? (reply as unknown[]) : [];
     if (!isFactsStatus(status)) throw unavailable(new Error(`unexpected consume reply ${JSON.stringify(reply)}`));
     return typeof approvedBy === 'string' && approvedBy !== '' ? { id, status, approved_by: approvedBy } : { id, status };
+  }
+
+  async restore(id: string, decisionId: string): Promise<boolean> {
+    if (!isApprovalId(id)) return false;
+    return (await this.#eval(RESTORE, [this.#key(id)], [decisionId])) === 1;
   }
 
   async close(): Promise<void> {

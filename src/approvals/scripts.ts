@@ -47,6 +47,22 @@ return {reason, out}
 `);
 
 /**
+ * KEYS: record. ARGV: decision_id. used → approved when that decision spent it (restoreTransition in record.ts).
+ * → 1 restored, 0 not.
+ */
+export const RESTORE = script(`
+local raw = redis.call('GET', KEYS[1])
+if not raw then return 0 end
+local r = cjson.decode(raw)
+if r.status ~= 'used' or r.used_by_decision ~= ARGV[1] then return 0 end
+r.status = 'approved'
+r.used_at = nil
+r.used_by_decision = nil
+redis.call('SET', KEYS[1], cjson.encode(r), 'KEEPTTL')
+return 1
+`);
+
+/**
  * KEYS: record, pending index. ARGV: binding, now_ms, now_iso, decision_id.
  * → {status, approved_by?} as in ApprovalFacts.
  */

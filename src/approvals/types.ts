@@ -78,6 +78,11 @@ export interface ApprovalStore {
    * `approved` exactly once; afterwards `used`. A wrong binding is `mismatch` and leaves the approval untouched.
    */
   consume(id: string, binding: string, nowMs: number, decisionId: string): Promise<ApprovalFacts>;
+  /**
+   * used → approved, if the call `decisionId` spent it: that call did not execute, so the approval is given back.
+   * Resolves whether it was restored (false when another call spent it, or it is not spent).
+   */
+  restore(id: string, decisionId: string): Promise<boolean>;
   close?(): Promise<void>;
 }
 

@@ -146,6 +146,23 @@ export function approvalStoreContract(name: string, setup: () => Promise<{ store
       expect(await lookupApproval(store, record.id, binding, T0 + 5)).toMatchObject({ status: 'used' });
     });
 
+    it('restores a spent approval only for the call that spent it, once', async () => {
+      const record = await created();
+      expect(await store.restore(record.id, 'dec-x')).toBe(false); // pending: nothing to give back
+      await store.decide(record.id, 'finance-lead', 'approve', T0 + 2);
+      expect(await store.consume(record.id, binding, T0 + 3, 'dec-use')).toMatchObject({ status: 'approved' });
+      expect(await store.restore(record.id, 'dec-other')).toBe(false);
+      expect(await store.get(record.id)).toMatchObject({ status: 'used' });
+      expect(await store.restore(record.id, 'dec-use')).toBe(true);
+      expect(await store.restore(record.id, 'dec-use')).toBe(false);
+      const back = await store.get(record.id);
+      expect(back).toMatchObject({ status: 'approved', decided_by: 'finance-lead' });
+      expect(back).not.toHaveProperty('used_by_decision');
+      expect(await store.consume(record.id, binding, T0 + 4, 'dec-retry')).toEqual({ id: record.id, status: 'approved', approved_by: 'finance-lead' });
+      expect(await store.restore('apr_nope', 'dec-use')).toBe(false);
+      expect(await store.restore('../../etc', 'dec-use')).toBe(false);
+    });
+
     it('does not spend an approval on another call (mismatch)', async () => {
       const record = await created();
       await store.decide(record.id, 'finance-lead', 'approve', T0 + 1);

@@ -1,21 +1,18 @@
-import { request as httpRequest, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import express, { type Request, type RequestHandler } from 'express';
 import { createRequestSigner } from '../../src/agent/sign-request.js';
 import { createSignedFetch } from '../../src/agent/signed-fetch.js';
-import { ensureDemoAgents, type DemoAgents } from '../../src/demo/agents.js';
+import type { DemoAgents } from '../../src/demo/agents.js';
 import { exampleTools } from '../../src/server/example-tools.js';
 import type { ToolHandler } from '../../src/server/types.js';
 import { toolgate, type Toolgate } from '../../src/gateway/middleware.js';
 import { createVerifier } from '../../src/identity/index.js';
 import type { Jwk } from '../../src/identity/jwk.js';
 import { readAuditFile } from '../helpers/audit.js';
-import { POLICY_BUNDLE, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { listen, type Listening } from '../helpers/listen.js';
+import { POLICY_BUNDLE, scratchGateway, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { targetVariant } from '../helpers/targets.js';
 
 /** What a handler behind the gate saw. */
@@ -139,20 +136,19 @@ describe('no route differential: the demo app', () => {
 
 describe('no route differential: a plain Express app mounted as README says', () => {
   const hits: Hit[] = [];
-  let server: Server;
+  let server: Listening;
   let origin: string;
   let gate: Toolgate;
   let agents: DemoAgents;
   let auditFile: string;
 
   beforeAll(async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'toolgate-readme-'));
-    agents = ensureDemoAgents(join(dir, 'agents'));
-    auditFile = join(dir, 'audit.jsonl');
+    const scratch = scratchGateway('toolgate-readme-');
+    ({ agents, auditFile } = scratch);
     gate = toolgate({
       policy: { bundle: POLICY_BUNDLE },
       verifier: await createVerifier({ jwksFiles: [agents.jwksFile] }),
-      audit: { file: auditFile, keyFile: join(dir, 'audit.pem') },
+      audit: { file: auditFile, keyFile: scratch.keyFile },
       environment: 'test',
     });
     // Handlers that answer whatever reaches them: any request Express routes into the wrapped routes counts.
@@ -167,14 +163,11 @@ describe('no route differential: a plain Express app mounted as README says', ()
     app.use('/tools', gate.tools(tools));
     app.use('/mcp', gate.mcp(observe));
     await gate.ready();
-    server = await new Promise<Server>((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
-    });
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    server = await listen(app);
+    origin = server.origin;
   });
   afterAll(async () => {
-    server?.closeAllConnections();
-    await new Promise((r) => server?.close(r));
+    await server?.close();
     await gate?.close();
   });
 
@@ -191,10 +184,8 @@ describe('no route differential: a plain Express app mounted as README says', ()
     };
     app.use('/tools', gate.tools(inner));
     app.post('/mcp', gate.mcp(inner));
-    const s = await new Promise<Server>((resolve) => {
-      const x = app.listen(0, '127.0.0.1', () => resolve(x));
-    });
-    const o = `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
+    const s = await listen(app);
+    const o = s.origin;
     try {
       for (const target of ['/tools/email.send', '/TOOLS/email.send', '/tools/email.send/', `${o}/tools/email.send`, '/MCP', '/mcp']) {
         const r = await send(o, 'POST', target, { 'content-type': 'application/json' }, '{}');
@@ -205,8 +196,7 @@ describe('no route differential: a plain Express app mounted as README says', ()
       expect(ok.status).toBe(200);
       expect(seen).toEqual(['POST /tools/email.send']);
     } finally {
-      s.closeAllConnections();
-      await new Promise((r) => s.close(r));
+      await s.close();
     }
   });
 });

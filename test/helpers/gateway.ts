@@ -36,3 +36,9 @@ export async function startTestGateway(env: Record<string, string | undefined> =
   const gw = await startGateway(config, { ...start, tools: options.tools ?? exampleTools().tools });
   return { ...gw, agents, config, dir };
 }
+
+/** A scratch directory with the demo agents' keys and where an audit file and key go: for apps a test builds. */
+export function scratchGateway(prefix: string): { dir: string; agents: DemoAgents; auditFile: string; keyFile: string } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, agents: ensureDemoAgents(join(dir, 'agents')), auditFile: join(dir, 'audit.jsonl'), keyFile: join(dir, 'audit.pem') };
+}

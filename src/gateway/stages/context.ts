@@ -1,0 +1,116 @@
+import type { Context, Span } from '@opentelemetry/api';
+import type { Request, Response } from 'express';
+import type { AuditLog, AuditOutcome, UnchainedEvent } from '../../audit/index.js';
+import type { BreakGlassCheck } from '../../breakglass/index.js';
+import type { McpMessage, ToolCall } from '../../extract/index.js';
+import type { IdentityError, RequestFacts, VerifiedAgent } from '../../identity/types.js';
+import type { Logger } from '../../logger.js';
+import type { ApprovalFacts, Decision, PolicyEngine, PolicyInput, Reason, TimeFacts } from '../../policy/index.js';
+import type { GatewayMetrics } from '../../telemetry/metrics.js';
+import type { Reservation } from '../../limits/types.js';
+import type { Configuration } from '../options.js';
+import type { Refusal } from '../respond.js';
+import type { Route } from '../routes.js';
+
+/** What the gateway runs on once started: the loaded policy and the open audit log. */
+export interface Runtime {
+  readonly engine: PolicyEngine;
+  readonly audit: AuditLog;
+  /** Time facts in the policy's timezone. */
+  readonly clock: (nowMs: number) => TimeFacts;
+}
+
+/** Everything a stage may use besides the request: built once per gateway. */
+export interface GatewayDeps {
+  readonly config: Configuration;
+  /** Undefined while starting or after a failed start (the `ready` stage refuses then). */
+  readonly runtime: () => Runtime | undefined;
+  readonly startError: () => unknown;
+  readonly metrics: GatewayMetrics;
+  readonly labels: { readonly id: string; readonly version: string; readonly environment: string };
+  readonly logger: Logger;
+}
+
+/**
+ * One request's state, filled in by the stages in request order. Fields a stage sets are read only by the
+ * stages after it; nothing else keeps per-request state.
+ */
+export interface CallContext {
+  readonly req: Request;
+  readonly res: Response;
+  readonly route: Exclude<Route, null>;
+  /** The raw request target, as signed and as recorded. */
+  readonly target: string;
+  readonly decisionId: string;
+  readonly nowMs: number;
+  readonly started: number;
+  readonly span: Span;
+  readonly parent: Context;
+  /** Stage timings in the audit event's `metrics` (OPA's timer_*_ns names). */
+  readonly timers: Record<string, number>;
+  /** What this call took that must be given back if it does not execute. */
+  readonly acquired: Acquired;
+  runtime?: Runtime;
+  raw?: Buffer;
+  bodySha256?: string;
+  call?: ToolCall;
+  /** An MCP message that is not a tool call. */
+  message?: McpMessage;
+  facts?: RequestFacts;
+  agent?: VerifiedAgent;
+  identityError?: IdentityError;
+  approvalHeader?: string;
+  binding?: string;
+  approval?: ApprovalFacts | null;
+  breakGlass?: BreakGlassCheck | null;
+  input?: PolicyInput;
+  decision?: Decision;
+  /** Limits taken for this call: released by the ledger if it does not run, settled by enforce if it does. */
+  reservation?: Reservation;
+  /** The last decision event recorded (the completion event chains to it). */
+  recorded?: UnchainedEvent;
+}
+
+/** A request that stops before the tool: refused, or let through without a policy decision (MCP). */
+export type Stop =
+  | { readonly kind: 'refuse'; readonly refusal: Refusal; readonly outcome: AuditOutcome; readonly reasons: readonly Reason[]; readonly error?: unknown }
+  | { readonly kind: 'pass'; readonly reason: Reason; readonly body: unknown };
+
+/** A stage: reads and fills the context; resolves a Stop to end the request path there, or nothing to go on. */
+export type Stage = (ctx: CallContext, deps: GatewayDeps) => Promise<Stop | void>;
+
+/**
+ * What a call acquired (a limit reservation, a spent approval), with how to give it back. `undo()` gives back
+ * everything, once, in reverse order, when the call does not execute; `keep()` hands it to the call (it ran).
+ * Either happens at most once, whichever comes first.
+ */
+export class Acquired {
+  readonly #undo: { what: string; give: () => Promise<unknown> }[] = [];
+  #closed = false;
+
+  add(what: string, give: () => Promise<unknown>): void {
+    if (this.#closed) throw new Error(`acquired ${what} after the call was settled`);
+    this.#undo.push({ what, give });
+  }
+
+  async undo(logger: Logger, decisionId: string): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const { what, give } of this.#undo.reverse()) {
+      try {
+        await give();
+      } catch (error) {
+        // Nothing more to do here than say so: the store is down (its own 503s tell the callers).
+        logger.error(`could not give back ${what} of a call that did not execute`, { decisionId, error: String(error) });
+      }
+    }
+  }
+
+  keep(): void {
+    this.#closed = true;
+  }
+
+  get size(): number {
+    return this.#undo.length;
+  }
+}

@@ -1,0 +1,55 @@
+import { newApprovalRecord } from '../../approvals/index.js';
+import { mask } from '../../classify/mask.js';
+import { decisionRefusal } from '../respond.js';
+import { elapsedNs } from './util.js';
+import type { Stage } from './context.js';
+
+const SECRET: ReadonlySet<string> = new Set(['secret']);
+
+/**
+ * The policy decides (in an evaluator thread, within its time budget). A call that needs a person gets one
+ * pending approval per exact call — a retry while it waits gets the same id — showing the approver everything
+ * the tool would receive, credentials masked. Anything but allow stops here.
+ */
+export const decide: Stage = async (ctx, deps) => {
+  const t = performance.now();
+  const { config } = deps;
+  const engine = ctx.runtime!.engine;
+  const call = ctx.call!;
+  const decision = await engine.decide(ctx.input!);
+  ctx.decision = decision;
+  ctx.timers.timer_rego_query_eval_ns = elapsedNs(t);
+  const revision = engine.info.revision;
+
+  if (decision.outcome === 'approval_required') {
+    const approval = ctx.approval;
+    let pending = approval?.status === 'pending' ? await config.approvals.get(approval.id) : null;
+    if (!pending) {
+      pending = newApprovalRecord({
+        agent: ctx.agent!.id,
+        tool: call.tool,
+        args: call.args,
+        reasons: decision.reasons,
+        decisionId: ctx.decisionId,
+        nowMs: ctx.nowMs,
+        ...(decision.obligations.approval ? { ttlS: decision.obligations.approval.ttl_s } : {}),
+        summary: JSON.stringify(mask(call.args, '/args', { classes: SECRET }).value),
+      });
+      await config.approvals.create(pending);
+    }
+    const ticket = { id: pending.id, expires_at: pending.expires_at };
+    return { kind: 'refuse', refusal: decisionRefusal('approval_required', decision.reasons, ctx.decisionId, revision, { approval: ticket }), outcome: 'approval_required', reasons: decision.reasons };
+  }
+  if (decision.outcome !== 'allow') {
+    return { kind: 'refuse', refusal: decisionRefusal(decision.outcome, decision.reasons, ctx.decisionId, revision), outcome: decision.outcome, reasons: decision.reasons };
+  }
+  const glass = ctx.breakGlass;
+  if (glass?.facts.valid && decision.reasons.some((r) => r.code === 'break_glass_used')) {
+    ctx.span.addEvent('toolgate.break_glass', {
+      'toolgate.break_glass.who': glass.facts.who ?? '',
+      'toolgate.break_glass.why': glass.facts.why ?? '',
+      'toolgate.break_glass.until': glass.facts.until ?? '',
+      'toolgate.break_glass.jti': glass.payload?.jti ?? '',
+    });
+  }
+};

@@ -1,0 +1,44 @@
+import { APPROVAL_HEADER, approvalBinding, lookupApproval } from '../../approvals/index.js';
+import { BREAK_GLASS_HEADER } from '../../breakglass/index.js';
+import { scan } from '../../classify/scan.js';
+import { sha256Hex } from '../../audit/index.js';
+import { buildInput } from '../../input/index.js';
+import { resolveAttachments } from '../../uploads/resolve.js';
+import { elapsedNs, headerValue } from './util.js';
+import type { Stage } from './context.js';
+
+/**
+ * The policy's input: the call, the verified agent and what only the gateway knows — time, environment,
+ * attachment provenance, detector findings, approval and break-glass facts — never the agent's say-so.
+ */
+export const buildPolicyInput: Stage = async (ctx, deps) => {
+  const t = performance.now();
+  const { config } = deps;
+  const call = ctx.call!;
+  const agent = ctx.agent!;
+  const findings = scan(call.args, '/args');
+  const approvalHeader = headerValue(ctx.req.headers[APPROVAL_HEADER]);
+  if (approvalHeader !== undefined) {
+    ctx.approvalHeader = approvalHeader;
+    // The binding hashes the canonical arguments: only worth it when an approval is presented.
+    ctx.binding = approvalBinding(agent.id, call.tool, call.args);
+  }
+  ctx.approval = approvalHeader === undefined ? null : await lookupApproval(config.approvals, approvalHeader, ctx.binding!, ctx.nowMs);
+  ctx.breakGlass = config.breakGlass.inspect(headerValue(ctx.req.headers[BREAK_GLASS_HEADER]));
+  ctx.bodySha256 = sha256Hex(ctx.raw!);
+  ctx.input = buildInput({
+    facts: ctx.facts!,
+    path: ctx.target,
+    bodySha256: ctx.bodySha256,
+    call,
+    agent,
+    time: ctx.runtime!.clock(ctx.nowMs),
+    environment: config.environment,
+    gatewayId: config.gatewayId,
+    attachments: await resolveAttachments(call.args, config.uploads),
+    findings,
+    approval: ctx.approval,
+    breakGlass: ctx.breakGlass?.facts ?? null,
+  });
+  ctx.timers.timer_input_ns = elapsedNs(t);
+};

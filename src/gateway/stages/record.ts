@@ -1,0 +1,55 @@
+import { decisionEvent, nanoTimestamp, sha256Hex, type AuditOutcome } from '../../audit/index.js';
+import type { Reason } from '../../policy/index.js';
+import { elapsedNs } from './util.js';
+import type { CallContext, GatewayDeps, Stage } from './context.js';
+
+/**
+ * Records this request's decision event in the audit chain, with whatever the stages learned: the input when it
+ * was built, otherwise the verified (or claimed) agent and the tool the route names.
+ */
+export async function recordDecision(ctx: CallContext, deps: GatewayDeps, outcome: AuditOutcome, reasons: readonly Reason[]): Promise<void> {
+  const runtime = ctx.runtime ?? deps.runtime();
+  if (!runtime) return;
+  const spanCtx = ctx.span.spanContext();
+  const { route, agent, call } = ctx;
+  const event = decisionEvent({
+    decisionId: ctx.decisionId,
+    timestamp: nanoTimestamp(ctx.nowMs, process.hrtime.bigint()),
+    input: ctx.input ?? null,
+    decision: ctx.decision ?? null,
+    outcome,
+    reasons,
+    policy: runtime.engine.info,
+    labels: deps.labels,
+    traceId: spanCtx.traceId,
+    spanId: spanCtx.spanId,
+    metrics: { ...ctx.timers }, // a snapshot: timers keep changing after the event is hashed
+    request: { method: ctx.req.method, path: ctx.target, bodySha256: (ctx.bodySha256 ??= sha256Hex(ctx.raw ?? '')) },
+    tool: call ? { name: call.tool, protocol: call.protocol } : { name: route.kind === 'http' ? route.tool : null, protocol: route.kind === 'mcp' || route.kind === 'mcp-session' ? 'mcp' : 'http' },
+    agent: agent
+      ? { id: agent.id, scheme: agent.scheme, keyId: agent.keyId, thumbprint: agent.thumbprint, verified: true }
+      : { scheme: ctx.identityError?.claimed.scheme ?? 'none', keyId: ctx.identityError?.claimed.keyId ?? null },
+  });
+  ctx.recorded = event;
+  await runtime.audit.record(event);
+}
+
+/**
+ * An allowed request runs only once its decision is durable. With `audit.failClosed: false` (an explicit opt-out)
+ * it runs anyway and the failure is logged.
+ */
+export async function recordAllowed(ctx: CallContext, deps: GatewayDeps, reasons: readonly Reason[]): Promise<void> {
+  const t = performance.now();
+  try {
+    await recordDecision(ctx, deps, 'allow', reasons);
+  } catch (error) {
+    if (deps.config.failClosed) throw error;
+    deps.logger.warn('audit path unavailable; executing because audit.failClosed is false', { decisionId: ctx.decisionId });
+  }
+  ctx.timers.timer_audit_ns = elapsedNs(t);
+}
+
+/** The stage form of recordAllowed for a decided tool call. */
+export const record: Stage = async (ctx, deps) => {
+  await recordAllowed(ctx, deps, ctx.decision!.reasons);
+};
