@@ -193,6 +193,28 @@ test_subject_words_match_whole_words_only if {
 	}
 }
 
+test_subject_words_at_every_position if {
+	every subject in ["tax", "tax!", "(tax)", "x tax", "Receipts, TAX", "tax tax", "taxtax tax", "ré tax é", "Tax-return 2025", "tax_return", "\u00e9tax\u00e9"] {
+		f.codes(f.email_with({"subject": subject})) == {"subject_sensitive"}
+	}
+	every subject in ["taxtax", "xtax", "taxx", "tax2", "2tax"] {
+		f.outcome(f.email_with({"subject": subject})) == "allow"
+	}
+}
+
+# Characters that lower() turns into ASCII letters are not letters of a word as sent.
+test_subject_words_not_joined_by_folded_letters if {
+	every subject in ["ta\u212Ax", "\u0130nvoice", "tax\u0130"] {
+		f.codes(f.email_with({"subject": subject})) == codes_of(subject)
+	}
+}
+
+codes_of("ta\u212Ax") := set()
+
+codes_of("\u0130nvoice") := set()
+
+codes_of("tax\u0130") := {"subject_sensitive"}
+
 test_missing_subject_allowed if {
 	f.outcome(f.without_arg(f.email, "subject")) == "allow"
 }
