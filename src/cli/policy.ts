@@ -2,7 +2,11 @@ import { readFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { loadBundle, PolicyEngine } from '../policy/index.js';
-import type { AuditEvent } from '../audit/types.js';
+import { DEFAULT_AUDIT_TOPIC, type AuditEvent } from '../audit/types.js';
+import { runSimulation } from '../policy/simulate-run.js';
+import { formatSimulation } from '../policy/simulate-format.js';
+import type { SimulationSource } from '../policy/simulate-source.js';
+import { UsageError } from './audit.js';
 
 /**
  * `toolgate policy eval --bundle build/policy (--input input.json | --event audit-event.json)`: evaluates the
@@ -26,4 +30,68 @@ export async function policyEval(argv: string[], out: Writable): Promise<number>
   const input = JSON.parse(readFileSync(values.input ?? '/dev/stdin', 'utf8')) as unknown;
   out.write(`${JSON.stringify(engine.evaluateRaw(input), null, 2)}\n`);
   return 0;
+}
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+
+/**
+ * `toolgate policy simulate --candidate BUNDLE (--file audit.jsonl | --brokers B [--topic T]) [--since T]
+ * [--until T] [--max-changed N] [--examples N] [--json]`: replays every recorded decision's input through the
+ * candidate and reports what would change. Exit 0, or 1 when more decisions (with clear inputs) changed than
+ * --max-changed allows; 2 for a usage error.
+ */
+export async function policySimulate(argv: string[], out: Writable): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      candidate: { type: 'string' },
+      file: { type: 'string' },
+      brokers: { type: 'string' },
+      topic: { type: 'string' },
+      since: { type: 'string' },
+      until: { type: 'string' },
+      'max-changed': { type: 'string' },
+      examples: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    strict: true,
+  });
+  if (!values.candidate) throw new UsageError('Give --candidate <bundle directory or bundle.tar.gz>: the policy to simulate (make policy builds one in build/policy).');
+  const source = simulationSource(values);
+  const sinceMs = instant(values.since, '--since');
+  const untilMs = instant(values.until, '--until');
+  if (sinceMs !== undefined && untilMs !== undefined && sinceMs >= untilMs) throw new UsageError(`--since ${values.since} is not before --until ${values.until}: give a window that holds some time.`);
+  const maxChanged = whole(values['max-changed'], '--max-changed');
+  const examples = whole(values.examples, '--examples');
+  if (examples !== undefined && examples > 100) throw new UsageError('--examples takes at most 100 decision ids per change.');
+  const engine = await PolicyEngine.load(await loadBundle(values.candidate), 'toolgate', { workers: 0 });
+  const report = await runSimulation(engine, source, {
+    ...(sinceMs !== undefined ? { sinceMs } : {}),
+    ...(untilMs !== undefined ? { untilMs } : {}),
+    ...(maxChanged !== undefined ? { maxChanged } : {}),
+    ...(examples !== undefined ? { examples } : {}),
+  });
+  out.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatSimulation(report));
+  return report.exceeded ? 1 : 0;
+}
+
+function simulationSource(values: { file?: string; brokers?: string; topic?: string }): SimulationSource {
+  if (values.file && values.brokers) throw new UsageError('Give either --file or --brokers, not both.');
+  if (values.file) return { file: values.file };
+  const brokers = (values.brokers ?? process.env.TOOLGATE_KAFKA_BROKERS ?? '').split(',').map((b) => b.trim()).filter(Boolean);
+  if (brokers.length === 0) throw new UsageError('Give --file <audit.jsonl> or --brokers host:port (or set TOOLGATE_KAFKA_BROKERS): the recorded decisions to replay.');
+  return { brokers, topic: values.topic ?? process.env.TOOLGATE_AUDIT_TOPIC ?? DEFAULT_AUDIT_TOPIC };
+}
+
+function instant(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = Date.parse(value);
+  if (!RFC3339.test(value) || !Number.isFinite(ms)) throw new UsageError(`${flag} ${value} is not an RFC 3339 time: write it like 2026-11-25T15:00:00Z.`);
+  return ms;
+}
+
+function whole(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d{1,9}$/.test(value)) throw new UsageError(`${flag} takes a whole number of decisions (got ${value}).`);
+  return Number(value);
 }
