@@ -70,7 +70,9 @@ export function toolgate(options: Readonly<ToolgateOptions>): Toolgate {
   middleware.readiness = () => {
     if (!runtime) return { ready: false, policy: null, audit: null, error: startError instanceof Error ? startError.message : 'starting' };
     const healthy = runtime.audit.sink.healthy();
-    return { ready: healthy, policy: runtime.engine.info.revision, audit: { sink: runtime.audit.sink.name, healthy, recovered: runtime.audit.recovered } };
+    // A refused bundle does not make the gateway unready: the active revision keeps deciding (lastError says why).
+    const lifecycle = runtime.policy.status();
+    return { ready: healthy, policy: lifecycle.revision, policyStatus: lifecycle, audit: { sink: runtime.audit.sink.name, healthy, recovered: runtime.audit.recovered } };
   };
   middleware.recordApproval = async (approval, approver) => {
     const rt = await starting;
@@ -80,7 +82,7 @@ export function toolgate(options: Readonly<ToolgateOptions>): Toolgate {
   Object.defineProperty(middleware, 'policyRevision', { get: () => runtime?.engine.info.revision ?? null });
   middleware.close = async () => {
     const rt = await starting.catch(() => undefined);
-    await rt?.engine.close();
+    await rt?.policy.close(); // stops polling, closes every revision's evaluator threads
     await rt?.audit.close();
     await config.verifier.close?.();
   };

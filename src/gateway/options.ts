@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import { hostname } from 'node:os';
 import { ConfigError } from '../errors.js';
 import type { PolicyEngineOptions } from '../policy/types.js';
+import { bundleSource, DEFAULT_POLLING, loadVerificationKey, type BundleSource, type BundleVerification, type PollingOptions } from '../policy/index.js';
 import type { Verifier } from '../identity/types.js';
 import type { AuditSink } from '../audit/types.js';
 import { DEFAULT_AUDIT_TOPIC } from '../audit/types.js';
@@ -54,6 +55,23 @@ export interface ToolgateOptions {
     readonly timeoutMs?: number;
     /** Evaluator threads. Default 2; 0 evaluates on the event loop with no time budget. */
     readonly workers?: number;
+    /**
+     * PEM public key (RSA, EC or Ed25519) that signed bundles must verify with (`opa build --signing-key`). When
+     * set, unsigned, tampered and wrongly signed bundles are refused. Default: signatures are not checked.
+     */
+    readonly verificationKeyFile?: string;
+    /** With verificationKeyFile: the key id the signature must name. Default: any. */
+    readonly verificationKeyId?: string;
+    /**
+     * Poll the bundle for new revisions and swap them in without a restart, as OPA's bundle plugin does: a random
+     * wait between minDelayMs and maxDelayMs after each poll, backoff up to maxDelayMs after errors. Default for
+     * an http(s) bundle: 60,000-120,000 ms; for a file or directory: not polled.
+     */
+    readonly polling?: { readonly minDelayMs?: number; readonly maxDelayMs?: number } | false;
+    /** For an http(s) bundle: file with a bearer token sent as `Authorization: Bearer`, re-read on every poll. */
+    readonly tokenFile?: string;
+    /** For an http(s) bundle: time one download may take. Default 10,000 ms. */
+    readonly downloadTimeoutMs?: number;
   };
   /** The identity stage (see `createVerifier`). */
   readonly verifier: Verifier;
@@ -100,12 +118,17 @@ export interface ToolgateOptions {
 }
 
 const KNOWN = new Set(['policy', 'verifier', 'audit', 'gatewayId', 'environment', 'timezone', 'bodyLimit', 'json', 'mcpPath', 'toolsPath', 'mcpSessions', 'version', 'now', 'logger', 'uploads', 'limits', 'approvals', 'breakGlass', 'mcpMethods']);
+const KNOWN_POLICY = new Set(['bundle', 'name', 'timeoutMs', 'workers', 'verificationKeyFile', 'verificationKeyId', 'polling', 'tokenFile', 'downloadTimeoutMs']);
 const KNOWN_AUDIT = new Set(['sink', 'file', 'kafka', 'signingKey', 'keyFile', 'failClosed', 'durability', 'spoolDir', 'ackTimeoutMs']);
 
 export interface Configuration {
   readonly bundle: string;
   readonly bundleName: string;
   readonly engine: PolicyEngineOptions;
+  /** Where revisions come from, how they are verified and how often they are polled (undefined: loaded once). */
+  readonly bundleSource: BundleSource;
+  readonly verification: BundleVerification | undefined;
+  readonly polling: PollingOptions | undefined;
   readonly verifier: Verifier;
   readonly gatewayId: string;
   readonly environment: string;
@@ -186,6 +209,7 @@ export function resolveOptions(options: Readonly<ToolgateOptions>): Configuratio
   if (!options.policy || typeof options.policy.bundle !== 'string' || options.policy.bundle === '') {
     throw new ConfigError('policy_bundle_missing', 'Set policy.bundle to the bundle built by `make policy` (build/policy or build/policy/bundle.tar.gz).');
   }
+  rejectUnknown(options.policy, KNOWN_POLICY, 'policy.');
   if (!options.verifier || typeof options.verifier.verify !== 'function') {
     throw new ConfigError('verifier_missing', 'Set verifier to the identity stage, e.g. `verifier: await createVerifier({ jwks: "agents.jwks.json" })`.');
   }
@@ -221,6 +245,7 @@ export function resolveOptions(options: Readonly<ToolgateOptions>): Configuratio
   return {
     bundle: options.policy.bundle,
     bundleName: options.policy.name ?? 'toolgate',
+    ...resolvePolicySource(options.policy),
     engine: { ...(options.policy.timeoutMs !== undefined ? { timeoutMs: options.policy.timeoutMs } : {}), ...(options.policy.workers !== undefined ? { workers: options.policy.workers } : {}) },
     verifier: options.verifier,
     gatewayId,
@@ -243,4 +268,35 @@ export function resolveOptions(options: Readonly<ToolgateOptions>): Configuratio
     approvals: options.approvals ?? new MemoryApprovalStore(),
     breakGlass: options.breakGlass ?? NO_BREAK_GLASS,
   };
+}
+
+/** The bundle source, its verification key (read once) and its polling, from `policy` options. */
+function resolvePolicySource(policy: ToolgateOptions['policy']): Pick<Configuration, 'bundleSource' | 'verification' | 'polling'> {
+  const remote = /^https?:\/\//i.test(policy.bundle);
+  if (!remote && (policy.tokenFile !== undefined || policy.downloadTimeoutMs !== undefined)) {
+    throw new ConfigError('policy_options_invalid', 'policy.tokenFile and policy.downloadTimeoutMs apply to an http(s) bundle URL only: set policy.bundle to the bundle server URL or drop them.');
+  }
+  if (policy.downloadTimeoutMs !== undefined && (!Number.isInteger(policy.downloadTimeoutMs) || policy.downloadTimeoutMs < 1)) {
+    throw new ConfigError('policy_options_invalid', `policy.downloadTimeoutMs must be a positive whole number of milliseconds (got ${String(policy.downloadTimeoutMs)}); the default is 10000.`);
+  }
+  let polling: PollingOptions | undefined;
+  if (policy.polling !== false && (policy.polling !== undefined || remote)) {
+    const minDelayMs = policy.polling?.minDelayMs ?? DEFAULT_POLLING.minDelayMs;
+    const maxDelayMs = policy.polling?.maxDelayMs ?? Math.max(minDelayMs, DEFAULT_POLLING.maxDelayMs);
+    if (!Number.isFinite(minDelayMs) || !Number.isFinite(maxDelayMs) || minDelayMs < 1 || maxDelayMs < minDelayMs) {
+      throw new ConfigError('policy_polling_invalid', `policy.polling needs 1 <= minDelayMs <= maxDelayMs (got ${String(minDelayMs)} and ${String(maxDelayMs)}); the defaults are ${DEFAULT_POLLING.minDelayMs} and ${DEFAULT_POLLING.maxDelayMs}.`);
+    }
+    polling = { minDelayMs, maxDelayMs };
+  }
+  const verification: BundleVerification | undefined = policy.verificationKeyFile
+    ? { publicKey: loadVerificationKey(policy.verificationKeyFile), ...(policy.verificationKeyId !== undefined ? { keyId: policy.verificationKeyId } : {}) }
+    : undefined;
+  if (!verification && policy.verificationKeyId !== undefined) {
+    throw new ConfigError('policy_options_invalid', 'policy.verificationKeyId needs policy.verificationKeyFile (the public key the bundles are signed with).');
+  }
+  const source = bundleSource(policy.bundle, {
+    ...(policy.tokenFile !== undefined ? { tokenFile: policy.tokenFile } : {}),
+    ...(policy.downloadTimeoutMs !== undefined ? { timeoutMs: policy.downloadTimeoutMs } : {}),
+  });
+  return { bundleSource: source, verification, polling };
 }

@@ -1,23 +1,58 @@
 import { AuditLog } from '../audit/index.js';
 import { timeFacts } from '../input/index.js';
-import { bundleTimezone, loadBundle, PolicyEngine } from '../policy/index.js';
+import { ActivePolicy, type PolicyEngine } from '../policy/index.js';
+import type { TimeFacts } from '../policy/types.js';
+import { PolicyMetrics } from '../telemetry/metrics.js';
 import { checkTimezone, type Configuration } from './options.js';
 import type { Runtime } from './stages/context.js';
 
 /**
- * Loads the policy (and its evaluator threads) and opens the audit log, once, at construction. Time windows in the
- * policy are written for its own timezone: that one is used unless the operator set one.
+ * Loads the policy (and its evaluator threads, and its poller when configured) and opens the audit log, once, at
+ * construction. Time windows in the policy are written for its own timezone: the active revision's is used unless
+ * the operator set one.
  */
 export async function startRuntime(config: Configuration): Promise<Runtime> {
-  const bundle = await loadBundle(config.bundle);
-  const engine = await PolicyEngine.load(bundle, config.bundleName, config.engine);
+  const policy = await ActivePolicy.start({
+    source: config.bundleSource,
+    ...(config.verification ? { verification: config.verification } : {}),
+    name: config.bundleName,
+    engine: config.engine,
+    ...(config.polling ? { polling: config.polling } : {}),
+    logger: config.logger,
+    activations: new PolicyMetrics().activations,
+  });
   try {
-    const timezone = config.timezone ?? bundleTimezone(bundle.data) ?? 'UTC';
-    checkTimezone(timezone, config.timezone ? 'timezone' : 'the policy data\'s toolgate.config.timezone');
+    const clock = clocks(config.timezone, policy);
+    clock(0); // checks the first revision's timezone now: a bad one fails the start
     const audit = await AuditLog.open(config.makeSink(), config.signingKey, config.gatewayId, { logger: config.logger });
-    return { engine, audit, clock: timeFacts(timezone) };
+    return {
+      policy,
+      get engine(): PolicyEngine {
+        return policy.engine;
+      },
+      audit,
+      clock,
+    };
   } catch (error) {
-    await engine.close(); // its evaluator threads would outlive a failed start
+    await policy.close(); // its evaluator threads and poller would outlive a failed start
     throw error;
   }
+}
+
+/** Time facts in the operator's timezone, else the active revision's (one formatter per zone, made once). */
+function clocks(operator: string | undefined, policy: ActivePolicy): (nowMs: number) => TimeFacts {
+  if (operator) {
+    checkTimezone(operator, 'timezone');
+    return timeFacts(operator);
+  }
+  const byZone = new Map<string, (nowMs: number) => TimeFacts>();
+  return (nowMs) => {
+    const zone = policy.timezone ?? 'UTC';
+    let clock = byZone.get(zone);
+    if (!clock) {
+      checkTimezone(zone, 'the policy data\'s toolgate.config.timezone');
+      byZone.set(zone, (clock = timeFacts(zone)));
+    }
+    return clock(nowMs);
+  };
 }

@@ -3,7 +3,7 @@ import type { ApprovalRecord } from '../approvals/index.js';
 import type { TornTail } from '../audit/index.js';
 import type { ToolCall } from '../extract/index.js';
 import type { VerifiedAgent } from '../identity/types.js';
-import type { Decision, PolicyInput } from '../policy/index.js';
+import type { Decision, PolicyInput, PolicyStatus } from '../policy/index.js';
 
 /** What the tool route sees on `req.toolgate` after an allow. */
 export interface ToolgateContext {
@@ -37,7 +37,7 @@ export interface Toolgate extends RequestHandler {
   /** Resolves when the policy is loaded and the audit path is open; rejects with the start-up error. */
   ready(): Promise<void>;
   /** Readiness for /readyz: policy loaded and audit path writable. */
-  readiness(): { ready: boolean; policy: string | null; audit: { sink: string; healthy: boolean; recovered: readonly TornTail[] } | null; error?: string };
+  readiness(): { ready: boolean; policy: string | null; policyStatus?: PolicyStatus; audit: { sink: string; healthy: boolean; recovered: readonly TornTail[] } | null; error?: string };
   /** The loaded policy's revision (after ready). */
   readonly policyRevision: string | null;
   /** Records a human's verdict on an approval in the audit chain (pass as approvalsRouter's onDecision). */

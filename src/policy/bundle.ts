@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { ConfigError } from '../errors.js';
+import { SIGNATURES_FILE, verifySignatures, type BundleVerification } from './signature.js';
+import { DEFAULT_ARCHIVE_LIMITS, readTarball } from './tarball.js';
 
 /** The pieces of an `opa build -t wasm` bundle the gateway needs. */
 export interface PolicyBundle {
@@ -12,47 +13,58 @@ export interface PolicyBundle {
   readonly manifest: { readonly revision: string; readonly roots?: readonly string[]; readonly wasm?: readonly { entrypoint: string; module: string }[] };
   /** SHA-256 over policy.wasm then data.json: what the audit event calls `policy.sha256`. */
   readonly sha256: string;
+  /** The key id that signed it, when signatures were verified. */
+  readonly signedBy?: string;
 }
 
-const MAX_ENTRY = 64 * 1024 * 1024;
+/** The files a directory bundle contributes: the gateway loads these and nothing else from it. */
+const DIRECTORY_FILES = ['policy.wasm', 'data.json', '.manifest', SIGNATURES_FILE] as const;
 
-/** Reads the few files we need out of a (gzipped) ustar archive; opa's bundles hold no links or long names we use. */
-function untar(archive: Buffer): Map<string, Buffer> {
-  const files = new Map<string, Buffer>();
-  let off = 0;
-  while (off + 512 <= archive.length) {
-    const header = archive.subarray(off, off + 512);
-    if (header.every((b) => b === 0)) break;
-    const name = header.subarray(0, 100).toString('utf8').replace(/\0.*$/s, '');
-    const prefix = header.subarray(345, 500).toString('utf8').replace(/\0.*$/s, '');
-    const size = Number.parseInt(header.subarray(124, 136).toString('utf8').replace(/\0.*$/s, '').trim() || '0', 8);
-    const type = String.fromCharCode(header[156] ?? 48);
-    if (!Number.isFinite(size) || size < 0 || size > MAX_ENTRY) throw new Error(`tar entry ${name} has a bad size`);
-    const body = archive.subarray(off + 512, off + 512 + size);
-    if (type === '0' || type === '\0') files.set((prefix ? `${prefix}/${name}` : name).replace(/^\.?\/+/, ''), Buffer.from(body));
-    off += 512 + Math.ceil(size / 512) * 512;
-  }
-  return files;
+export interface LoadBundleOptions {
+  /** Verify `.signatures.json` with this key and refuse unsigned bundles. Default: signatures are not checked. */
+  readonly verification?: BundleVerification;
 }
 
-/** Loads a bundle from a directory (policy.wasm, data.json, .manifest) or from `bundle.tar.gz` as `opa build` wrote it. */
-export async function loadBundle(path: string): Promise<PolicyBundle> {
-  let files: Map<string, Buffer>;
+/**
+ * The bundle's files, by OPA's names: from a directory (policy.wasm, data.json, .manifest and .signatures.json
+ * when present) or from `bundle.tar.gz` as `opa build` wrote it (every file).
+ */
+export async function readBundleFiles(path: string): Promise<{ files: Map<string, Buffer>; archive: boolean }> {
   try {
     if ((await stat(path)).isDirectory()) {
-      files = new Map();
-      for (const name of ['policy.wasm', 'data.json', '.manifest']) {
-        files.set(name, await readFile(join(path, name)).catch(() => Buffer.alloc(0)));
+      const files = new Map<string, Buffer>();
+      for (const name of DIRECTORY_FILES) {
+        const file = join(path, name);
+        const info = await stat(file).catch(() => null);
+        if (!info) continue;
+        if (!info.isFile() || info.size > DEFAULT_ARCHIVE_LIMITS.maxBytes) throw new Error(`${file} is not a regular file under ${DEFAULT_ARCHIVE_LIMITS.maxBytes} bytes`);
+        files.set(name, await readFile(file));
       }
-    } else {
-      files = untar(gunzipSync(await readFile(path)));
+      return { files, archive: false };
     }
+    return { files: await readTarball(await readFile(path), path), archive: true };
   } catch (cause) {
-    throw new ConfigError('policy_bundle_unreadable', `Cannot read the policy bundle at ${path}: run \`make policy\` to build it, or set policy.bundle to a bundle directory or bundle.tar.gz.`, { cause });
+    if (cause instanceof ConfigError) throw cause;
+    throw new ConfigError('policy_bundle_unreadable', `Cannot read the policy bundle at ${path}: run \`make policy\` to build it, or set policy.bundle to a bundle directory, bundle.tar.gz or bundle server URL.`, { cause });
   }
+}
+
+/** Loads a bundle from a directory or a `bundle.tar.gz`, verifying its signature when `verification` is set. */
+export async function loadBundle(path: string, options: LoadBundleOptions = {}): Promise<PolicyBundle> {
+  const { files, archive } = await readBundleFiles(path);
+  return parseBundle(files, path, { ...options, complete: archive });
+}
+
+/**
+ * Turns a bundle's files into what the engine loads: signature first (so nothing unsigned is even parsed), then
+ * policy.wasm, data.json and .manifest. `complete`: the files are the whole bundle (an archive), so a signature
+ * must list exactly them.
+ */
+export async function parseBundle(files: ReadonlyMap<string, Buffer>, where: string, options: LoadBundleOptions & { readonly complete?: boolean } = {}): Promise<PolicyBundle> {
+  const signedBy = options.verification ? await verifySignatures(files, options.verification, where, options.complete ?? true) : undefined;
   const wasm = files.get('policy.wasm');
   if (!wasm || wasm.length === 0) {
-    throw new ConfigError('policy_bundle_invalid', `The policy bundle at ${path} has no policy.wasm: build it with \`opa build -t wasm -e toolgate/decision\` (make policy).`);
+    throw new ConfigError('policy_bundle_invalid', `The policy bundle at ${where} has no policy.wasm: build it with \`opa build -t wasm -e toolgate/decision\` (make policy).`);
   }
   const data = files.get('data.json')?.length ? files.get('data.json')! : Buffer.from('{}');
   let manifest: PolicyBundle['manifest'] = { revision: '' };
@@ -61,16 +73,16 @@ export async function loadBundle(path: string): Promise<PolicyBundle> {
     try {
       manifest = JSON.parse(rawManifest.toString('utf8')) as PolicyBundle['manifest'];
     } catch (cause) {
-      throw new ConfigError('policy_bundle_invalid', `The policy bundle's .manifest at ${path} is not JSON: rebuild the bundle with make policy.`, { cause });
+      throw new ConfigError('policy_bundle_invalid', `The policy bundle's .manifest at ${where} is not JSON: rebuild the bundle with make policy.`, { cause });
     }
   }
   try {
     JSON.parse(data.toString('utf8'));
   } catch (cause) {
-    throw new ConfigError('policy_bundle_invalid', `The policy bundle's data.json at ${path} is not JSON: fix rego/data.json and rebuild.`, { cause });
+    throw new ConfigError('policy_bundle_invalid', `The policy bundle's data.json at ${where} is not JSON: fix rego/data.json and rebuild.`, { cause });
   }
   const sha256 = createHash('sha256').update(wasm).update(data).digest('hex');
-  return { wasm, data, manifest, sha256 };
+  return { wasm, data, manifest, sha256, ...(signedBy !== undefined ? { signedBy } : {}) };
 }
 
 /** `toolgate.config.timezone` from the bundle's data.json, if the policy declares one. */

@@ -13,6 +13,14 @@ export interface ServerConfig {
   readonly policyBundle: string;
   /** Time budget of one policy evaluation (503 policy_timeout past it). */
   readonly policyTimeoutMs: number;
+  /** PEM public key signed bundles must verify with; unset: signatures are not checked. */
+  readonly policyVerificationKey: string | undefined;
+  /** The key id signatures must name (with policyVerificationKey). */
+  readonly policyVerificationKeyId: string | undefined;
+  /** Bearer token file for an http(s) policyBundle. */
+  readonly policyTokenFile: string | undefined;
+  /** Polling of the bundle: undefined takes the default (http(s): 60-120 s; files: not polled), false turns it off. */
+  readonly policyPolling: { readonly minDelayMs: number; readonly maxDelayMs: number } | false | undefined;
   /** JWKS files of registered agent keys. */
   readonly agentKeys: readonly string[];
   /** JWKS files of the admin keys that sign break-glass tokens (none: every token is refused). */
@@ -41,7 +49,7 @@ export interface ServerConfig {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-const FILE_KEYS = new Set(['host', 'port', 'gatewayId', 'environment', 'timezone', 'policyBundle', 'policyTimeoutMs', 'agentKeys', 'breakGlassKeys', 'audit', 'redisUrl', 'redisPrefix', 'telemetry', 'stateDir', 'identity']);
+const FILE_KEYS = new Set(['host', 'port', 'gatewayId', 'environment', 'timezone', 'policyBundle', 'policyTimeoutMs', 'policyVerificationKey', 'policyVerificationKeyId', 'policyTokenFile', 'policyPollMinMs', 'policyPollMaxMs', 'agentKeys', 'breakGlassKeys', 'audit', 'redisUrl', 'redisPrefix', 'telemetry', 'stateDir', 'identity']);
 
 function list(value: string | undefined): string[] | undefined {
   if (value === undefined || value.trim() === '') return undefined;
@@ -58,6 +66,16 @@ function positiveMs(value: unknown, name: string): number {
   const n = typeof value === 'number' ? value : Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new ConfigError('timeout_invalid', `${name}=${String(value)} must be a positive whole number of milliseconds.`);
   return n;
+}
+
+/** Bundle polling from TOOLGATE_POLICY_POLL_MIN_MS / _MAX_MS: "0" for the minimum turns polling off. */
+function polling(min: unknown, max: unknown): ServerConfig['policyPolling'] {
+  if (min === undefined && max === undefined) return undefined;
+  if (min !== undefined && Number(min) === 0) return false;
+  const minDelayMs = positiveMs(min ?? 60_000, 'TOOLGATE_POLICY_POLL_MIN_MS');
+  const maxDelayMs = positiveMs(max ?? Math.max(minDelayMs, 120_000), 'TOOLGATE_POLICY_POLL_MAX_MS');
+  if (maxDelayMs < minDelayMs) throw new ConfigError('policy_polling_invalid', `TOOLGATE_POLICY_POLL_MAX_MS=${maxDelayMs} is below TOOLGATE_POLICY_POLL_MIN_MS=${minDelayMs}: the maximum wait must be at least the minimum.`);
+  return { minDelayMs, maxDelayMs };
 }
 
 function durability(value: string): 'spool' | 'kafka' {
@@ -82,7 +100,7 @@ export function loadServerConfig(env: Env = process.env): ServerConfig {
     }
   }
   const f = file as Partial<{
-    host: string; port: number; gatewayId: string; environment: string; timezone: string; policyBundle: string; policyTimeoutMs: number; agentKeys: string[]; breakGlassKeys: string[];
+    host: string; port: number; gatewayId: string; environment: string; timezone: string; policyBundle: string; policyTimeoutMs: number; policyVerificationKey: string; policyVerificationKeyId: string; policyTokenFile: string; policyPollMinMs: number; policyPollMaxMs: number; agentKeys: string[]; breakGlassKeys: string[];
     audit: { file?: string; keyFile?: string; kafka?: { brokers?: string[]; topic?: string }; failClosed?: boolean; durability?: 'spool' | 'kafka'; spoolDir?: string; ackTimeoutMs?: number };
     redisUrl: string; redisPrefix: string; telemetry: { serviceName?: string; otlpEndpoint?: string }; stateDir: string; identity: Record<string, unknown>;
   }>;
@@ -100,6 +118,10 @@ export function loadServerConfig(env: Env = process.env): ServerConfig {
     timezone: env.TOOLGATE_TIMEZONE ?? f.timezone,
     policyBundle: env.TOOLGATE_POLICY_BUNDLE ?? f.policyBundle ?? 'build/policy',
     policyTimeoutMs: positiveMs(env.TOOLGATE_POLICY_TIMEOUT_MS ?? f.policyTimeoutMs ?? 500, 'TOOLGATE_POLICY_TIMEOUT_MS'),
+    policyVerificationKey: env.TOOLGATE_POLICY_VERIFICATION_KEY ?? f.policyVerificationKey,
+    policyVerificationKeyId: env.TOOLGATE_POLICY_VERIFICATION_KEY_ID ?? f.policyVerificationKeyId,
+    policyTokenFile: env.TOOLGATE_POLICY_TOKEN_FILE ?? f.policyTokenFile,
+    policyPolling: polling(env.TOOLGATE_POLICY_POLL_MIN_MS ?? f.policyPollMinMs, env.TOOLGATE_POLICY_POLL_MAX_MS ?? f.policyPollMaxMs),
     agentKeys: list(env.TOOLGATE_AGENT_KEYS) ?? f.agentKeys ?? [],
     breakGlassKeys: list(env.TOOLGATE_BREAK_GLASS_KEYS) ?? f.breakGlassKeys ?? [],
     audit: {

@@ -42,7 +42,14 @@ export async function startGateway(config: ServerConfig, options: StartOptions):
   const breakGlass = config.breakGlassKeys.length ? createBreakGlassVerifier({ adminJwks: [...config.breakGlassKeys], ...(options.now ? { now: options.now } : {}) }) : NO_BREAK_GLASS;
   const verifier = await createVerifier({ ...config.identity, jwksFiles: config.agentKeys, ...(nonceStore ? { nonceStore } : {}), ...(options.identity ?? {}) } as IdentityOptions);
   const gate = toolgate({
-    policy: { bundle: config.policyBundle, timeoutMs: config.policyTimeoutMs },
+    policy: {
+      bundle: config.policyBundle,
+      timeoutMs: config.policyTimeoutMs,
+      ...(config.policyVerificationKey ? { verificationKeyFile: config.policyVerificationKey } : {}),
+      ...(config.policyVerificationKeyId ? { verificationKeyId: config.policyVerificationKeyId } : {}),
+      ...(config.policyTokenFile ? { tokenFile: config.policyTokenFile } : {}),
+      ...(config.policyPolling !== undefined ? { polling: config.policyPolling } : {}),
+    },
     verifier,
     audit: {
       file: config.audit.file,

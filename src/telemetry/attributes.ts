@@ -30,5 +30,7 @@ export const METRIC_DECISIONS = 'toolgate.decisions';
 export const METRIC_DECISION_DURATION = 'toolgate.decision.duration';
 export const METRIC_IDENTITY_FAILURES = 'toolgate.identity.failures';
 export const METRIC_AUDIT_SPOOL_DEPTH = 'toolgate.audit.spool.depth';
+/** Policy revisions activated or refused, by `result` (activated, refused) and `reason` (a refusal's code). */
+export const METRIC_POLICY_ACTIVATIONS = 'toolgate.policy.activations';
 
 export const INSTRUMENTATION_NAME = 'toolgate';

@@ -24,3 +24,13 @@ export class GatewayMetrics {
     this.spoolDepth.addCallback((result) => result.observe(spoolDepth()));
   }
 }
+
+/** The policy lifecycle's instruments: hot swaps made and bundles refused. */
+export class PolicyMetrics {
+  readonly activations: Counter;
+
+  constructor() {
+    const meter = metrics.getMeter(A.INSTRUMENTATION_NAME);
+    this.activations = meter.createCounter(A.METRIC_POLICY_ACTIVATIONS, { description: 'Policy revisions activated or refused, by result and reason' });
+  }
+}

@@ -5,15 +5,18 @@ import type { BreakGlassCheck } from '../../breakglass/index.js';
 import type { McpMessage, ToolCall } from '../../extract/index.js';
 import type { IdentityError, RequestFacts, VerifiedAgent } from '../../identity/types.js';
 import type { Logger } from '../../logger.js';
-import type { ApprovalFacts, Decision, PolicyEngine, PolicyInput, Reason, TimeFacts } from '../../policy/index.js';
+import type { ActivePolicy, ApprovalFacts, Decision, PolicyEngine, PolicyInput, Reason, TimeFacts } from '../../policy/index.js';
 import type { GatewayMetrics } from '../../telemetry/metrics.js';
 import type { Reservation } from '../../limits/types.js';
 import type { Configuration } from '../options.js';
 import type { Refusal } from '../respond.js';
 import type { Route } from '../routes.js';
 
-/** What the gateway runs on once started: the loaded policy and the open audit log. */
+/** What the gateway runs on once started: the active policy and the open audit log. */
 export interface Runtime {
+  /** The policy lifecycle: lease a revision for each decision (it may be swapped while the gateway runs). */
+  readonly policy: ActivePolicy;
+  /** The active revision's engine right now; a decision uses the engine it leased (CallContext.engine). */
   readonly engine: PolicyEngine;
   readonly audit: AuditLog;
   /** Time facts in the policy's timezone. */
@@ -64,6 +67,8 @@ export interface CallContext {
   approval?: ApprovalFacts | null;
   breakGlass?: BreakGlassCheck | null;
   input?: PolicyInput;
+  /** The revision that decided this call (set by decide): its refusal, audit event and span name it. */
+  engine?: PolicyEngine;
   decision?: Decision;
   /** Limits taken for this call: released by the ledger if it does not run, settled by enforce if it does. */
   reservation?: Reservation;

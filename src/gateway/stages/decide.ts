@@ -1,5 +1,7 @@
 import { newApprovalRecord } from '../../approvals/index.js';
 import { mask } from '../../classify/mask.js';
+import type { Decision } from '../../policy/index.js';
+import * as A from '../../telemetry/attributes.js';
 import { decisionRefusal } from '../respond.js';
 import { elapsedNs } from './util.js';
 import type { Stage } from './context.js';
@@ -14,12 +16,22 @@ const SECRET: ReadonlySet<string> = new Set(['secret']);
 export const decide: Stage = async (ctx, deps) => {
   const t = performance.now();
   const { config } = deps;
-  const engine = ctx.runtime!.engine;
+  // One revision decides the whole call, even if another is swapped in meanwhile: its engine stays open until
+  // the lease is released, and the audit event and the refusal name it.
+  const lease = ctx.runtime!.policy.acquire();
+  const engine = lease.engine;
+  ctx.engine = engine;
   const call = ctx.call!;
-  const decision = await engine.decide(ctx.input!);
+  let decision: Decision;
+  try {
+    decision = await engine.decide(ctx.input!);
+  } finally {
+    lease.release();
+  }
   ctx.decision = decision;
   ctx.timers.timer_rego_query_eval_ns = elapsedNs(t);
   const revision = engine.info.revision;
+  ctx.span.setAttribute(A.ATTR_POLICY_REVISION, revision);
 
   if (decision.outcome === 'approval_required') {
     const approval = ctx.approval;

@@ -19,7 +19,8 @@ export async function recordDecision(ctx: CallContext, deps: GatewayDeps, outcom
     decision: ctx.decision ?? null,
     outcome,
     reasons,
-    policy: runtime.engine.info,
+    // The revision that decided, when one did; else (refused before a decision) the one active now.
+    policy: (ctx.engine ?? runtime.engine).info,
     labels: deps.labels,
     traceId: spanCtx.traceId,
     spanId: spanCtx.spanId,
