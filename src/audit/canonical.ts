@@ -85,3 +85,22 @@ export function canonicalJson(value: unknown): string {
   }
   return out;
 }
+
+/**
+ * The canonical JSON members of `record` (`"k":value`, comma-separated, key order) except `key`, split at the place
+ * `key` takes in that order: the canonical JSON of the record with `key` set to `v` is
+ * `{before,"key":v,after}` (commas only between non-empty parts). The chain hashes an event with its chain link in
+ * place and writes its line with the signed link: the body is serialised once for both (chain.ts).
+ */
+export function canonicalAround(record: Readonly<Record<string, unknown>>, key: string): { before: string; after: string } {
+  let before = '';
+  let after = '';
+  for (const k of Object.keys(record).sort()) {
+    const value = record[k];
+    if (k === key || value === undefined) continue;
+    const member = `${JSON.stringify(k)}:${canonicalJson(value)}`;
+    if (k < key) before += before ? `,${member}` : member;
+    else after += after ? `,${member}` : member;
+  }
+  return { before, after };
+}

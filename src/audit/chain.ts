@@ -1,11 +1,19 @@
-import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
-import { canonicalJson } from './canonical.js';
-import type { AuditEvent, ChainLink, UnchainedEvent } from './types.js';
+import { createHash, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { ed25519, type Ed25519 } from '../identity/ed25519.js';
+import { canonicalAround, canonicalJson } from './canonical.js';
+import { rememberLine } from './line.js';
+import { AUDIT_SCHEMA_V1, type AuditEvent, type ChainLink, type UnchainedEvent } from './types.js';
 
 export const GENESIS = '0'.repeat(64);
 
-export function eventHash(prev: string, event: Omit<AuditEvent, 'chain'> & { chain: Omit<ChainLink, 'hash' | 'sig'> }): string {
-  return createHash('sha256').update(prev).update('\n').update(canonicalJson(event)).digest('hex');
+type UnsignedLink = Omit<ChainLink, 'hash' | 'sig'>;
+
+export function eventHash(prev: string, event: Omit<AuditEvent, 'chain'> & { chain: UnsignedLink }): string {
+  return hashText(prev, canonicalJson(event));
+}
+
+function hashText(prev: string, canonical: string): string {
+  return createHash('sha256').update(prev).update('\n').update(canonical).digest('hex');
 }
 
 /** RFC 7638 thumbprint of an Ed25519 public key. */
@@ -14,20 +22,26 @@ export function ed25519Thumbprint(key: KeyObject): string {
   return createHash('sha256').update(`{"crv":"${jwk.crv}","kty":"${jwk.kty}","x":"${jwk.x}"}`).digest('base64url');
 }
 
+export interface ChainSignerOptions {
+  /** Ed25519 implementation. Default: the process's (libsodium, or node:crypto when it cannot load). */
+  readonly ed25519?: Ed25519;
+}
+
 /**
- * Links events into one hash chain per gateway instance and signs each link. Assignment is synchronous, so the
- * order of `link` calls is the chain's order; callers write events in that same order.
+ * Links events into one hash chain per gateway instance and signs checkpoints: the last event of each drafted
+ * batch (one durable write) carries the signature of its hash, which covers every earlier event through the links.
+ * Assignment is synchronous, so the order of `draft` calls is the chain's order; callers write events in that order.
  */
 export class ChainSigner {
   readonly keyId: string;
-  readonly #key: KeyObject;
+  readonly #sign: (message: Uint8Array) => Buffer;
   readonly #instance: string;
   #epoch: string;
   #seq: number;
   #prev: string;
 
-  constructor(privateKey: KeyObject, instance: string, resume?: AuditEvent) {
-    this.#key = privateKey;
+  constructor(privateKey: KeyObject, instance: string, resume?: AuditEvent, options: Readonly<ChainSignerOptions> = {}) {
+    this.#sign = (options.ed25519 ?? ed25519()).signer(privateKey);
     this.keyId = ed25519Thumbprint(createPublicKey(privateKey));
     this.#instance = instance;
     if (resume && resume.chain.instance === instance) {
@@ -48,18 +62,28 @@ export class ChainSigner {
   /**
    * Links `events` after the current position without moving it: a batch takes its place in the chain only once
    * it is durable (`commit`). A batch the sink refused is drafted again from the same position, so a failed write
-   * consumes no sequence number and the next durable event links to the last durable one.
+   * consumes no sequence number and the next durable event links to the last durable one. The batch's last event
+   * is the checkpoint: one signature per durable write instead of one per event.
+   *
+   * Each event's body is serialised once: its canonical members are both the hash input (with the unsigned link in
+   * place) and, followed by the signed link, the line sinks write (line.ts).
    */
   draft(events: readonly UnchainedEvent[]): AuditEvent[] {
     let seq = this.#seq;
     let prev = this.#prev;
-    return events.map((event) => {
-      const partial = { instance: this.#instance, epoch: this.#epoch, seq, prev, key_id: this.keyId };
-      const hash = eventHash(prev, { ...event, chain: partial });
-      const sig = sign(null, Buffer.from(hash, 'hex'), this.#key).toString('base64url');
+    const last = events.length - 1;
+    return events.map((event, i) => {
+      const partial: UnsignedLink = { instance: this.#instance, epoch: this.#epoch, seq, prev, key_id: this.keyId };
+      const { before, after } = canonicalAround(event as unknown as Record<string, unknown>, 'chain');
+      const hash = hashText(prev, `{${before}${before ? ',' : ''}"chain":${canonicalJson(partial)}${after ? ',' : ''}${after}}`);
+      const link: ChainLink = i === last ? { ...partial, hash, sig: this.#sign(Buffer.from(hash, 'hex')).toString('base64url') } : { ...partial, hash };
+      const chained: AuditEvent = { ...event, chain: link };
+      // The line keeps the chain link last, where it always was (members in key order before it).
+      const body = before && after ? `${before},${after}` : before || after;
+      rememberLine(chained, `{${body}${body ? ',' : ''}"chain":${canonicalJson(link)}}`);
       seq += 1;
       prev = hash;
-      return { ...event, chain: { ...partial, hash, sig } };
+      return chained;
     });
   }
 
@@ -80,19 +104,33 @@ export class ChainSigner {
   }
 }
 
-/** Checks one event's own hash and, when a key is given, its signature. */
-export function checkEvent(event: AuditEvent, publicKey?: KeyObject): { hashOk: boolean; sigOk: boolean | null } {
+/**
+ * Checks one event's own hash and, when a key is given, its signature: `sigOk` is null without a key or when the
+ * event carries no signature (a v2 event inside a batch, covered by its batch's checkpoint), false when the
+ * signature is wrong or a v1 event, which must be signed, has none.
+ */
+export function checkEvent(event: AuditEvent, publicKey?: KeyObject, backend: Ed25519 = ed25519()): { hashOk: boolean; sigOk: boolean | null } {
   const { hash, sig, ...rest } = event.chain;
   const expected = eventHash(rest.prev, { ...event, chain: rest });
   const hashOk = expected === hash;
   if (!publicKey) return { hashOk, sigOk: null };
-  let sigOk: boolean;
+  if (sig === undefined) return { hashOk, sigOk: event.schema === AUDIT_SCHEMA_V1 ? false : null };
   try {
-    sigOk = verify(null, Buffer.from(hash, 'hex'), publicKey, Buffer.from(sig, 'base64url'));
+    return { hashOk, sigOk: typeof sig === 'string' && verifierFor(publicKey, backend)(Buffer.from(hash, 'hex'), Buffer.from(sig, 'base64url')) };
   } catch {
-    sigOk = false;
+    return { hashOk, sigOk: false }; // not an Ed25519 key
   }
-  return { hashOk, sigOk };
+}
+
+// Verifiers bound to a key, so a verify run unpacks each gateway key once, not per event.
+const verifiers = new WeakMap<KeyObject, WeakMap<Ed25519, (message: Uint8Array, signature: Uint8Array) => boolean>>();
+
+function verifierFor(key: KeyObject, backend: Ed25519): (message: Uint8Array, signature: Uint8Array) => boolean {
+  let byBackend = verifiers.get(key);
+  if (!byBackend) verifiers.set(key, (byBackend = new WeakMap()));
+  let verify = byBackend.get(backend);
+  if (!verify) byBackend.set(backend, (verify = backend.verifier(key)));
+  return verify;
 }
 
 export function loadEd25519PrivateKey(pem: string): KeyObject {

@@ -10,4 +10,5 @@ export * from './spool-sink.js';
 export * from './verify.js';
 export * from './topic-reader.js';
 export * from './jsonl.js';
+export * from './line.js';
 export type { AuditFileHandle, OpenAuditFile } from './durable-fs.js';

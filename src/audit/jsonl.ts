@@ -1,6 +1,7 @@
 import { readFile, rename } from 'node:fs/promises';
 import { UnavailableError } from '../errors.js';
 import { describeError, openAuditFile, readExactly, syncDir, writeAll, type AuditFileHandle, type OpenAuditFile } from './durable-fs.js';
+import { auditLine } from './line.js';
 import { closeOffTornTail } from './torn-tail.js';
 import type { AuditEvent, TornTail } from './types.js';
 
@@ -84,7 +85,7 @@ export class JsonlFile {
   async append(events: readonly AuditEvent[]): Promise<void> {
     const fh = this.#fh;
     if (!fh) return JsonlFile.notOpen(this.#what);
-    const bytes = Buffer.from(events.map((e) => `${JSON.stringify(e)}\n`).join(''));
+    const bytes = Buffer.from(events.map((e) => `${auditLine(e)}\n`).join(''));
     try {
       if (this.#dirty) await this.#rollback(fh);
       await writeAll(fh, bytes);

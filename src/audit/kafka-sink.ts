@@ -1,6 +1,7 @@
 import { CompressionTypes, Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { ConfigError, UnavailableError } from '../errors.js';
 import { GroupCommit } from './group-commit.js';
+import { auditLine } from './line.js';
 import type { AuditEvent, AuditSink } from './types.js';
 
 export interface KafkaSinkOptions {
@@ -105,7 +106,7 @@ export class KafkaSink implements AuditSink {
         compression: CompressionTypes.GZIP,
         messages: events.map((e) => ({
           key: this.#options.key,
-          value: JSON.stringify(e),
+          value: auditLine(e),
           headers: { 'toolgate-schema': e.schema, 'toolgate-decision-id': e.decision_id },
         })),
       });

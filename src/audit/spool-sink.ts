@@ -169,7 +169,7 @@ export class SpoolSink implements AuditSink {
 
   async #forward(): Promise<void> {
     while (this.#pending.length > 0 && !this.#closed) {
-      const batch = this.#pending.slice(0, this.#o.maxBatch);
+      const batch = forwardBatch(this.#pending, this.#o.maxBatch);
       try {
         await this.#openRemote();
         await this.#o.inner.write(batch);
@@ -274,4 +274,16 @@ export class SpoolSink implements AuditSink {
     });
     if (this.#remoteOpen) await this.#o.inner.close();
   }
+}
+
+/**
+ * The next events to forward: at most `max`, cut after a checkpoint (a signed event) when the pending tail is
+ * longer, so what a consumer sees on the topic between two sends ends in a signature that covers it.
+ */
+function forwardBatch(pending: readonly AuditEvent[], max: number): AuditEvent[] {
+  if (pending.length <= max) return pending.slice();
+  for (let i = max - 1; i >= 0; i--) {
+    if (pending[i]!.chain.sig !== undefined) return pending.slice(0, i + 1);
+  }
+  return pending.slice(0, max);
 }

@@ -1,6 +1,13 @@
 import type { Decision, Reason, ToolProtocol } from '../policy/types.js';
 
-export const AUDIT_SCHEMA = 'toolgate.audit/v1';
+/**
+ * The schema new events are written with. v2 signs checkpoints: only the last event of each durable batch carries
+ * `chain.sig`, which through the `prev` links covers every earlier event of its chain. v1 events (every event
+ * signed) are still verified.
+ */
+export const AUDIT_SCHEMA = 'toolgate.audit/v2';
+export const AUDIT_SCHEMA_V1 = 'toolgate.audit/v1';
+export type AuditSchema = typeof AUDIT_SCHEMA | typeof AUDIT_SCHEMA_V1;
 export const DEFAULT_AUDIT_TOPIC = 'toolgate.audit.v1';
 
 /** What an event records: a decision, the completion of an allowed call, or a human's verdict on an approval. */
@@ -19,18 +26,21 @@ export interface ChainLink {
   readonly prev: string;
   /** SHA-256 (hex) over `prev` and the canonical JSON of the event without `chain.hash` and `chain.sig`. */
   readonly hash: string;
-  /** Ed25519 signature (base64url) of `hash` by the gateway's audit key. */
-  readonly sig: string;
+  /**
+   * Ed25519 signature (base64url) of `hash` by the gateway's audit key. v1: on every event. v2: on the last event
+   * of each durable batch (a checkpoint), covering it and, through the links, every event before it.
+   */
+  readonly sig?: string;
   /** RFC 7638 thumbprint of the gateway's audit public key. */
   readonly key_id: string;
 }
 
 /**
- * One audit event (JSON Schema: schema/audit-event.v1.json). A superset of OPA's decision-log event
+ * One audit event (JSON Schema: schema/audit-event.v1.json, both versions). A superset of OPA's decision-log event
  * (decision_id, timestamp, path, input, result, bundles, erased, masked, metrics, labels) plus toolgate's members.
  */
 export interface AuditEvent {
-  readonly schema: typeof AUDIT_SCHEMA;
+  readonly schema: AuditSchema;
   readonly type: AuditEventType;
   readonly decision_id: string;
   readonly timestamp: string;

@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { checkEvent } from './chain.js';
-import type { AuditEvent } from './types.js';
+import { AUDIT_SCHEMA_V1, type AuditEvent } from './types.js';
 
 export interface ChainReport {
   readonly instance: string;
@@ -21,6 +21,13 @@ export interface ChainReport {
   badSignatures: number[];
   /** Events signed by a key we were not given (signature unchecked). */
   unknownKeys: number[];
+  /** Signed events: every v1 event; in v2 the last event of each durable batch, covering the events before it. */
+  checkpoints: number;
+  /**
+   * v2 events after the chain's last signature, which no checkpoint covers: the last batch of a gateway that
+   * stopped mid-write (the next batch it writes covers them), or events appended without the key. A failure.
+   */
+  uncovered: number[];
 }
 
 export interface VerifyReport {
@@ -34,11 +41,12 @@ export interface VerifyReport {
 
 /**
  * Verifies audit events in arrival order, per chain (gateway instance and epoch): own hash, signature, links,
- * gaps, reordering and duplicates. `keys` maps a key id (RFC 7638 thumbprint) to a public key; without keys,
+ * gaps, reordering and duplicates. A v1 event must carry its own signature; a v2 event is covered by the next
+ * signed event of its chain (its batch's checkpoint), so an unsigned v2 event after the last one is `uncovered`. `keys` maps a key id (RFC 7638 thumbprint) to a public key; without keys,
  * signatures are reported as unchecked rather than passed.
  */
 export function verifyEvents(events: Iterable<AuditEvent | null>, keys: ReadonlyMap<string, KeyObject> = new Map()): VerifyReport {
-  const chains = new Map<string, ChainReport & { hashes: Map<number, string>; prevs: Map<number, string>; maxSeq: number }>();
+  const chains = new Map<string, ChainReport & { hashes: Map<number, string>; prevs: Map<number, string>; maxSeq: number; unsigned: number[]; lastSigned: number }>();
   let unreadable = 0;
   const ids = new Set<string>();
   for (const e of events) {
@@ -52,7 +60,8 @@ export function verifyEvents(events: Iterable<AuditEvent | null>, keys: Readonly
     if (!c) {
       c = {
         instance: e.chain.instance, epoch: e.chain.epoch, events: 0, firstSeq: null, lastSeq: null, gaps: [], duplicates: [], reordered: [],
-        brokenLinks: [], badHashes: [], badSignatures: [], unknownKeys: [], hashes: new Map(), prevs: new Map(), maxSeq: -1,
+        brokenLinks: [], badHashes: [], badSignatures: [], unknownKeys: [], checkpoints: 0, uncovered: [], hashes: new Map(), prevs: new Map(), maxSeq: -1,
+        unsigned: [], lastSigned: -1,
       };
       chains.set(id, c);
     }
@@ -66,7 +75,13 @@ export function verifyEvents(events: Iterable<AuditEvent | null>, keys: Readonly
     const { hashOk, sigOk } = checkEvent(e, key);
     if (!hashOk) c.badHashes.push(seq);
     if (sigOk === false) c.badSignatures.push(seq);
-    if (!key) c.unknownKeys.push(seq);
+    if (e.chain.sig !== undefined) {
+      c.checkpoints++;
+      c.lastSigned = Math.max(c.lastSigned, seq);
+      if (!key) c.unknownKeys.push(seq);
+    } else if (e.schema !== AUDIT_SCHEMA_V1) {
+      c.unsigned.push(seq);
+    }
     if (c.hashes.has(seq)) c.brokenLinks.push(seq); // same seq, different content: a fork
     if (seq < c.maxSeq) c.reordered.push(seq);
     // Check the link to the predecessor, and (for out-of-order arrival) the successor's link to this event.
@@ -93,9 +108,11 @@ export function verifyEvents(events: Iterable<AuditEvent | null>, keys: Readonly
         }
       }
     }
-    const { hashes: _h, prevs: _p, maxSeq: _m, ...report } = c;
+    // Links are checked above: an unsigned event up to the last signature is covered by it (or the run fails).
+    c.uncovered = c.unsigned.filter((seq) => seq > c.lastSigned).sort((a, b) => a - b);
+    const { hashes: _h, prevs: _p, maxSeq: _m, unsigned: _u, lastSigned: _l, ...report } = c;
     reports.push(report);
   }
-  const ok = unreadable === 0 && reports.every((r) => !r.gaps.length && !r.reordered.length && !r.brokenLinks.length && !r.badHashes.length && !r.badSignatures.length);
+  const ok = unreadable === 0 && reports.every((r) => !r.gaps.length && !r.reordered.length && !r.brokenLinks.length && !r.badHashes.length && !r.badSignatures.length && !r.uncovered.length);
   return { ok, chains: reports, unreadable, decisionIds: ids.size };
 }

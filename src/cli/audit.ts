@@ -98,10 +98,11 @@ export async function auditVerify(argv: string[], out: Writable): Promise<number
         c.reordered.length && `reordered ${c.reordered.join(',')}`,
         c.badHashes.length && `bad hashes ${c.badHashes.join(',')}`,
         c.badSignatures.length && `bad signatures ${c.badSignatures.join(',')}`,
+        c.uncovered.length && `${c.uncovered.length} event(s) after the last signature, covered by no checkpoint (seq ${c.uncovered[0]}..${c.uncovered[c.uncovered.length - 1]}): the last batch of a gateway stopped mid-write (its next write covers them; start it again) or events appended without the key`,
         c.duplicates.length && `${c.duplicates.length} duplicate(s) ignored`,
         c.unknownKeys.length && `${c.unknownKeys.length} signature(s) unchecked (key not given: pass --keys or --key)`,
       ].filter(Boolean);
-      out.write(`  ${c.instance} epoch ${c.epoch}: seq ${c.firstSeq}..${c.lastSeq}, ${c.events} events${problems.length ? `; ${problems.join('; ')}` : ''}\n`);
+      out.write(`  ${c.instance} epoch ${c.epoch}: seq ${c.firstSeq}..${c.lastSeq}, ${c.events} events, ${c.checkpoints} signed${problems.length ? `; ${problems.join('; ')}` : ''}\n`);
     }
   }
   return report.ok ? 0 : 1;

@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { createVerifier as libraryVerifier } from 'http-message-signatures';
+import { ed25519, type Ed25519 } from './ed25519.js';
 import type { Jwk } from './jwk.js';
 
 /** RFC 9421 §6.2 registered algorithms. */
@@ -68,10 +69,16 @@ function impliedAlgorithm(jwk: Jwk): Algorithm | string | undefined {
 export type SignatureCheck = (data: Buffer, signature: Buffer) => Promise<boolean>;
 
 /**
- * Binds a key to its algorithm once, at construction. The crypto is http-message-signatures' (it verifies the RFC's
- * vectors); its RSA-PSS verifier accepts any salt length (OpenSSL's auto-detect), which includes the RFC's 64 bytes.
+ * Binds a key to its algorithm once, at construction. Ed25519, the agents' default, goes to the process's Ed25519
+ * backend (libsodium when it loads: about 70 µs per verification here against 180 µs through OpenSSL; see
+ * ed25519.ts). The other algorithms use http-message-signatures' crypto (it verifies the RFC's vectors); its RSA-PSS
+ * verifier accepts any salt length (OpenSSL's auto-detect), which includes the RFC's 64 bytes.
  */
-export function signatureCheck(key: KeyObject, alg: Algorithm): SignatureCheck {
+export function signatureCheck(key: KeyObject, alg: Algorithm, backend: Ed25519 = ed25519()): SignatureCheck {
+  if (alg === 'ed25519') {
+    const verify = backend.verifier(key);
+    return (data, signature) => Promise.resolve(verify(data, signature));
+  }
   const verify = libraryVerifier(key, alg);
   return async (data, signature) => {
     try {

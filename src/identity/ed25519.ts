@@ -1,0 +1,122 @@
+import { createRequire } from 'node:module';
+import { createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
+
+/**
+ * Ed25519 signing and verification with a key bound once. libsodium (`sodium-native`) when its native module
+ * loads, `node:crypto` (OpenSSL) otherwise: measured on the 2 vCPU bench machine (Node 26, `npm run bench:crypto`,
+ * src/bench/crypto.ts), libsodium verifies in about 70 µs against about 180 µs and signs in about 35 µs against
+ * about 70 µs. Every allowed call pays one verification (the agent's request) and the audit checkpoint signatures.
+ */
+export interface Ed25519 {
+  readonly backend: 'libsodium' | 'node:crypto';
+  /** A signer for one private key: the key is unpacked once, not per signature. */
+  signer(privateKey: KeyObject): (message: Uint8Array) => Buffer;
+  /** A verifier for one public key; a signature of the wrong length or shape is `false`, never a throw. */
+  verifier(publicKey: KeyObject): (message: Uint8Array, signature: Uint8Array) => boolean;
+}
+
+const SIGNATURE_BYTES = 64;
+
+/** The subset of sodium-native used here (the package ships no types). */
+interface Sodium {
+  crypto_sign_seed_keypair(pk: Buffer, sk: Buffer, seed: Buffer): void;
+  crypto_sign_detached(sig: Buffer, message: Uint8Array, sk: Buffer): void;
+  crypto_sign_verify_detached(sig: Uint8Array, message: Uint8Array, pk: Buffer): boolean;
+  sodium_malloc(size: number): Buffer;
+  sodium_memzero(buf: Buffer): void;
+}
+
+function checkEd25519(key: KeyObject, kind: 'private' | 'public'): void {
+  if (key.asymmetricKeyType !== 'ed25519') throw new TypeError(`expected an Ed25519 ${kind} key, got ${key.asymmetricKeyType ?? key.type}`);
+}
+
+function rawKey(key: KeyObject, member: 'x' | 'd'): Buffer {
+  const jwk = key.export({ format: 'jwk' }) as { x?: string; d?: string };
+  return Buffer.from(jwk[member] ?? '', 'base64url');
+}
+
+export const nodeEd25519: Ed25519 = {
+  backend: 'node:crypto',
+  signer(privateKey) {
+    checkEd25519(privateKey, 'private');
+    return (message) => nodeSign(null, message, privateKey);
+  },
+  verifier(publicKey) {
+    checkEd25519(publicKey, 'public');
+    return (message, signature) => {
+      if (signature.byteLength !== SIGNATURE_BYTES) return false;
+      try {
+        return nodeVerify(null, message, publicKey, signature);
+      } catch {
+        return false;
+      }
+    };
+  },
+};
+
+function sodiumEd25519(sodium: Sodium): Ed25519 {
+  return {
+    backend: 'libsodium',
+    signer(privateKey) {
+      checkEd25519(privateKey, 'private');
+      const seed = rawKey(privateKey, 'd');
+      // Guarded, locked memory for the expanded secret key; the seed copy is wiped.
+      const sk = sodium.sodium_malloc(64);
+      sodium.crypto_sign_seed_keypair(Buffer.alloc(32), sk, seed);
+      sodium.sodium_memzero(seed);
+      return (message) => {
+        const sig = Buffer.allocUnsafe(SIGNATURE_BYTES);
+        sodium.crypto_sign_detached(sig, message, sk);
+        return sig;
+      };
+    },
+    verifier(publicKey) {
+      checkEd25519(publicKey, 'public');
+      const pk = rawKey(publicKey, 'x');
+      // libsodium also refuses small-order keys and non-canonical encodings that OpenSSL accepts: no honest
+      // signer produces them, and refusing them keeps a signature from having a second valid form.
+      return (message, signature) => signature.byteLength === SIGNATURE_BYTES && sodium.crypto_sign_verify_detached(signature, message, pk);
+    },
+  };
+}
+
+// RFC 8032 §7.1 TEST 2: a loaded native module must reproduce it before it is trusted with keys.
+const SELF_TEST = {
+  seed: '4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb',
+  message: '72',
+  signature: '92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00',
+};
+
+// PKCS#8 wrapping of a raw Ed25519 seed (RFC 8410).
+const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+
+function selfTest(ed: Ed25519): void {
+  const priv = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, Buffer.from(SELF_TEST.seed, 'hex')]), format: 'der', type: 'pkcs8' });
+  const message = Buffer.from(SELF_TEST.message, 'hex');
+  const signature = ed.signer(priv)(message);
+  if (signature.toString('hex') !== SELF_TEST.signature || !ed.verifier(createPublicKey(priv))(message, signature)) {
+    throw new Error('libsodium Ed25519 does not reproduce RFC 8032 test 2');
+  }
+}
+
+/**
+ * The libsodium backend if `load` yields a working sodium-native (it passes RFC 8032 test 2), else node:crypto.
+ * `load` is injectable so tests can force the fallback; `reason` says why the fallback was taken.
+ */
+export function selectEd25519(load: () => unknown = () => createRequire(import.meta.url)('sodium-native')): Ed25519 & { readonly fallbackReason?: string } {
+  try {
+    const ed = sodiumEd25519(load() as Sodium);
+    selfTest(ed);
+    return ed;
+  } catch (error) {
+    return { ...nodeEd25519, fallbackReason: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+let chosen: (Ed25519 & { readonly fallbackReason?: string }) | undefined;
+
+/** The process's Ed25519 backend, chosen once on first use. */
+export function ed25519(): Ed25519 & { readonly fallbackReason?: string } {
+  chosen ??= selectEd25519();
+  return chosen;
+}
