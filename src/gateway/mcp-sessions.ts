@@ -1,3 +1,7 @@
+import { createHash } from 'node:crypto';
+import { UnavailableError } from '../errors.js';
+import { connectRedis, requireSendCommand, type RedisStoreOptions, type SendCommand } from '../redis/index.js';
+
 /**
  * Which agent opened which MCP session. A session id is not a credential (MCP says so): every request is signed,
  * and a session may only be used by the agent that opened it. The gateway learns the owner from the service's
@@ -5,12 +9,13 @@
  * never saw the session opened (fail closed: the client starts a new session).
  */
 export interface McpSessionStore {
-  /** The agent that opened `sessionId`, or null when the gateway does not know the session. */
-  owner(sessionId: string, nowMs: number): string | null;
+  /** The agent that opened `sessionId`, or null when the gateway does not know the session. A use keeps it alive. */
+  owner(sessionId: string, nowMs: number): string | null | Promise<string | null>;
   /** Records the owner of a session the service just opened; an existing owner is never replaced. */
-  bind(sessionId: string, agentId: string, nowMs: number): boolean;
+  bind(sessionId: string, agentId: string, nowMs: number): boolean | Promise<boolean>;
   /** Forgets a session the service ended. */
-  unbind(sessionId: string): void;
+  unbind(sessionId: string): void | Promise<void>;
+  close?(): Promise<void>;
 }
 
 export interface MemorySessionOptions {
@@ -65,3 +70,88 @@ export const SESSION_HEADER = 'mcp-session-id';
 
 /** MCP session ids are visible ASCII (0x21-0x7E); we also bound their length. */
 export const SESSION_ID = /^[\x21-\x7e]{1,256}$/;
+
+export interface RedisSessionOptions extends RedisStoreOptions {
+  /** Key prefix. Default "toolgate:mcp-session:". */
+  readonly prefix?: string;
+  /** A session unused this long is forgotten. Default 24 h. */
+  readonly idleTtlMs?: number;
+}
+
+/**
+ * Session owners shared by several gateway instances: `<prefix><sha256(session id)>` → agent id, expiring after
+ * `idleTtlMs` without use (every use resets it). The owner is set with SET NX, so the first binding wins on every
+ * instance. The id is hashed: a key's size does not depend on what the service issued.
+ *
+ * Bindings are made just before the service's answer leaves (the response cannot wait for Redis): this instance
+ * knows the owner at once; another instance knows it once the write lands, a millisecond or so later. A request
+ * that reaches another instance inside that window is refused as `mcp_session_unknown` (fail closed) and the client
+ * opens a new session.
+ */
+export class RedisMcpSessionStore implements McpSessionStore {
+  readonly #send: SendCommand;
+  readonly #prefix: string;
+  readonly #ttl: number;
+  readonly #onClose: (() => Promise<void>) | undefined;
+  // Bindings whose write may still be in flight, so this instance never refuses the session it just bound.
+  readonly #local = new MemoryMcpSessionStore({ maxSessions: 10_000, idleTtlMs: 60_000 });
+
+  constructor(options: Readonly<RedisSessionOptions>) {
+    this.#send = requireSendCommand(options, 'RedisMcpSessionStore');
+    this.#prefix = options.prefix ?? 'toolgate:mcp-session:';
+    this.#ttl = options.idleTtlMs ?? 24 * 3600_000;
+    if (!Number.isSafeInteger(this.#ttl) || this.#ttl < 1) throw new TypeError('RedisMcpSessionStore idleTtlMs must be a positive integer of milliseconds');
+    this.#onClose = options.onClose;
+  }
+
+  /** Connects an ioredis client the store owns; rejects with UnavailableError('mcp_sessions_unavailable'). */
+  static async connect(url: string, options: { prefix?: string; idleTtlMs?: number; commandTimeoutMs?: number } = {}): Promise<RedisMcpSessionStore> {
+    const connection = await connectRedis(url, { reason: 'mcp_sessions_unavailable', purpose: 'MCP session owners', commandTimeoutMs: options.commandTimeoutMs });
+    return new RedisMcpSessionStore({ ...options, ...connection });
+  }
+
+  async owner(sessionId: string, nowMs: number): Promise<string | null> {
+    const reply = await this.#call('GETEX', this.#key(sessionId), 'PX', String(this.#ttl));
+    if (typeof reply === 'string') return reply;
+    return this.#local.owner(sessionId, nowMs);
+  }
+
+  bind(sessionId: string, agentId: string, nowMs: number): boolean {
+    if (!this.#local.bind(sessionId, agentId, nowMs)) return false;
+    void this.#bindShared(sessionId, agentId).catch(() => undefined);
+    return true;
+  }
+
+  /** The shared binding; resolves whether this agent owns the session (false when another instance bound it first). */
+  async #bindShared(sessionId: string, agentId: string): Promise<boolean> {
+    const key = this.#key(sessionId);
+    if ((await this.#call('SET', key, agentId, 'NX', 'PX', String(this.#ttl))) === 'OK') return true;
+    const owner = await this.#call('GET', key);
+    if (owner !== agentId) {
+      this.#local.unbind(sessionId);
+      return false;
+    }
+    return true;
+  }
+
+  async unbind(sessionId: string): Promise<void> {
+    this.#local.unbind(sessionId);
+    await this.#call('DEL', this.#key(sessionId));
+  }
+
+  async close(): Promise<void> {
+    await this.#onClose?.();
+  }
+
+  #key(sessionId: string): string {
+    return `${this.#prefix}${createHash('sha256').update(sessionId).digest('base64url')}`;
+  }
+
+  async #call(...args: string[]): Promise<unknown> {
+    try {
+      return await this.#send(...args);
+    } catch (cause) {
+      throw new UnavailableError('mcp_sessions_unavailable', 'MCP session owners could not be read from Redis; nothing was let through. Check that Redis at TOOLGATE_REDIS_URL is up.', { cause });
+    }
+  }
+}

@@ -14,6 +14,7 @@ import { listen } from './listen.js';
 import { approvalsRouter, createApprovalStore } from '../approvals/index.js';
 import { createBreakGlassVerifier } from '../breakglass/index.js';
 import { MemoryUploadStore, RedisUploadStore, uploadsRouter, type UploadStore } from '../uploads/index.js';
+import { MemoryMcpSessionStore, RedisMcpSessionStore, type McpSessionStore } from '../gateway/mcp-sessions.js';
 
 export interface RunningGateway {
   readonly url: string;
@@ -39,6 +40,7 @@ export async function startGateway(config: ServerConfig, options: StartOptions):
   const limits = await createLimitStore({ redisUrl: config.redisUrl, prefix: `${p}limit:` });
   const approvals = await createApprovalStore({ redisUrl: config.redisUrl, prefix: p });
   const uploads: UploadStore = config.redisUrl ? await RedisUploadStore.connect(config.redisUrl, { prefix: `${p}upload:` }) : new MemoryUploadStore();
+  const mcpSessions: McpSessionStore = config.redisUrl ? await RedisMcpSessionStore.connect(config.redisUrl, { prefix: `${p}mcp-session:` }) : new MemoryMcpSessionStore();
   const breakGlass = config.breakGlassKeys.length ? createBreakGlassVerifier({ adminJwks: [...config.breakGlassKeys], ...(options.now ? { now: options.now } : {}) }) : NO_BREAK_GLASS;
   const verifier = await createVerifier({ ...config.identity, jwksFiles: config.agentKeys, ...(nonceStore ? { nonceStore } : {}), ...(options.identity ?? {}) } as IdentityOptions);
   const gate = toolgate({
@@ -65,6 +67,7 @@ export async function startGateway(config: ServerConfig, options: StartOptions):
     limits,
     approvals,
     uploads,
+    mcpSessions,
     breakGlass,
     ...(config.timezone ? { timezone: config.timezone } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
@@ -81,6 +84,7 @@ export async function startGateway(config: ServerConfig, options: StartOptions):
     await limits.close?.();
     await approvals.close?.();
     await uploads.close?.();
+    await mcpSessions.close?.();
     await nonceStore?.close();
   };
   let server: Server;

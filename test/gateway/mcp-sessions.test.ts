@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSignedFetch } from '../../src/agent/signed-fetch.js';
-import { MemoryMcpSessionStore } from '../../src/gateway/mcp-sessions.js';
+import { MemoryMcpSessionStore, RedisMcpSessionStore, type McpSessionStore } from '../../src/gateway/mcp-sessions.js';
+import { useTestRedis } from '../helpers/redis.js';
 import type { Jwk } from '../../src/identity/jwk.js';
 import { readAuditFile } from '../helpers/audit.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
@@ -98,3 +99,39 @@ describe('MemoryMcpSessionStore', () => {
     expect(store.size).toBeLessThanOrEqual(2);
   });
 });
+
+/** What every session store does, in memory and on real Redis (several gateway instances share the latter). */
+describe.each([
+  ['memory', async () => ({ a: new MemoryMcpSessionStore(), b: null as McpSessionStore | null })],
+  ['redis', async () => {
+    const redis = sharedRedis();
+    const prefix = `${redis.prefix}mcp:`;
+    return { a: new RedisMcpSessionStore({ sendCommand: await redis.sendCommand(), prefix }), b: new RedisMcpSessionStore({ sendCommand: await redis.sendCommand(), prefix }) as McpSessionStore | null };
+  }],
+] as const)('McpSessionStore contract: %s', (_name, make) => {
+  it('binds once, first owner wins, unbind forgets; another instance sees the binding', async () => {
+    const { a, b } = await make();
+    const sid = `s-${Math.random()}`;
+    expect(await a.owner(sid, 0)).toBeNull();
+    expect(await a.bind(sid, 'agent-1', 0)).toBe(true);
+    expect(await a.owner(sid, 1)).toBe('agent-1');
+    expect(await a.bind(sid, 'agent-2', 2)).toBe(false);
+    if (b) await expect.poll(() => b.owner(sid, 3)).toBe('agent-1');
+    await a.unbind(sid);
+    expect(await a.owner(sid, 4)).toBeNull();
+    if (b) expect(await b.owner(sid, 5)).toBeNull();
+  });
+
+  it('keeps keys bounded whatever the id (hashed), and refuses a second owner from another instance', async () => {
+    const { a, b } = await make();
+    const sid = 'x'.repeat(256);
+    expect(await a.bind(sid, 'agent-1', 0)).toBe(true);
+    if (b) {
+      await expect.poll(() => b.owner(sid, 1)).toBe('agent-1');
+      b.bind(sid, 'agent-2', 2);
+      await expect.poll(() => b.owner(sid, 3)).toBe('agent-1');
+    }
+  });
+});
+
+const sharedRedis = useTestRedis();

@@ -90,4 +90,16 @@ describe('several gateway instances on one Redis', () => {
     const fetched = await new AgentClient({ baseUrl: b.url, privateJwk: agents.keys.alice }).send('GET', `/uploads/${(up.body as { id: string }).id}`);
     expect(fetched.body).toMatchObject({ uploaded_by: 'alice', source: 'user_upload' });
   });
+
+  it('shares MCP session owners: a session opened on one instance belongs to its agent on the other too, to no one else', async () => {
+    const init = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } };
+    const opened = await new AgentClient({ baseUrl: a.url, privateJwk: agents.keys.advisor }).send('POST', '/mcp', init);
+    expect(opened.status).toBe(200);
+    const sid = opened.headers.get('mcp-session-id')!;
+    const onB = (key: keyof typeof agents.keys) => new AgentClient({ baseUrl: b.url, privateJwk: agents.keys[key] }).send('POST', '/mcp', { jsonrpc: '2.0', id: 2, method: 'tools/list' }, { 'mcp-session-id': sid });
+    // The other instance's service never saw the session (each demo process keeps its own): the gate lets the owner
+    // through (the service answers), and refuses everyone else itself.
+    await expect.poll(async () => (await onB('receipts-bot')).status).toBe(403);
+    expect((await onB('advisor')).status).not.toBe(403);
+  });
 });

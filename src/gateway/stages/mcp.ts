@@ -20,7 +20,7 @@ export const admitMcp: Stage = async (ctx, deps) => {
     if (typeof session !== 'string' || !SESSION_ID.test(session)) {
       throw new BadRequestError('mcp_session_invalid', 'Send one Mcp-Session-Id header of 1-256 visible ASCII characters, as the service issued it.');
     }
-    const owner = config.mcpSessions.owner(session, config.now());
+    const owner = await config.mcpSessions.owner(session, config.now());
     if (owner !== agent.id) {
       const reasons = [
         owner === null
@@ -31,12 +31,15 @@ export const admitMcp: Stage = async (ctx, deps) => {
       return { kind: 'refuse', refusal: owner === null ? { ...refusal, status: 404 } : refusal, outcome: 'deny', reasons };
     }
   }
+  const logError = (what: string) => (error?: unknown) => deps.logger.error(what, { decisionId, ...(error ? { error: String(error) } : {}) });
   bindOpenedSession(res, session, (id) => {
-    if (!config.mcpSessions.bind(id, agent.id, config.now())) deps.logger.error('the MCP service issued a session id that another agent owns; not rebinding it', { decisionId });
+    Promise.resolve(config.mcpSessions.bind(id, agent.id, config.now()))
+      .then((ok) => ok || logError('the MCP service issued a session id that another agent owns; not rebinding it')())
+      .catch(logError('the owner of a new MCP session could not be recorded; the session will be refused'));
   });
   if (req.method === 'DELETE' && session !== undefined) {
     res.on('finish', () => {
-      if (res.statusCode >= 200 && res.statusCode < 300) config.mcpSessions.unbind(session);
+      if (res.statusCode >= 200 && res.statusCode < 300) Promise.resolve(config.mcpSessions.unbind(session)).catch(logError('an ended MCP session could not be forgotten; it expires on its own'));
     });
   }
   if (route.kind === 'mcp-session') {
