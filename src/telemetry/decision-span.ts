@@ -1,4 +1,4 @@
-import { context, propagation, trace, SpanKind, SpanStatusCode, type Context, type Span, type Attributes } from '@opentelemetry/api';
+import { context, isSpanContextValid, propagation, trace, SpanKind, SpanStatusCode, type Context, type Span, type Attributes } from '@opentelemetry/api';
 import * as A from './attributes.js';
 
 const tracer = () => trace.getTracer(A.INSTRUMENTATION_NAME);
@@ -26,4 +26,16 @@ export function failSpan(span: Span, error: unknown): void {
   const message = error instanceof Error ? error.message : String(error);
   span.setStatus({ code: SpanStatusCode.ERROR, message });
   if (error instanceof Error) span.recordException(error);
+}
+
+/**
+ * The trace and span ids to record beside a decision (the audit event's `trace_id` / `span_id`): null for what was
+ * not traced. A non-recording span (tracing off) carries the caller's trace id when it sent `traceparent`, but its
+ * span id is the caller's, not a span of ours, so it is left out.
+ */
+export function traceIds(span: Span): { traceId: string | null; spanId: string | null } {
+  const sc = span.spanContext();
+  if (!isSpanContextValid(sc)) return { traceId: null, spanId: null };
+  // The no-op tracer's span reuses the extracted (remote) context; a span of ours never has a remote context.
+  return { traceId: sc.traceId, spanId: sc.isRemote === true ? null : sc.spanId };
 }
