@@ -17,6 +17,10 @@ export interface BuildOptions {
   /** PEM private key for `opa build --signing-key`. */
   readonly signingKey?: string;
   readonly signingAlg?: string;
+  /** Default toolgate/decision. */
+  readonly entrypoint?: string;
+  /** Rego files (name → source) to build instead of the project's rego/. */
+  readonly rego?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -27,14 +31,19 @@ export function buildBundle(options: BuildOptions): string {
   const dir = mkdtempSync(join(tmpdir(), 'toolgate-bundle-'));
   const src = join(dir, 'src');
   mkdirSync(src);
-  cpSync('rego', src, { recursive: true, filter: (p) => !p.endsWith('_test.rego') && !p.endsWith('.md') && !p.endsWith('reason_codes.json') });
+  if (options.rego) {
+    for (const [name, text] of Object.entries(options.rego)) writeFileSync(join(src, name), text);
+    writeFileSync(join(src, 'data.json'), '{"toolgate": {"config": {}}}');
+  } else {
+    cpSync('rego', src, { recursive: true, filter: (p) => !p.endsWith('_test.rego') && !p.endsWith('.md') && !p.endsWith('reason_codes.json') });
+  }
   if (options.data) {
     const data = JSON.parse(readFileSync(join(src, 'data.json'), 'utf8')) as DemoData;
     options.data(data);
     writeFileSync(join(src, 'data.json'), JSON.stringify(data, null, 2));
   }
   const out = join(dir, 'bundle.tar.gz');
-  const args = ['build', '-b', '-t', 'wasm', '-e', 'toolgate/decision', '-r', options.revision, '--capabilities', resolve('build/wasm-capabilities.json'), '-o', out];
+  const args = ['build', '-b', '-t', 'wasm', '-e', options.entrypoint ?? 'toolgate/decision', '-r', options.revision, '--capabilities', resolve('build/wasm-capabilities.json'), '-o', out];
   if (options.signingKey) args.push('--signing-key', options.signingKey, ...(options.signingAlg ? ['--signing-alg', options.signingAlg] : []));
   // Relative paths, so the signed file names are the bundle's own (src/toolgate/lib.rego), not the temp dir's.
   execFileSync(OPA, [...args, 'src'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
