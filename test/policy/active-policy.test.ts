@@ -9,7 +9,7 @@ const silent = { warn: () => undefined, error: () => undefined };
 
 const input: PolicyInput = {
   request: { method: 'POST', path: '/tools/trade.suggest', host: 'localhost', body_sha256: '', content_length: 2 },
-  agent: { verified: true, scheme: 'http-message-signatures', id: 'advisor', key_id: 'k', thumbprint: 't', signature_agent: null, labels: {} },
+  agent: { verified: true, scheme: 'rfc9421', id: 'advisor', key_id: 'k', thumbprint: 't', signature_agent: null, labels: {} },
   tool: { name: 'trade.suggest', protocol: 'http' },
   args: { symbol: 'NVDA', side: 'sell', reason: 'r' },
   resources: { attachments: [] },
