@@ -23,7 +23,7 @@ help:
 	@echo "make demo            build, compile the policy, run the demo on embedded defaults (no services)"
 	@echo "make test            typecheck, lint, static checks, services up, opa test, vitest, services down"
 	@echo "make deps            Node packages, OPA, Jaeger, Kafka jars, Debian packages (cached)"
-	@echo "make build | policy  TypeScript to dist/ | rego/ to the WASM bundle in build/policy/"
+	@echo "make build | policy  TypeScript to dist/ | rego/ to the WASM bundle in build/policy/ (signed with TOOLGATE_POLICY_SIGNING_KEY=key.pem)"
 	@echo "make services | services-down | services-status    Kafka, Jaeger, Redis on 127.0.0.1"
 	@echo "make bench | clean | clean-services"
 

@@ -11,6 +11,10 @@
 # being the SHA-256 over the bundle's inputs (every rego/**/*.rego except *_test.rego, and rego/**/data.json),
 # so the same policy always gets the same revision and an unchanged policy is not rebuilt.
 # Environment: TOOLGATE_OPA (opa binary; default: scripts/opa.sh), POLICY_OUT (default build/policy).
+# Signing: with TOOLGATE_POLICY_SIGNING_KEY=<private key PEM> the bundle is built in bundle mode and signed
+# (opa build --signing-key; algorithm TOOLGATE_POLICY_SIGNING_ALG, default RS256 — ES256 for an EC P-256 key,
+# EdDSA for Ed25519); .signatures.json is extracted beside the other files. The gateway verifies it with the
+# public key (TOOLGATE_POLICY_VERIFICATION_KEY).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
@@ -69,7 +73,14 @@ build() {
   [ -x "$opa" ] || die "no opa at $opa: set TOOLGATE_OPA or run scripts/opa.sh"
   rev="$(revision)"
   # Everything that changes the output: the policy, the compiler and the capabilities it was checked against.
-  stamp="$rev $("$opa" version | sed -n 's/^Version: *//p') $(sha256sum "$wcaps" | cut -c1-12)"
+  local signing=() signed="unsigned"
+  if [ -n "${TOOLGATE_POLICY_SIGNING_KEY:-}" ]; then
+    [ -r "$TOOLGATE_POLICY_SIGNING_KEY" ] || die "TOOLGATE_POLICY_SIGNING_KEY=$TOOLGATE_POLICY_SIGNING_KEY is not a readable PEM private key"
+    # Bundle mode: opa signs only bundles; it compiles the same policy.wasm and data.json as the plain build.
+    signing=(-b --signing-key "$TOOLGATE_POLICY_SIGNING_KEY" --signing-alg "${TOOLGATE_POLICY_SIGNING_ALG:-RS256}")
+    signed="signed:${TOOLGATE_POLICY_SIGNING_ALG:-RS256}:$(sha256sum "$TOOLGATE_POLICY_SIGNING_KEY" | cut -c1-12)"
+  fi
+  stamp="$rev $("$opa" version | sed -n 's/^Version: *//p') $(sha256sum "$wcaps" | cut -c1-12) $signed"
   if [ -f "$out/.stamp" ] && [ "$(cat "$out/.stamp")" = "$stamp" ] \
     && [ -s "$out/policy.wasm" ] && [ -s "$out/data.json" ] && [ -s "$out/.manifest" ]; then
     log "up to date: $out (revision $rev)"
@@ -78,21 +89,24 @@ build() {
   tmp="$(mktemp -d "${TMPDIR:-/tmp}/toolgate-policy.XXXXXX")"
   trap 'rm -rf "${tmp:-}"' EXIT # build runs in with_lock's subshell
   (cd "$root" && "$opa" build -t wasm -e "$entrypoint" -r "$rev" --capabilities "$wcaps" "${ignore[@]}" \
-    -o "$tmp/bundle.tar.gz" rego/) || die "opa build failed (see above)"
+    ${signing[@]+"${signing[@]}"} -o "$tmp/bundle.tar.gz" rego/) || die "opa build failed (see above)"
+  local files=(policy.wasm data.json .manifest)
+  [ "$signed" = unsigned ] || files+=(.signatures.json)
   mkdir -p "$tmp/x"
-  tar -xzf "$tmp/bundle.tar.gz" -C "$tmp/x" /policy.wasm /data.json /.manifest 2>/dev/null \
-    || tar -xzf "$tmp/bundle.tar.gz" -C "$tmp/x" policy.wasm data.json .manifest \
-    || die "bundle $tmp/bundle.tar.gz lacks policy.wasm, data.json or .manifest"
+  tar -xzf "$tmp/bundle.tar.gz" -C "$tmp/x" "${files[@]/#//}" 2>/dev/null \
+    || tar -xzf "$tmp/bundle.tar.gz" -C "$tmp/x" "${files[@]}" \
+    || die "bundle $tmp/bundle.tar.gz lacks one of ${files[*]}"
   mkdir -p "$out"
   # Replace the outputs one by one with renames in the same folder; the stamp goes first and comes back
   # last, so an interrupted build is never taken as up to date.
   rm -f "$out/.stamp"
-  for f in policy.wasm data.json .manifest; do
+  [ "$signed" != unsigned ] || rm -f "$out/.signatures.json" # a stale signature would not match the new files
+  for f in "${files[@]}"; do
     cp "$tmp/x/$f" "$out/.$f.new" && chmod 644 "$out/.$f.new" && mv -f "$out/.$f.new" "$out/$f"
   done
   cp "$tmp/bundle.tar.gz" "$out/.bundle.new" && mv -f "$out/.bundle.new" "$out/bundle.tar.gz"
   printf '%s\n' "$stamp" >"$out/.stamp"
-  log "built $out (revision $rev)"
+  log "built $out (revision $rev, $signed)"
 }
 
 run_tests() {

@@ -6,7 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadBundle, loadVerificationKey } from '../../src/policy/index.js';
 import { readTarball } from '../../src/policy/tarball.js';
-import { buildBundle, keyPair } from './bundles.js';
+import { buildBundle, keyPair, OPA } from './bundles.js';
 
 /** Rewrites one member of a real bundle.tar.gz with the system tar (as someone tampering with it would). */
 function tamper(archive: string, change: (dir: string) => void): string {
@@ -118,5 +118,20 @@ describe('reading bundle archives', () => {
   it('reads the files of a real bundle by OPA names', async () => {
     const files = await readTarball(readFileSync(buildBundle({ revision: 'r' })), 'test');
     expect([...files.keys()]).toEqual(expect.arrayContaining(['policy.wasm', 'data.json', '.manifest', 'src/toolgate/lib.rego']));
+  });
+});
+
+describe('make policy with a signing key (scripts/policy.sh)', () => {
+  it('writes a signed bundle.tar.gz and directory that verify with the public key; an edited directory file is refused', async () => {
+    const key = keyPair('ed25519');
+    const out = mkdtempSync(join(tmpdir(), 'toolgate-policy-out-'));
+    execFileSync('bash', ['scripts/policy.sh'], { env: { ...process.env, POLICY_OUT: out, TOOLGATE_OPA: OPA, TOOLGATE_POLICY_SIGNING_KEY: key.privateKey, TOOLGATE_POLICY_SIGNING_ALG: 'EdDSA' }, stdio: 'ignore' });
+    const verification = { publicKey: loadVerificationKey(key.publicKey) };
+    const fromArchive = await loadBundle(join(out, 'bundle.tar.gz'), { verification });
+    const fromDir = await loadBundle(out, { verification });
+    expect(fromDir.sha256).toBe(fromArchive.sha256);
+    expect(fromDir.signedBy).toBe('default');
+    writeFileSync(join(out, 'data.json'), '{}');
+    await expect(loadBundle(out, { verification })).rejects.toMatchObject({ reason: 'bundle_file_tampered' });
   });
 });
