@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { Agent, request as httpRequest } from 'node:http';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { scan } from '../classify/scan.js';
 import { toolRoutes } from '../server/tools.js';
@@ -12,12 +11,13 @@ import { IdentityError, type IdentityOptions, type VerifiedAgent } from '../iden
 import { buildInput, timeFacts } from '../input/index.js';
 import { parseDecision, type PolicyInput } from '../policy/index.js';
 import { sha256Hex } from '../audit/index.js';
+import { opaClient } from './opa-client.js';
 
 /** Baseline 1: the demo tool routes alone, with the body parser toolgate otherwise stands in for. */
 export function createBareApp(tools: Record<string, ToolHandler>): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.use(express.json());
+  app.use(express.json({ limit: BODY_LIMIT }));
   app.use(toolRoutes(tools));
   return app;
 }
@@ -33,10 +33,9 @@ export interface SidecarAppOptions {
 }
 
 const BODY_LIMIT = 1024 * 1024;
-const DECISION_PATH = '/v1/data/toolgate/decision';
 
 /**
- * Baseline 2, the architecture toolgate replaces: the service verifies the agent and builds the same input
+ * The cheapest sidecar, the architecture toolgate replaces: the service verifies the agent and builds the same input
  * document as toolgate (same verifier, extractor, detectors and input builder), asks an OPA sidecar over REST,
  * and enforces the answer. Left out on purpose, so the baseline is the cheapest honest sidecar: audit records,
  * decision spans and metrics (OPA's decision logs are off). The bench request carries no attachments, so the
@@ -45,29 +44,8 @@ const DECISION_PATH = '/v1/data/toolgate/decision';
 export async function createSidecarApp(options: SidecarAppOptions): Promise<{ app: Express; close(): Promise<void> }> {
   const verifier = await createVerifier({ jwksFiles: [options.jwksFile] } as IdentityOptions);
   const clock = timeFacts(options.timezone);
-  // Keep-alive, as a sidecar client would be configured: a new TCP connection per decision would be a straw man.
-  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
-  const opa = new URL(DECISION_PATH, options.opaUrl);
-
-  const decide = (input: PolicyInput): Promise<unknown> =>
-    new Promise((resolve, reject) => {
-      const body = Buffer.from(JSON.stringify({ input }));
-      const req = httpRequest(opa, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': body.length } }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          if (res.statusCode !== 200) return reject(new UnavailableError('policy_unavailable', `OPA answered ${res.statusCode}: ${Buffer.concat(chunks).toString('utf8').slice(0, 200)}`));
-          try {
-            resolve((JSON.parse(Buffer.concat(chunks).toString('utf8')) as { result?: unknown }).result);
-          } catch (cause) {
-            reject(new UnavailableError('policy_unavailable', 'OPA answered with a body that is not JSON.', { cause }));
-          }
-        });
-        res.on('error', reject);
-      });
-      req.on('error', (cause) => reject(new UnavailableError('policy_unavailable', `OPA is unreachable: ${cause.message}`, { cause })));
-      req.end(body);
-    });
+  const opa = opaClient(options.opaUrl);
+  const decide = (input: PolicyInput) => opa.decide(input);
 
   const enforce = async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     const decisionId = randomUUID();
@@ -121,7 +99,7 @@ export async function createSidecarApp(options: SidecarAppOptions): Promise<{ ap
   return {
     app,
     close: async () => {
-      agent.destroy();
+      opa.close();
       await verifier.close?.();
     },
   };

@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 export type ServerSpec =
   | { readonly kind: 'bare' }
   | { readonly kind: 'pipeline'; readonly bundleDir: string; readonly jwksFile: string; readonly stateDir: string }
+  /** The pipeline with each decision asked of OPA over REST (fair-sidecar.ts). */
+  | { readonly kind: 'fair'; readonly opaUrl: string; readonly bundleDir: string; readonly jwksFile: string; readonly stateDir: string }
   | { readonly kind: 'sidecar'; readonly opaUrl: string; readonly jwksFile: string };
 
 /** The server process's event-loop delay since the last reset (perf_hooks.monitorEventLoopDelay), in ms. */

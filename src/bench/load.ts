@@ -15,13 +15,14 @@ export interface LoadSpec {
   readonly headers: HeaderSource;
 }
 
-export interface LoadOutcome extends Omit<LoadRound, 'signedInline'> {
+export interface LoadOutcome extends Omit<LoadRound, 'signedInline' | 'cpuUsPerCall' | 'opaCpuUsPerCall'> {
   /** Status codes other than 2xx, with counts: a non-empty map means the measured path was not the allowed one. */
   readonly statuses: Readonly<Record<string, number>>;
 }
 
 /**
- * One autocannon run, closed loop, keep-alive, no pipelining. Latencies are recorded here from each 2xx response
+ * One autocannon run, closed loop (each connection sends its next request when the answer arrives), keep-alive,
+ * no pipelining. Latencies are recorded here from each 2xx response
  * (autocannon's own histogram keeps whole milliseconds, too coarse for a sub-millisecond p50).
  */
 export function runLoad(spec: LoadSpec): Promise<LoadOutcome> {
@@ -56,6 +57,7 @@ export function runLoad(spec: LoadSpec): Promise<LoadOutcome> {
           rps: durationS > 0 ? ok / durationS : 0,
           p50Ms: percentile(s, 50),
           p99Ms: percentile(s, 99),
+          p999Ms: percentile(s, 99.9),
           ok,
           non2xx: result.non2xx,
           errors: result.errors + result.timeouts,

@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BENCH_USAGE, parseBenchOptions } from './options.js';
 import { toMarkdown } from './report.js';
+import { updateReadme } from './readme.js';
 import { runBench } from './run.js';
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -15,13 +16,14 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(BENCH_USAGE);
     return 0;
   }
-  const { help: _help, ...bench } = options;
+  const { help: _help, readme, ...bench } = options;
   const results = await runBench(bench, (line) => process.stderr.write(`[bench] ${line}\n`));
   const markdown = toMarkdown(results);
   mkdirSync(bench.outDir, { recursive: true });
   writeFileSync(join(bench.outDir, 'results.md'), markdown);
   writeFileSync(join(bench.outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
-  process.stdout.write(`${markdown}\nwritten: ${join(bench.outDir, 'results.md')}, ${join(bench.outDir, 'results.json')}\n`);
+  const readmeWritten = readme !== '' && updateReadme(readme, markdown.replace(/^## .*\n+/, ''));
+  process.stdout.write(`${markdown}\nwritten: ${join(bench.outDir, 'results.md')}, ${join(bench.outDir, 'results.json')}${readmeWritten ? `, ${readme} (between the bench markers)` : ''}\n`);
   return 0;
 }
 

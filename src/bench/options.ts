@@ -9,11 +9,14 @@ export const BENCH_USAGE = `node dist/bench/main.js [options]   (make bench runs
   --rounds N            measured rounds per target, median reported      BENCH_ROUNDS        default 3
   --duration S          seconds of load per HTTP target per round        BENCH_DURATION_S    default 5
   --warmup S            unmeasured seconds per HTTP target first          BENCH_WARMUP_S      default 2
-  --connections N       concurrent keep-alive connections                 BENCH_CONNECTIONS   default 10
+  --connections LIST    closed-loop shapes, keep-alive connections each    BENCH_CONNECTIONS   default 10,100
+  --open-fraction F     open loop at F x the pipeline's best closed rate   BENCH_OPEN_FRACTION default 0.5 (0: none)
   --wasm-iterations N   evaluate() calls per WASM round                   BENCH_WASM_ITERATIONS default 20000
   --hostile-search N    generated strings timed for the hostile bodies    BENCH_HOSTILE_SEARCH default 300
-  --only LIST           comma list of bare,pipeline,sidecar,wasm,hostile  BENCH_TARGETS       default all
+  --only LIST           comma list of bare,pipeline,fair,sidecar,         BENCH_TARGETS       default all
+                        wasm,micro,body,hostile
   --out DIR             results.md, results.json, scratch state           BENCH_OUT           default build/bench
+  --readme FILE         table written between its bench markers ("" off)  BENCH_README        default README.md
   --policy-bundle DIR   the make policy bundle                            TOOLGATE_POLICY_BUNDLE default build/policy
   --opa PATH            opa binary                                        TOOLGATE_OPA        default scripts/opa.sh
 `;
@@ -37,8 +40,14 @@ function targets(raw: string | undefined): TargetName[] {
   return TARGET_NAMES.filter((t) => names.includes(t));
 }
 
+function connectionList(label: string, raw: string | undefined): number[] {
+  if (raw === undefined || raw.trim() === '') return [10, 100];
+  const list = raw.split(',').map((s) => number(label, s.trim(), 0, { integer: true, min: 1, max: 10_000 }));
+  return [...new Set(list)].sort((a, b) => a - b);
+}
+
 /** Resolves flags over environment variables over defaults, once; bad values are refused with the fix. */
-export function parseBenchOptions(argv: readonly string[], env: Env = process.env): BenchOptions & { help: boolean } {
+export function parseBenchOptions(argv: readonly string[], env: Env = process.env): BenchOptions & { help: boolean; readme: string } {
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
@@ -50,11 +59,13 @@ export function parseBenchOptions(argv: readonly string[], env: Env = process.en
         duration: { type: 'string' },
         warmup: { type: 'string' },
         connections: { type: 'string' },
+        'open-fraction': { type: 'string' },
         'wasm-iterations': { type: 'string' },
         'wasm-warmup': { type: 'string' },
         'hostile-search': { type: 'string' },
         only: { type: 'string' },
         out: { type: 'string' },
+        readme: { type: 'string' },
         'policy-bundle': { type: 'string' },
         opa: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -74,12 +85,14 @@ export function parseBenchOptions(argv: readonly string[], env: Env = process.en
     // Pre-signed requests live SIGNATURE_LIFETIME_S (290 s): a round must end well before they expire.
     durationS: num('duration', 'BENCH_DURATION_S', 5, { min: 0.2, max: 240 }),
     warmupS: num('warmup', 'BENCH_WARMUP_S', 2, { min: 0, max: 240 }),
-    connections: num('connections', 'BENCH_CONNECTIONS', 10, { integer: true, min: 1 }),
+    connections: connectionList(...v('connections', 'BENCH_CONNECTIONS')),
+    openFraction: num('open-fraction', 'BENCH_OPEN_FRACTION', 0.5, { min: 0, max: 1 }),
     wasmIterations: num('wasm-iterations', 'BENCH_WASM_ITERATIONS', 20_000, { integer: true, min: 10 }),
     wasmWarmup: num('wasm-warmup', 'BENCH_WASM_WARMUP', 2_000, { integer: true, min: 0 }),
     hostileSearch: num('hostile-search', 'BENCH_HOSTILE_SEARCH', 300, { integer: true, min: 0 }),
     targets: targets(v('only', 'BENCH_TARGETS')[1]),
     outDir: v('out', 'BENCH_OUT')[1] || 'build/bench',
+    readme: v('readme', 'BENCH_README')[1] ?? 'README.md',
     policyBundle: v('policy-bundle', 'TOOLGATE_POLICY_BUNDLE')[1] || 'build/policy',
     regoDir: 'rego',
     opa: v('opa', 'TOOLGATE_OPA')[1] || undefined,

@@ -12,6 +12,7 @@ import { loadServerConfig } from '../server/config.js';
 import { startGateway } from '../server/start.js';
 import { setupTelemetry } from '../telemetry/setup.js';
 import { createBareApp, createSidecarApp } from './apps.js';
+import { decideThroughOpa } from './fair-sidecar.js';
 import { BENCH_CONTEXT, type ChildMessage, type ServerSpec } from './children.js';
 
 function listen(app: { listen(port: number, host: string, cb: () => void): Server }): Promise<Server> {
@@ -46,32 +47,46 @@ async function start(spec: ServerSpec): Promise<{ port: number; close(): Promise
         },
       };
     }
-    case 'pipeline': {
-      // As `toolgate serve` runs with no OTLP endpoint: a registered tracer provider without an exporter.
-      const telemetry = setupTelemetry({ serviceName: 'toolgate' });
-      const config = loadServerConfig({
-        PORT: '0',
-        TOOLGATE_STATE_DIR: spec.stateDir,
-        TOOLGATE_POLICY_BUNDLE: spec.bundleDir,
-        TOOLGATE_AGENT_KEYS: spec.jwksFile,
-        TOOLGATE_GATEWAY_ID: BENCH_CONTEXT.gatewayId,
-        TOOLGATE_ENVIRONMENT: BENCH_CONTEXT.environment,
-        TOOLGATE_TIMEZONE: BENCH_CONTEXT.timezone,
-      });
-      const logger = {
-        warn: (m: string, f?: Record<string, unknown>) => process.stderr.write(`${JSON.stringify({ level: 'warn', msg: m, ...f })}\n`),
-        error: (m: string, f?: Record<string, unknown>) => process.stderr.write(`${JSON.stringify({ level: 'error', msg: m, ...f })}\n`),
-      };
-      const gw = await startGateway(config, { tools, logger });
+    case 'pipeline':
+      return startPipeline(spec, tools);
+    case 'fair': {
+      const opa = decideThroughOpa(spec.opaUrl);
+      const gw = await startPipeline(spec, tools);
       return {
         port: gw.port,
         close: async () => {
           await gw.close();
-          await telemetry.shutdown();
+          opa.close();
         },
       };
     }
   }
+}
+
+async function startPipeline(spec: { bundleDir: string; jwksFile: string; stateDir: string }, tools: ReturnType<typeof exampleTools>['tools']): Promise<{ port: number; close(): Promise<void> }> {
+  // As `toolgate serve` runs with no OTLP endpoint: a registered tracer provider without an exporter.
+  const telemetry = setupTelemetry({ serviceName: 'toolgate' });
+  const config = loadServerConfig({
+    PORT: '0',
+    TOOLGATE_STATE_DIR: spec.stateDir,
+    TOOLGATE_POLICY_BUNDLE: spec.bundleDir,
+    TOOLGATE_AGENT_KEYS: spec.jwksFile,
+    TOOLGATE_GATEWAY_ID: BENCH_CONTEXT.gatewayId,
+    TOOLGATE_ENVIRONMENT: BENCH_CONTEXT.environment,
+    TOOLGATE_TIMEZONE: BENCH_CONTEXT.timezone,
+  });
+  const logger = {
+    warn: (m: string, f?: Record<string, unknown>) => process.stderr.write(`${JSON.stringify({ level: 'warn', msg: m, ...f })}\n`),
+    error: (m: string, f?: Record<string, unknown>) => process.stderr.write(`${JSON.stringify({ level: 'error', msg: m, ...f })}\n`),
+  };
+  const gw = await startGateway(config, { tools, logger });
+  return {
+    port: gw.port,
+    close: async () => {
+      await gw.close();
+      await telemetry.shutdown();
+    },
+  };
 }
 
 function send(message: ChildMessage): void {

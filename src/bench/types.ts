@@ -1,12 +1,21 @@
 /** The benchmark's options and results: one type each, shared by the CLI, the report and the smoke test. */
 
-/** What `make bench` measures (DESIGN.md, Quality bars; issue 8 for `hostile`). */
-export type TargetName = 'bare' | 'pipeline' | 'sidecar' | 'wasm' | 'hostile';
+/** What `make bench` measures (DESIGN.md, Quality bars; issue 8 for `hostile`, issue 11 for the rest). */
+export type TargetName = 'bare' | 'pipeline' | 'fair' | 'sidecar' | 'wasm' | 'micro' | 'body' | 'hostile';
 
-export const TARGET_NAMES: readonly TargetName[] = ['bare', 'pipeline', 'sidecar', 'wasm', 'hostile'];
+export const TARGET_NAMES: readonly TargetName[] = ['bare', 'pipeline', 'fair', 'sidecar', 'wasm', 'micro', 'body', 'hostile'];
 
-/** The targets measured under HTTP load. */
-export type HttpTargetName = Exclude<TargetName, 'wasm' | 'hostile'>;
+/**
+ * The targets measured under HTTP load: bare Express (the ceiling), the pipeline, the fair sidecar (the pipeline
+ * with the decision asked of OPA over REST) and the cheapest sidecar (verification and input, then OPA; no audit,
+ * no spans).
+ */
+export type HttpTargetName = 'bare' | 'pipeline' | 'fair' | 'sidecar';
+
+export const HTTP_TARGETS: readonly HttpTargetName[] = ['bare', 'pipeline', 'fair', 'sidecar'];
+
+/** Closed loop at each of `connections`, and an open loop at a fraction of the pipeline's best rate. */
+export type LoadShapeName = `closed-${number}` | 'open';
 
 export interface BenchOptions {
   /** Measured rounds per target; the report takes the median. Default 3. */
@@ -15,8 +24,10 @@ export interface BenchOptions {
   readonly durationS: number;
   /** Seconds of unmeasured load per HTTP target before the first round (JIT, connection pools). Default 2. */
   readonly warmupS: number;
-  /** Concurrent keep-alive connections of the load generator. Default 10 (autocannon's default). */
-  readonly connections: number;
+  /** Closed-loop shapes: concurrent keep-alive connections of the load generator, one shape each. Default 10 and 100. */
+  readonly connections: readonly number[];
+  /** The open loop's rate as a fraction of the pipeline's best closed-loop rate of this run. Default 0.5. */
+  readonly openFraction: number;
   /** Measured `PolicyEngine.evaluate` calls per round. Default 20000. */
   readonly wasmIterations: number;
   /** Unmeasured calls before the first round. Default 2000. */
@@ -41,12 +52,17 @@ export interface LoadRound {
   readonly rps: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
+  readonly p999Ms: number;
   readonly ok: number;
   readonly non2xx: number;
   readonly errors: number;
   readonly durationS: number;
   /** Requests signed inside the load generator because the pre-signed pool ran out (0 when the pool sufficed). */
   readonly signedInline: number;
+  /** The server process's CPU time (user + system, all threads, /proc/<pid>/stat) over the round per 2xx, in µs. */
+  readonly cpuUsPerCall: number;
+  /** The same for the OPA process the target asks (sidecars only). */
+  readonly opaCpuUsPerCall?: number | undefined;
 }
 
 export interface HttpTargetResult {
@@ -56,6 +72,45 @@ export interface HttpTargetResult {
   readonly rps: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
+  readonly p999Ms: number;
+  readonly cpuUsPerCall: number;
+  readonly opaCpuUsPerCall?: number | undefined;
+}
+
+export interface LoadShapeResult {
+  readonly shape: LoadShapeName;
+  readonly connections: number;
+  /** Open loop only: the requests per second offered to every target. */
+  readonly rate?: number | undefined;
+  readonly targets: Partial<Record<HttpTargetName, HttpTargetResult>>;
+}
+
+/** The physical floor of one allowed call, measured in the same run (µs). */
+export interface Floor {
+  /** One Ed25519 signature verification (the identity stage's primitive). */
+  readonly verifyUs: number;
+  /** One WASM evaluation of the HTTP bench call's input. */
+  readonly evaluateUs: number;
+  /** Bare Express's server CPU per request (closed loop, fewest connections). */
+  readonly bareCpuUs: number;
+  readonly totalUs: number;
+  /** The pipeline's server CPU per allowed call in the same shape, and its multiple of the floor. */
+  readonly pipelineCpuUs: number;
+  readonly multiple: number;
+}
+
+/** One in-process measurement: median over rounds of each round's p50. */
+export interface MicroResult {
+  readonly name: string;
+  readonly p50Us: number;
+  readonly p99Us: number;
+}
+
+/** Cost against body size: one closed-loop shape per size, bare and pipeline. */
+export interface BodySizeResult {
+  readonly bytes: number;
+  readonly bare?: HttpTargetResult | undefined;
+  readonly pipeline?: HttpTargetResult | undefined;
 }
 
 export interface WasmRound {
@@ -70,6 +125,8 @@ export interface WasmResult {
   readonly rounds: readonly WasmRound[];
   readonly p50Us: number;
   readonly p99Us: number;
+  /** The same engine on the HTTP bench call's input (no attachment), for the floor. */
+  readonly benchInputP50Us: number;
 }
 
 /** A DESIGN.md target checked against the measurements of the same run. */
@@ -115,8 +172,13 @@ export interface BenchResults {
   readonly startedAt: string;
   readonly machine: { readonly cpus: number; readonly cpuModel: string; readonly node: string; readonly opa: string | null };
   readonly options: Omit<BenchOptions, 'opa'>;
-  readonly http: Partial<Record<HttpTargetName, HttpTargetResult>>;
+  readonly http: readonly LoadShapeResult[];
+  readonly floor?: Floor | undefined;
   readonly wasm: WasmResult | undefined;
+  /** Stage micro-benchmarks (in the bench process) and WASM cost against policy data size. */
+  readonly micro?: readonly MicroResult[] | undefined;
+  readonly dataSize?: readonly (MicroResult & { readonly entries: number })[] | undefined;
+  readonly body?: readonly BodySizeResult[] | undefined;
   readonly hostile?: HostileResult | undefined;
   readonly checks: readonly TargetCheck[];
 }
