@@ -33,10 +33,13 @@ describe('toolgate policy simulate --file (traffic recorded by the real gateway)
   let tighter: string;
   /** The demo policy with receipts-bot's allowed recipients emptied: its emails change, the masked one included. */
   let noRecipients: string;
+  /** The demo policy with a smaller daily trading budget: the same outcomes, a different limit obligation. */
+  let smallerBudget: string;
 
   beforeAll(async () => {
     tighter = buildBundle({ revision: 'cap-4000', data: (d) => void (d.toolgate.config.trade.max_order_notional = 4_000) });
     noRecipients = buildBundle({ revision: 'no-recipients', data: (d) => void (d.toolgate.config.agents['receipts-bot'].email.allowed_recipients = []) });
+    smallerBudget = buildBundle({ revision: 'budget-20000', data: (d) => void (d.toolgate.config.trade.daily_notional_budget = 20_000) });
     gw = await startTestGateway({ TOOLGATE_ENVIRONMENT: 'paper' }, { now: () => MARKET_OPEN });
     traffic = await recordTraffic(gw);
     await gw.close();
@@ -102,6 +105,16 @@ describe('toolgate policy simulate --file (traffic recorded by the real gateway)
     expect(report.masked.changes).toEqual([expect.objectContaining({ tool: 'email.send', examples: [traffic.maskedEmail] })]);
     expect(report.masked.changes[0]!.to.codes).toContain('recipient_not_allowed');
     expect(code).toBe(0);
+  });
+
+  it('reports a changed limit with the same outcome as an obligation change, never as unchanged', async () => {
+    const { report } = await simulateJson(['--candidate', smallerBudget, '--file', file]);
+    const allowed = report.clear.changes.find((g) => g.from.outcome === 'allow' && g.tool === 'trade.place');
+    expect(allowed).toMatchObject({ kind: 'obligations', from: { outcome: 'allow', codes: [] }, to: { outcome: 'allow', codes: [] }, obligations: ['limits'] });
+    expect(allowed!.examples).toEqual(traffic.smallOrders);
+    expect(report.clear.changes.every((g) => g.kind === 'obligations' && g.tool === 'trade.place')).toBe(true);
+    const { out } = await simulate(['--candidate', smallerBudget, '--file', file]);
+    expect(out).toContain(`trade.place: allow [], obligations differ: limits  e.g. ${traffic.smallOrders.join(', ')}`);
   });
 
   it('replays only the events in --since/--until', async () => {
