@@ -1,4 +1,4 @@
-import type { Decision, Reason, ToolProtocol } from '../policy/types.js';
+import type { Decision, Reason, ShadowVerdict, ToolProtocol } from '../policy/types.js';
 
 /**
  * The schema new events are written with. v2 signs checkpoints: only the last event of each durable batch carries
@@ -76,6 +76,8 @@ export interface AuditEvent {
   readonly response: { readonly status: number; readonly redacted: readonly { readonly pointer: string; readonly types: readonly string[] }[] } | null;
   readonly approval: unknown;
   readonly break_glass: unknown;
+  /** A shadow candidate's verdict on this decision (absent when no candidate evaluated it); never enforced. */
+  readonly shadow?: ShadowVerdict;
   readonly chain: ChainLink;
 }
 

@@ -72,6 +72,13 @@ export interface ToolgateOptions {
     readonly tokenFile?: string;
     /** For an http(s) bundle: time one download may take. Default 10,000 ms. */
     readonly downloadTimeoutMs?: number;
+    /**
+     * Shadow mode: a candidate bundle (path or URL; verified, polled and swapped like the active one, with the same
+     * key, token and polling) evaluated beside the active policy for `fraction` of decisions (default 1), never
+     * enforced. Its verdict goes into the audit event's `shadow`, the span's `toolgate.shadow.*` and
+     * `toolgate.shadow.disagreements`.
+     */
+    readonly shadow?: { readonly bundle: string; readonly fraction?: number };
   };
   /** The identity stage (see `createVerifier`). */
   readonly verifier: Verifier;
@@ -118,7 +125,7 @@ export interface ToolgateOptions {
 }
 
 const KNOWN = new Set(['policy', 'verifier', 'audit', 'gatewayId', 'environment', 'timezone', 'bodyLimit', 'json', 'mcpPath', 'toolsPath', 'mcpSessions', 'version', 'now', 'logger', 'uploads', 'limits', 'approvals', 'breakGlass', 'mcpMethods']);
-const KNOWN_POLICY = new Set(['bundle', 'name', 'timeoutMs', 'workers', 'verificationKeyFile', 'verificationKeyId', 'polling', 'tokenFile', 'downloadTimeoutMs']);
+const KNOWN_POLICY = new Set(['bundle', 'name', 'timeoutMs', 'workers', 'verificationKeyFile', 'verificationKeyId', 'polling', 'tokenFile', 'downloadTimeoutMs', 'shadow']);
 const KNOWN_AUDIT = new Set(['sink', 'file', 'kafka', 'signingKey', 'keyFile', 'failClosed', 'durability', 'spoolDir', 'ackTimeoutMs']);
 
 export interface Configuration {
@@ -129,6 +136,8 @@ export interface Configuration {
   readonly bundleSource: BundleSource;
   readonly verification: BundleVerification | undefined;
   readonly polling: PollingOptions | undefined;
+  /** A shadow candidate's source and sampled share of decisions. */
+  readonly shadow: { readonly source: BundleSource; readonly fraction: number } | undefined;
   readonly verifier: Verifier;
   readonly gatewayId: string;
   readonly environment: string;
@@ -271,7 +280,7 @@ export function resolveOptions(options: Readonly<ToolgateOptions>): Configuratio
 }
 
 /** The bundle source, its verification key (read once) and its polling, from `policy` options. */
-function resolvePolicySource(policy: ToolgateOptions['policy']): Pick<Configuration, 'bundleSource' | 'verification' | 'polling'> {
+function resolvePolicySource(policy: ToolgateOptions['policy']): Pick<Configuration, 'bundleSource' | 'verification' | 'polling' | 'shadow'> {
   const remote = /^https?:\/\//i.test(policy.bundle);
   if (!remote && (policy.tokenFile !== undefined || policy.downloadTimeoutMs !== undefined)) {
     throw new ConfigError('policy_options_invalid', 'policy.tokenFile and policy.downloadTimeoutMs apply to an http(s) bundle URL only: set policy.bundle to the bundle server URL or drop them.');
@@ -294,9 +303,16 @@ function resolvePolicySource(policy: ToolgateOptions['policy']): Pick<Configurat
   if (!verification && policy.verificationKeyId !== undefined) {
     throw new ConfigError('policy_options_invalid', 'policy.verificationKeyId needs policy.verificationKeyFile (the public key the bundles are signed with).');
   }
-  const source = bundleSource(policy.bundle, {
+  const http = {
     ...(policy.tokenFile !== undefined ? { tokenFile: policy.tokenFile } : {}),
     ...(policy.downloadTimeoutMs !== undefined ? { timeoutMs: policy.downloadTimeoutMs } : {}),
-  });
-  return { bundleSource: source, verification, polling };
+  };
+  let shadow: Configuration['shadow'];
+  if (policy.shadow !== undefined) {
+    const { bundle, fraction = 1 } = policy.shadow;
+    if (typeof bundle !== 'string' || bundle === '') throw new ConfigError('policy_shadow_invalid', 'policy.shadow.bundle must name the candidate bundle (a directory, bundle.tar.gz or bundle server URL).');
+    if (typeof fraction !== 'number' || !(fraction >= 0 && fraction <= 1)) throw new ConfigError('policy_shadow_invalid', `policy.shadow.fraction must be a share of decisions from 0 to 1 (got ${String(fraction)}); the default is 1, every decision.`);
+    shadow = { source: bundleSource(bundle, http), fraction };
+  }
+  return { bundleSource: bundleSource(policy.bundle, http), verification, polling, shadow };
 }

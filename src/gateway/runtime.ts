@@ -1,6 +1,6 @@
 import { AuditLog } from '../audit/index.js';
 import { timeFacts } from '../input/index.js';
-import { ActivePolicy, type PolicyEngine } from '../policy/index.js';
+import { ActivePolicy, type BundleSource, type PolicyEngine, type ShadowPolicy } from '../policy/index.js';
 import type { TimeFacts } from '../policy/types.js';
 import { PolicyMetrics } from '../telemetry/metrics.js';
 import { checkTimezone, type Configuration } from './options.js';
@@ -12,16 +12,21 @@ import type { Runtime } from './stages/context.js';
  * the operator set one.
  */
 export async function startRuntime(config: Configuration): Promise<Runtime> {
-  const policy = await ActivePolicy.start({
-    source: config.bundleSource,
+  const activations = new PolicyMetrics().activations;
+  const start = (source: BundleSource) => ActivePolicy.start({
+    source,
     ...(config.verification ? { verification: config.verification } : {}),
     name: config.bundleName,
     engine: config.engine,
     ...(config.polling ? { polling: config.polling } : {}),
     logger: config.logger,
-    activations: new PolicyMetrics().activations,
+    activations,
   });
+  const policy = await start(config.bundleSource);
+  let shadow: ShadowPolicy | undefined;
   try {
+    // A candidate that cannot load fails the start like the active policy: the operator asked for it.
+    if (config.shadow) shadow = { policy: await start(config.shadow.source), fraction: config.shadow.fraction };
     const clock = clocks(config.timezone, policy);
     clock(0); // checks the first revision's timezone now: a bad one fails the start
     const audit = await AuditLog.open(config.makeSink(), config.signingKey, config.gatewayId, { logger: config.logger });
@@ -32,9 +37,11 @@ export async function startRuntime(config: Configuration): Promise<Runtime> {
       },
       audit,
       clock,
+      ...(shadow ? { shadow } : {}),
     };
   } catch (error) {
     await policy.close(); // its evaluator threads and poller would outlive a failed start
+    await shadow?.policy.close();
     throw error;
   }
 }

@@ -6,3 +6,4 @@ export * from './active.js';
 export * from './poller.js';
 export * from './source.js';
 export * from './signature.js';
+export * from './shadow.js';

@@ -105,6 +105,19 @@ export interface Decision {
   };
 }
 
+/**
+ * A candidate revision's verdict on a call it did not decide (shadow mode): recorded beside the enforced decision,
+ * never acted on. `outcome` is `error` when the candidate could not decide (its reason code says why).
+ */
+export interface ShadowVerdict {
+  readonly revision: string;
+  readonly outcome: Outcome | 'error';
+  /** Reason codes, in the candidate's order. */
+  readonly reasons: readonly string[];
+  /** Same outcome and the same set of reason codes as the enforced decision. */
+  readonly agrees: boolean;
+}
+
 /** What the gateway knows about the loaded policy bundle; recorded on every decision. */
 export interface PolicyInfo {
   readonly revision: string;

@@ -51,6 +51,7 @@ export async function startGateway(config: ServerConfig, options: StartOptions):
       ...(config.policyVerificationKeyId ? { verificationKeyId: config.policyVerificationKeyId } : {}),
       ...(config.policyTokenFile ? { tokenFile: config.policyTokenFile } : {}),
       ...(config.policyPolling !== undefined ? { polling: config.policyPolling } : {}),
+      ...(config.policyShadow ? { shadow: config.policyShadow } : {}),
     },
     verifier,
     audit: {

@@ -20,6 +20,11 @@ export const ATTR_IDENTITY_KEY_ID = 'toolgate.identity.key_id';
 export const ATTR_TOOL_PROTOCOL = 'toolgate.tool.protocol';
 export const ATTR_GATEWAY_ID = 'toolgate.gateway.id';
 export const ATTR_AUDIT_SEQ = 'toolgate.audit.seq';
+/** Shadow mode: the candidate's revision, outcome, reason codes and whether it agrees with the enforced decision. */
+export const ATTR_SHADOW_REVISION = 'toolgate.shadow.revision';
+export const ATTR_SHADOW_OUTCOME = 'toolgate.shadow.outcome';
+export const ATTR_SHADOW_REASONS = 'toolgate.shadow.reasons';
+export const ATTR_SHADOW_AGREES = 'toolgate.shadow.agrees';
 
 // Span names.
 export const SPAN_AUTHORIZE = 'authorize';
@@ -32,5 +37,7 @@ export const METRIC_IDENTITY_FAILURES = 'toolgate.identity.failures';
 export const METRIC_AUDIT_SPOOL_DEPTH = 'toolgate.audit.spool.depth';
 /** Policy revisions activated or refused, by `result` (activated, refused) and `reason` (a refusal's code). */
 export const METRIC_POLICY_ACTIVATIONS = 'toolgate.policy.activations';
+/** Shadow decisions that disagree with the enforced one, by `tool`, `outcome` (enforced) and `shadow_outcome`. */
+export const METRIC_SHADOW_DISAGREEMENTS = 'toolgate.shadow.disagreements';
 
 export const INSTRUMENTATION_NAME = 'toolgate';

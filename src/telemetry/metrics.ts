@@ -7,6 +7,7 @@ export class GatewayMetrics {
   readonly duration: Histogram;
   readonly identityFailures: Counter;
   readonly spoolDepth: ObservableGauge;
+  readonly shadowDisagreements: Counter;
 
   constructor(spoolDepth: () => number) {
     const meter = metrics.getMeter(A.INSTRUMENTATION_NAME);
@@ -22,6 +23,9 @@ export class GatewayMetrics {
       description: 'Audit events waiting in the local spool for the broker',
     });
     this.spoolDepth.addCallback((result) => result.observe(spoolDepth()));
+    this.shadowDisagreements = meter.createCounter(A.METRIC_SHADOW_DISAGREEMENTS, {
+      description: 'Shadow candidate verdicts that differ from the enforced decision, by tool and outcome pair',
+    });
   }
 }
 

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MetricReader, type MetricData } from '@opentelemetry/sdk-metrics';
 import { AgentClient } from '../../src/agent/client.js';
 import type { AuditEvent } from '../../src/audit/types.js';
 import type { Logger } from '../../src/logger.js';
@@ -8,19 +7,9 @@ import { setupTelemetry, type Telemetry } from '../../src/telemetry/setup.js';
 import { readAuditFile } from '../helpers/audit.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { waitFor } from '../helpers/services.js';
-import { buildBundle, keyPair, type DemoData } from '../policy/bundles.js';
+import { buildBundle, keyPair, unlimited } from '../policy/bundles.js';
+import { CollectingReader } from './lifecycle-helpers.js';
 import { startBundleServer, type BundleServer } from '../policy/bundle-server.js';
-
-class CollectingReader extends MetricReader {
-  protected async onShutdown(): Promise<void> {}
-  protected async onForceFlush(): Promise<void> {}
-}
-
-/** Both revisions: no rate limit gets in the way of the load (the test is about which revision decides). */
-const unlimited = (d: DemoData) => {
-  for (const tool of Object.values(d.toolgate.config.tools) as { rate?: { max: number } }[]) if (tool.rate) tool.rate.max = 1_000_000;
-  d.toolgate.config.defaults.rate.max = 1_000_000;
-};
 
 /**
  * Hot swap end to end: a gateway polling a real HTTP bundle server, two signed revisions that decide
@@ -132,9 +121,7 @@ describe('policy hot swap from a bundle server', () => {
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({ status: 'ready', policy: before, policyStatus: { revision: before, lastError: { reason } } });
     expect(logged.some((l) => l.level === 'error' && l.fields?.reason === reason && l.fields.revision === before)).toBe(true);
-    const { resourceMetrics } = await reader.collect();
-    const all: MetricData[] = resourceMetrics.scopeMetrics.flatMap((s) => s.metrics);
-    const points = all.find((m) => m.descriptor.name === 'toolgate.policy.activations')!.dataPoints;
+    const points = await reader.points('toolgate.policy.activations');
     expect(points.find((p) => p.attributes.result === 'refused' && p.attributes.reason === reason)?.value).toBeGreaterThan(0);
     expect((await suggest()).status).toBe(before === 'rev-allow' ? 200 : 403);
     // A good bundle afterwards is activated and clears the error.

@@ -10,6 +10,12 @@ export const OPA = process.env.TOOLGATE_OPA ?? execFileSync('bash', ['scripts/op
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type DemoData = { toolgate: { config: Record<string, any> } };
 
+/** Lifts every rate limit of the demo data: load tests are about which revision decides, not about limits. */
+export function unlimited(d: DemoData): void {
+  for (const tool of Object.values(d.toolgate.config.tools) as { rate?: { max: number } }[]) if (tool.rate) tool.rate.max = 1_000_000;
+  d.toolgate.config.defaults.rate.max = 1_000_000;
+}
+
 export interface BuildOptions {
   readonly revision: string;
   /** Changes the demo policy's data.json before building (the rego stays the project's). */

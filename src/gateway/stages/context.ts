@@ -5,7 +5,7 @@ import type { BreakGlassCheck } from '../../breakglass/index.js';
 import type { McpMessage, ToolCall } from '../../extract/index.js';
 import type { IdentityError, RequestFacts, VerifiedAgent } from '../../identity/types.js';
 import type { Logger } from '../../logger.js';
-import type { ActivePolicy, ApprovalFacts, Decision, PolicyEngine, PolicyInput, Reason, TimeFacts } from '../../policy/index.js';
+import type { ActivePolicy, ApprovalFacts, Decision, PolicyEngine, PolicyInput, Reason, ShadowPolicy, ShadowVerdict, TimeFacts } from '../../policy/index.js';
 import type { GatewayMetrics } from '../../telemetry/metrics.js';
 import type { Reservation } from '../../limits/types.js';
 import type { Configuration } from '../options.js';
@@ -19,6 +19,8 @@ export interface Runtime {
   /** The active revision's engine right now; a decision uses the engine it leased (CallContext.engine). */
   readonly engine: PolicyEngine;
   readonly audit: AuditLog;
+  /** A candidate evaluated beside the active policy, never enforced (shadow mode). */
+  readonly shadow?: ShadowPolicy;
   /** Time facts in the policy's timezone. */
   readonly clock: (nowMs: number) => TimeFacts;
 }
@@ -70,6 +72,8 @@ export interface CallContext {
   /** The revision that decided this call (set by decide): its refusal, audit event and span name it. */
   engine?: PolicyEngine;
   decision?: Decision;
+  /** The shadow candidate's verdict on this call, when one evaluated it. */
+  shadow?: ShadowVerdict;
   /** Limits taken for this call: released by the ledger if it does not run, settled by enforce if it does. */
   reservation?: Reservation;
   /** The last decision event recorded (the completion event chains to it). */

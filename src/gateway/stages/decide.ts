@@ -1,10 +1,10 @@
 import { newApprovalRecord } from '../../approvals/index.js';
 import { mask } from '../../classify/mask.js';
-import type { Decision } from '../../policy/index.js';
+import { shadowVerdict, startShadow, type Decision } from '../../policy/index.js';
 import * as A from '../../telemetry/attributes.js';
 import { decisionRefusal } from '../respond.js';
 import { elapsedNs } from './util.js';
-import type { Stage } from './context.js';
+import type { CallContext, GatewayDeps, Stage } from './context.js';
 
 const SECRET: ReadonlySet<string> = new Set(['secret']);
 
@@ -22,12 +22,15 @@ export const decide: Stage = async (ctx, deps) => {
   const engine = lease.engine;
   ctx.engine = engine;
   const call = ctx.call!;
+  // The candidate (shadow mode) evaluates the same input at the same time, in its own threads; it never throws.
+  const shadow = startShadow(ctx.runtime!.shadow, ctx.input!);
   let decision: Decision;
   try {
     decision = await engine.decide(ctx.input!);
   } finally {
     lease.release();
   }
+  if (shadow) recordShadow(ctx, deps, decision, await shadow);
   ctx.decision = decision;
   ctx.timers.timer_rego_query_eval_ns = elapsedNs(t);
   const revision = engine.info.revision;
@@ -65,3 +68,16 @@ export const decide: Stage = async (ctx, deps) => {
     });
   }
 };
+
+/** Puts the candidate's verdict on the span and the context (for the audit event) and counts a disagreement. */
+function recordShadow(ctx: CallContext, deps: GatewayDeps, enforced: Decision, result: Parameters<typeof shadowVerdict>[1]): void {
+  const verdict = shadowVerdict(enforced, result);
+  ctx.shadow = verdict;
+  ctx.span.setAttributes({
+    [A.ATTR_SHADOW_REVISION]: verdict.revision,
+    [A.ATTR_SHADOW_OUTCOME]: verdict.outcome,
+    [A.ATTR_SHADOW_REASONS]: [...verdict.reasons],
+    [A.ATTR_SHADOW_AGREES]: verdict.agrees,
+  });
+  if (!verdict.agrees) deps.metrics.shadowDisagreements.add(1, { tool: ctx.call!.tool, outcome: enforced.outcome, shadow_outcome: verdict.outcome });
+}

@@ -31,8 +31,9 @@ export async function recordDecision(ctx: CallContext, deps: GatewayDeps, outcom
       ? { id: agent.id, scheme: agent.scheme, keyId: agent.keyId, thumbprint: agent.thumbprint, verified: true }
       : { scheme: ctx.identityError?.claimed.scheme ?? 'none', keyId: ctx.identityError?.claimed.keyId ?? null },
   });
-  ctx.recorded = event;
-  await runtime.audit.record(event);
+  const recorded = ctx.shadow ? { ...event, shadow: ctx.shadow } : event;
+  ctx.recorded = recorded;
+  await runtime.audit.record(recorded);
 }
 
 /**
