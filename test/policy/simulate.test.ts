@@ -1,9 +1,10 @@
 import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { AuditEvent } from '../../src/audit/types.js';
 import { UsageError } from '../../src/cli/audit.js';
+import { main } from '../../src/cli/main.js';
 import type { SimulationReport } from '../../src/policy/simulate-types.js';
 import { POLICY_BUNDLE, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { buildBundle } from './bundles.js';
@@ -134,6 +135,24 @@ describe('toolgate policy simulate --file (traffic recorded by the real gateway)
     expect(report.events).toBe(events.length + 1);
     expect(report.unreadable).toBe(1);
     expect(report.tornBytes).toBe('{"decision_id":"torn","in'.length);
+  });
+
+  it('is `toolgate policy simulate`: exit 1 past --max-changed, 2 for a usage error, 1 with a code for a bad bundle', async () => {
+    const printed: string[] = [];
+    const capture = (chunk: string | Uint8Array) => void printed.push(String(chunk));
+    const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (capture(chunk), true));
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => (capture(chunk), true));
+    try {
+      expect(await main(['policy', 'simulate', '--candidate', tighter, '--file', file, '--max-changed', '0'])).toBe(1);
+      expect(printed.join('')).toContain('FAILED: 1 changed decisions');
+      expect(await main(['policy', 'simulate', '--file', file])).toBe(2);
+      expect(printed.join('')).toContain('toolgate: Give --candidate');
+      expect(await main(['policy', 'simulate', '--candidate', file, '--file', file])).toBe(1);
+      expect(printed.join('')).toMatch(/toolgate: policy_bundle_(unreadable|invalid): /);
+    } finally {
+      out.mockRestore();
+      err.mockRestore();
+    }
   });
 
   it('says what to fix for bad arguments', async () => {
