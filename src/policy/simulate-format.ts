@@ -14,7 +14,7 @@ export function formatSimulation(r: SimulationReport): string {
     r.skipped.outsideWindow && `${n(r.skipped.outsideWindow)} outside the window`,
   ].filter(Boolean);
   lines.push(`  events read:        ${n(r.events)}${skipped.length ? ` (skipped: ${skipped.join(', ')})` : ''}`);
-  if (r.tornBytes) lines.push(`  torn last line:     ${n(r.tornBytes)} bytes after the last complete event (a write cut short by a crash; not an event)`);
+  if (r.tornBytes) lines.push(`  torn last line:     ${n(r.tornBytes)} bytes after the last complete event (a line still being written, or cut short by a crash): not replayed`);
   lines.push(`  decisions replayed: ${n(r.clear.replayed)}`);
   lines.push(`  unchanged:          ${n(r.clear.unchanged)}`);
   lines.push(`  changed:            ${n(r.clear.changed)}`);

@@ -59,7 +59,7 @@ export interface SimulationReport {
   readonly events: number;
   /** Lines or messages that are not JSON (a torn last line of a file is not counted: see tornBytes). */
   readonly unreadable: number;
-  /** Bytes after a file's last newline: a write cut short by a crash, never acknowledged. */
+  /** Bytes after a file's last newline: a line the gateway is still writing, or one a crash cut short (never acknowledged). */
   readonly tornBytes: number;
   readonly skipped: {
     /** Completion and approval events: they record no policy input. */
