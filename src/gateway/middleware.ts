@@ -84,6 +84,7 @@ export function toolgate(options: Readonly<ToolgateOptions>): Toolgate {
     const rt = await starting.catch(() => undefined);
     await rt?.policy.close(); // stops polling, closes every revision's evaluator threads
     await rt?.shadow?.policy.close();
+    await rt?.canary?.policy.close();
     await rt?.audit.close();
     await config.verifier.close?.();
   };

@@ -79,6 +79,12 @@ export interface ToolgateOptions {
      * `toolgate.shadow.disagreements`.
      */
     readonly shadow?: { readonly bundle: string; readonly fraction?: number };
+    /**
+     * Canary: a candidate bundle (verified, polled and swapped like the active one) enforced for `fraction` of
+     * agents (required, 0-1), chosen by a hash of the agent id so an agent always sees one policy. The candidate's
+     * data may set `toolgate.rollout.canary_fraction`, which wins: publish it with 1 to promote, 0 to roll back.
+     */
+    readonly canary?: { readonly bundle: string; readonly fraction: number };
   };
   /** The identity stage (see `createVerifier`). */
   readonly verifier: Verifier;
@@ -125,7 +131,7 @@ export interface ToolgateOptions {
 }
 
 const KNOWN = new Set(['policy', 'verifier', 'audit', 'gatewayId', 'environment', 'timezone', 'bodyLimit', 'json', 'mcpPath', 'toolsPath', 'mcpSessions', 'version', 'now', 'logger', 'uploads', 'limits', 'approvals', 'breakGlass', 'mcpMethods']);
-const KNOWN_POLICY = new Set(['bundle', 'name', 'timeoutMs', 'workers', 'verificationKeyFile', 'verificationKeyId', 'polling', 'tokenFile', 'downloadTimeoutMs', 'shadow']);
+const KNOWN_POLICY = new Set(['bundle', 'name', 'timeoutMs', 'workers', 'verificationKeyFile', 'verificationKeyId', 'polling', 'tokenFile', 'downloadTimeoutMs', 'shadow', 'canary']);
 const KNOWN_AUDIT = new Set(['sink', 'file', 'kafka', 'signingKey', 'keyFile', 'failClosed', 'durability', 'spoolDir', 'ackTimeoutMs']);
 
 export interface Configuration {
@@ -137,7 +143,9 @@ export interface Configuration {
   readonly verification: BundleVerification | undefined;
   readonly polling: PollingOptions | undefined;
   /** A shadow candidate's source and sampled share of decisions. */
-  readonly shadow: { readonly source: BundleSource; readonly fraction: number } | undefined;
+  readonly shadow: Candidate | undefined;
+  /** A canary candidate's source and share of agents. */
+  readonly canary: Candidate | undefined;
   readonly verifier: Verifier;
   readonly gatewayId: string;
   readonly environment: string;
@@ -159,6 +167,12 @@ export interface Configuration {
   readonly limits: LimitStore;
   readonly approvals: ApprovalStore;
   readonly breakGlass: BreakGlassVerifier;
+}
+
+/** A candidate bundle (shadow or canary) and the share of decisions or agents it covers. */
+export interface Candidate {
+  readonly source: BundleSource;
+  readonly fraction: number;
 }
 
 export const DEFAULT_MCP_METHODS: readonly string[] = ['initialize', 'ping', 'tools/list', 'notifications/initialized', 'notifications/cancelled', 'notifications/progress'];
@@ -280,7 +294,7 @@ export function resolveOptions(options: Readonly<ToolgateOptions>): Configuratio
 }
 
 /** The bundle source, its verification key (read once) and its polling, from `policy` options. */
-function resolvePolicySource(policy: ToolgateOptions['policy']): Pick<Configuration, 'bundleSource' | 'verification' | 'polling' | 'shadow'> {
+function resolvePolicySource(policy: ToolgateOptions['policy']): Pick<Configuration, 'bundleSource' | 'verification' | 'polling' | 'shadow' | 'canary'> {
   const remote = /^https?:\/\//i.test(policy.bundle);
   if (!remote && (policy.tokenFile !== undefined || policy.downloadTimeoutMs !== undefined)) {
     throw new ConfigError('policy_options_invalid', 'policy.tokenFile and policy.downloadTimeoutMs apply to an http(s) bundle URL only: set policy.bundle to the bundle server URL or drop them.');
@@ -307,12 +321,13 @@ function resolvePolicySource(policy: ToolgateOptions['policy']): Pick<Configurat
     ...(policy.tokenFile !== undefined ? { tokenFile: policy.tokenFile } : {}),
     ...(policy.downloadTimeoutMs !== undefined ? { timeoutMs: policy.downloadTimeoutMs } : {}),
   };
-  let shadow: Configuration['shadow'];
-  if (policy.shadow !== undefined) {
-    const { bundle, fraction = 1 } = policy.shadow;
-    if (typeof bundle !== 'string' || bundle === '') throw new ConfigError('policy_shadow_invalid', 'policy.shadow.bundle must name the candidate bundle (a directory, bundle.tar.gz or bundle server URL).');
-    if (typeof fraction !== 'number' || !(fraction >= 0 && fraction <= 1)) throw new ConfigError('policy_shadow_invalid', `policy.shadow.fraction must be a share of decisions from 0 to 1 (got ${String(fraction)}); the default is 1, every decision.`);
-    shadow = { source: bundleSource(bundle, http), fraction };
-  }
-  return { bundleSource: bundleSource(policy.bundle, http), verification, polling, shadow };
+  const candidate = (kind: 'shadow' | 'canary', given: { bundle: string; fraction?: number } | undefined): Candidate | undefined => {
+    if (given === undefined) return undefined;
+    const { bundle, fraction = kind === 'shadow' ? 1 : Number.NaN } = given;
+    const share = kind === 'shadow' ? 'decisions' : 'agents';
+    if (typeof bundle !== 'string' || bundle === '') throw new ConfigError(`policy_${kind}_invalid`, `policy.${kind}.bundle must name the candidate bundle (a directory, bundle.tar.gz or bundle server URL).`);
+    if (typeof fraction !== 'number' || !(fraction >= 0 && fraction <= 1)) throw new ConfigError(`policy_${kind}_invalid`, `policy.${kind}.fraction must be the share of ${share} from 0 to 1 (got ${String(given.fraction)})${kind === 'shadow' ? '; the default is 1, every decision' : ''}.`);
+    return { source: bundleSource(bundle, http), fraction };
+  };
+  return { bundleSource: bundleSource(policy.bundle, http), verification, polling, shadow: candidate('shadow', policy.shadow), canary: candidate('canary', policy.canary) };
 }

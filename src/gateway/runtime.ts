@@ -1,6 +1,6 @@
 import { AuditLog } from '../audit/index.js';
 import { timeFacts } from '../input/index.js';
-import { ActivePolicy, type BundleSource, type PolicyEngine, type ShadowPolicy } from '../policy/index.js';
+import { ActivePolicy, type BundleSource, type CanaryPolicy, type PolicyEngine, type ShadowPolicy } from '../policy/index.js';
 import type { TimeFacts } from '../policy/types.js';
 import { PolicyMetrics } from '../telemetry/metrics.js';
 import { checkTimezone, type Configuration } from './options.js';
@@ -24,9 +24,11 @@ export async function startRuntime(config: Configuration): Promise<Runtime> {
   });
   const policy = await start(config.bundleSource);
   let shadow: ShadowPolicy | undefined;
+  let canary: CanaryPolicy | undefined;
   try {
     // A candidate that cannot load fails the start like the active policy: the operator asked for it.
     if (config.shadow) shadow = { policy: await start(config.shadow.source), fraction: config.shadow.fraction };
+    if (config.canary) canary = { policy: await start(config.canary.source), fraction: config.canary.fraction };
     const clock = clocks(config.timezone, policy);
     clock(0); // checks the first revision's timezone now: a bad one fails the start
     const audit = await AuditLog.open(config.makeSink(), config.signingKey, config.gatewayId, { logger: config.logger });
@@ -38,10 +40,12 @@ export async function startRuntime(config: Configuration): Promise<Runtime> {
       audit,
       clock,
       ...(shadow ? { shadow } : {}),
+      ...(canary ? { canary } : {}),
     };
   } catch (error) {
     await policy.close(); // its evaluator threads and poller would outlive a failed start
     await shadow?.policy.close();
+    await canary?.policy.close();
     throw error;
   }
 }

@@ -1,7 +1,7 @@
 import type { Counter } from '@opentelemetry/api';
 import { ConfigError, ToolgateError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { bundleTimezone, parseBundle, type PolicyBundle } from './bundle.js';
+import { bundleSettings, parseBundle, type PolicyBundle } from './bundle.js';
 import { PolicyEngine } from './engine.js';
 import { Poller, type PollingOptions } from './poller.js';
 import type { BundleVerification } from './signature.js';
@@ -42,6 +42,8 @@ interface Revision {
   readonly timezone: string | undefined;
   readonly activatedAt: string;
   readonly signedBy: string | null;
+  /** `toolgate.rollout.canary_fraction` from the revision's data, when it sets one (canary.ts). */
+  readonly rollout: number | undefined;
   inflight: number;
   retired: boolean;
 }
@@ -105,6 +107,11 @@ export class ActivePolicy {
   /** The active revision's timezone from its data (`toolgate.config.timezone`), if it declares one. */
   get timezone(): string | undefined {
     return this.#current.timezone;
+  }
+
+  /** The active revision's `toolgate.rollout.canary_fraction` (0-1), when its data sets one. */
+  get rollout(): number | undefined {
+    return this.#current.rollout;
   }
 
   /** Leases the active revision for one decision; release it once the decision is made. */
@@ -186,7 +193,7 @@ export class ActivePolicy {
       const why = cause instanceof ToolgateError ? `${cause.reason}: ${cause.message}` : String(cause);
       throw new ConfigError('policy_smoke_failed', `Revision ${engine.info.revision} did not make a well-formed decision for a smoke input (${why}); it was not activated. Check it with opa test and opa eval before publishing.`, { cause });
     }
-    return { engine, timezone: bundleTimezone(bundle.data), activatedAt: new Date().toISOString(), signedBy: bundle.signedBy ?? null, inflight: 0, retired: false };
+    return { engine, ...bundleSettings(bundle.data), activatedAt: new Date().toISOString(), signedBy: bundle.signedBy ?? null, inflight: 0, retired: false };
   }
 
   #closeRetired(revision: Revision): void {

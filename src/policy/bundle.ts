@@ -85,12 +85,23 @@ export async function parseBundle(files: ReadonlyMap<string, Buffer>, where: str
   return { wasm, data, manifest, sha256, ...(signedBy !== undefined ? { signedBy } : {}) };
 }
 
-/** `toolgate.config.timezone` from the bundle's data.json, if the policy declares one. */
-export function bundleTimezone(data: Buffer): string | undefined {
+/** Settings the gateway itself reads from a bundle's data.json (the rules never see them as such). */
+export interface BundleSettings {
+  /** `toolgate.config.timezone`: the zone the policy's time windows are written for. */
+  readonly timezone: string | undefined;
+  /** `toolgate.rollout.canary_fraction` (0-1): the share of agents a canary candidate decides for. */
+  readonly rollout: number | undefined;
+}
+
+/** Reads BundleSettings once per revision; anything malformed is treated as unset. */
+export function bundleSettings(data: Buffer): BundleSettings {
+  let doc: { toolgate?: { config?: { timezone?: unknown }; rollout?: { canary_fraction?: unknown } } } = {};
   try {
-    const tz = (JSON.parse(data.toString('utf8')) as { toolgate?: { config?: { timezone?: unknown } } }).toolgate?.config?.timezone;
-    return typeof tz === 'string' && tz !== '' ? tz : undefined;
+    doc = JSON.parse(data.toString('utf8')) as typeof doc;
   } catch {
-    return undefined;
+    // parseBundle refuses data.json that is not JSON; a caller with raw bytes gets no settings.
   }
+  const tz = doc?.toolgate?.config?.timezone;
+  const f = doc?.toolgate?.rollout?.canary_fraction;
+  return { timezone: typeof tz === 'string' && tz !== '' ? tz : undefined, rollout: typeof f === 'number' && f >= 0 && f <= 1 ? f : undefined };
 }

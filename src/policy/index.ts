@@ -7,3 +7,4 @@ export * from './poller.js';
 export * from './source.js';
 export * from './signature.js';
 export * from './shadow.js';
+export * from './canary.js';

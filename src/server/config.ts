@@ -23,6 +23,8 @@ export interface ServerConfig {
   readonly policyPolling: { readonly minDelayMs: number; readonly maxDelayMs: number } | false | undefined;
   /** Shadow candidate bundle (path or URL) and the share of decisions it evaluates. */
   readonly policyShadow: { readonly bundle: string; readonly fraction: number } | undefined;
+  /** Canary candidate bundle (path or URL) and the share of agents it decides for. */
+  readonly policyCanary: { readonly bundle: string; readonly fraction: number } | undefined;
   /** JWKS files of registered agent keys. */
   readonly agentKeys: readonly string[];
   /** JWKS files of the admin keys that sign break-glass tokens (none: every token is refused). */
@@ -51,7 +53,7 @@ export interface ServerConfig {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-const FILE_KEYS = new Set(['host', 'port', 'gatewayId', 'environment', 'timezone', 'policyBundle', 'policyTimeoutMs', 'policyVerificationKey', 'policyVerificationKeyId', 'policyTokenFile', 'policyPollMinMs', 'policyPollMaxMs', 'policyShadowBundle', 'policyShadowFraction', 'agentKeys', 'breakGlassKeys', 'audit', 'redisUrl', 'redisPrefix', 'telemetry', 'stateDir', 'identity']);
+const FILE_KEYS = new Set(['host', 'port', 'gatewayId', 'environment', 'timezone', 'policyBundle', 'policyTimeoutMs', 'policyVerificationKey', 'policyVerificationKeyId', 'policyTokenFile', 'policyPollMinMs', 'policyPollMaxMs', 'policyShadowBundle', 'policyShadowFraction', 'policyCanaryBundle', 'policyCanaryFraction', 'agentKeys', 'breakGlassKeys', 'audit', 'redisUrl', 'redisPrefix', 'telemetry', 'stateDir', 'identity']);
 
 function list(value: string | undefined): string[] | undefined {
   if (value === undefined || value.trim() === '') return undefined;
@@ -80,13 +82,17 @@ function polling(min: unknown, max: unknown): ServerConfig['policyPolling'] {
   return { minDelayMs, maxDelayMs };
 }
 
-function shadow(bundle: string | undefined, fraction: unknown): ServerConfig['policyShadow'] {
+/** A shadow (fraction of decisions, default 1) or canary (fraction of agents, required) candidate. */
+function candidate(kind: 'SHADOW' | 'CANARY', bundle: string | undefined, fraction: unknown): ServerConfig['policyShadow'] {
+  const code = `policy_${kind.toLowerCase()}_invalid`;
   if (bundle === undefined || bundle === '') {
-    if (fraction !== undefined) throw new ConfigError('policy_shadow_invalid', 'TOOLGATE_POLICY_SHADOW_FRACTION needs TOOLGATE_POLICY_SHADOW_BUNDLE (the candidate bundle to evaluate in shadow).');
+    if (fraction !== undefined) throw new ConfigError(code, `TOOLGATE_POLICY_${kind}_FRACTION needs TOOLGATE_POLICY_${kind}_BUNDLE (the candidate bundle).`);
     return undefined;
   }
-  const share = fraction === undefined ? 1 : Number(fraction);
-  if (!(share >= 0 && share <= 1)) throw new ConfigError('policy_shadow_invalid', `TOOLGATE_POLICY_SHADOW_FRACTION=${String(fraction)} must be a share of decisions from 0 to 1 (default 1).`);
+  const share = fraction === undefined && kind === 'SHADOW' ? 1 : Number(fraction);
+  if (!(share >= 0 && share <= 1)) {
+    throw new ConfigError(code, `TOOLGATE_POLICY_${kind}_FRACTION=${String(fraction)} must be the share of ${kind === 'SHADOW' ? 'decisions from 0 to 1 (default 1)' : 'agents from 0 to 1 the candidate decides for'}.`);
+  }
   return { bundle, fraction: share };
 }
 
@@ -112,7 +118,7 @@ export function loadServerConfig(env: Env = process.env): ServerConfig {
     }
   }
   const f = file as Partial<{
-    host: string; port: number; gatewayId: string; environment: string; timezone: string; policyBundle: string; policyTimeoutMs: number; policyVerificationKey: string; policyVerificationKeyId: string; policyTokenFile: string; policyPollMinMs: number; policyPollMaxMs: number; policyShadowBundle: string; policyShadowFraction: number; agentKeys: string[]; breakGlassKeys: string[];
+    host: string; port: number; gatewayId: string; environment: string; timezone: string; policyBundle: string; policyTimeoutMs: number; policyVerificationKey: string; policyVerificationKeyId: string; policyTokenFile: string; policyPollMinMs: number; policyPollMaxMs: number; policyShadowBundle: string; policyShadowFraction: number; policyCanaryBundle: string; policyCanaryFraction: number; agentKeys: string[]; breakGlassKeys: string[];
     audit: { file?: string; keyFile?: string; kafka?: { brokers?: string[]; topic?: string }; failClosed?: boolean; durability?: 'spool' | 'kafka'; spoolDir?: string; ackTimeoutMs?: number };
     redisUrl: string; redisPrefix: string; telemetry: { serviceName?: string; otlpEndpoint?: string }; stateDir: string; identity: Record<string, unknown>;
   }>;
@@ -134,7 +140,8 @@ export function loadServerConfig(env: Env = process.env): ServerConfig {
     policyVerificationKeyId: env.TOOLGATE_POLICY_VERIFICATION_KEY_ID ?? f.policyVerificationKeyId,
     policyTokenFile: env.TOOLGATE_POLICY_TOKEN_FILE ?? f.policyTokenFile,
     policyPolling: polling(env.TOOLGATE_POLICY_POLL_MIN_MS ?? f.policyPollMinMs, env.TOOLGATE_POLICY_POLL_MAX_MS ?? f.policyPollMaxMs),
-    policyShadow: shadow(env.TOOLGATE_POLICY_SHADOW_BUNDLE ?? f.policyShadowBundle, env.TOOLGATE_POLICY_SHADOW_FRACTION ?? f.policyShadowFraction),
+    policyShadow: candidate('SHADOW', env.TOOLGATE_POLICY_SHADOW_BUNDLE ?? f.policyShadowBundle, env.TOOLGATE_POLICY_SHADOW_FRACTION ?? f.policyShadowFraction),
+    policyCanary: candidate('CANARY', env.TOOLGATE_POLICY_CANARY_BUNDLE ?? f.policyCanaryBundle, env.TOOLGATE_POLICY_CANARY_FRACTION ?? f.policyCanaryFraction),
     agentKeys: list(env.TOOLGATE_AGENT_KEYS) ?? f.agentKeys ?? [],
     breakGlassKeys: list(env.TOOLGATE_BREAK_GLASS_KEYS) ?? f.breakGlassKeys ?? [],
     audit: {

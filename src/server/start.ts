@@ -52,6 +52,7 @@ export async function startGateway(config: ServerConfig, options: StartOptions):
       ...(config.policyTokenFile ? { tokenFile: config.policyTokenFile } : {}),
       ...(config.policyPolling !== undefined ? { polling: config.policyPolling } : {}),
       ...(config.policyShadow ? { shadow: config.policyShadow } : {}),
+      ...(config.policyCanary ? { canary: config.policyCanary } : {}),
     },
     verifier,
     audit: {

@@ -14,6 +14,8 @@ export const ATTR_DECISION_ID = 'toolgate.decision.id';
 export const ATTR_DECISION_OUTCOME = 'toolgate.decision.outcome';
 export const ATTR_DECISION_REASONS = 'toolgate.decision.reasons';
 export const ATTR_POLICY_REVISION = 'toolgate.policy.revision';
+/** True when the canary candidate decided (and was enforced for) this call. */
+export const ATTR_POLICY_CANARY = 'toolgate.policy.canary';
 export const ATTR_IDENTITY_SCHEME = 'toolgate.identity.scheme';
 export const ATTR_IDENTITY_VERIFIED = 'toolgate.identity.verified';
 export const ATTR_IDENTITY_KEY_ID = 'toolgate.identity.key_id';

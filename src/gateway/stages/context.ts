@@ -5,7 +5,7 @@ import type { BreakGlassCheck } from '../../breakglass/index.js';
 import type { McpMessage, ToolCall } from '../../extract/index.js';
 import type { IdentityError, RequestFacts, VerifiedAgent } from '../../identity/types.js';
 import type { Logger } from '../../logger.js';
-import type { ActivePolicy, ApprovalFacts, Decision, PolicyEngine, PolicyInput, Reason, ShadowPolicy, ShadowVerdict, TimeFacts } from '../../policy/index.js';
+import type { ActivePolicy, ApprovalFacts, CanaryPolicy, Decision, PolicyEngine, PolicyInput, Reason, ShadowPolicy, ShadowVerdict, TimeFacts } from '../../policy/index.js';
 import type { GatewayMetrics } from '../../telemetry/metrics.js';
 import type { Reservation } from '../../limits/types.js';
 import type { Configuration } from '../options.js';
@@ -21,6 +21,8 @@ export interface Runtime {
   readonly audit: AuditLog;
   /** A candidate evaluated beside the active policy, never enforced (shadow mode). */
   readonly shadow?: ShadowPolicy;
+  /** A candidate enforced for a share of agents (canary). */
+  readonly canary?: CanaryPolicy;
   /** Time facts in the policy's timezone. */
   readonly clock: (nowMs: number) => TimeFacts;
 }

@@ -1,6 +1,6 @@
 import { newApprovalRecord } from '../../approvals/index.js';
 import { mask } from '../../classify/mask.js';
-import { shadowVerdict, startShadow, type Decision } from '../../policy/index.js';
+import { policyFor, shadowVerdict, startShadow, type Decision } from '../../policy/index.js';
 import * as A from '../../telemetry/attributes.js';
 import { decisionRefusal } from '../respond.js';
 import { elapsedNs } from './util.js';
@@ -18,12 +18,14 @@ export const decide: Stage = async (ctx, deps) => {
   const { config } = deps;
   // One revision decides the whole call, even if another is swapped in meanwhile: its engine stays open until
   // the lease is released, and the audit event and the refusal name it.
-  const lease = ctx.runtime!.policy.acquire();
+  const runtime = ctx.runtime!;
+  const chosen = policyFor(runtime.policy, runtime.canary, ctx.input!.agent.id);
+  const lease = chosen.policy.acquire();
   const engine = lease.engine;
   ctx.engine = engine;
   const call = ctx.call!;
   // The candidate (shadow mode) evaluates the same input at the same time, in its own threads; it never throws.
-  const shadow = startShadow(ctx.runtime!.shadow, ctx.input!);
+  const shadow = startShadow(runtime.shadow, ctx.input!);
   let decision: Decision;
   try {
     decision = await engine.decide(ctx.input!);
@@ -35,6 +37,7 @@ export const decide: Stage = async (ctx, deps) => {
   ctx.timers.timer_rego_query_eval_ns = elapsedNs(t);
   const revision = engine.info.revision;
   ctx.span.setAttribute(A.ATTR_POLICY_REVISION, revision);
+  if (runtime.canary) ctx.span.setAttribute(A.ATTR_POLICY_CANARY, chosen.canary);
 
   if (decision.outcome === 'approval_required') {
     const approval = ctx.approval;
