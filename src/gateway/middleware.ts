@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { BadRequestError } from '../errors.js';
 import { approvalEvent, nanoTimestamp, SpoolSink } from '../audit/index.js';
+import { canaryFraction } from '../policy/index.js';
 import * as A from '../telemetry/attributes.js';
 import { parentContext, startDecisionSpan } from '../telemetry/decision-span.js';
 import { GatewayMetrics } from '../telemetry/metrics.js';
@@ -72,7 +73,11 @@ export function toolgate(options: Readonly<ToolgateOptions>): Toolgate {
     const healthy = runtime.audit.sink.healthy();
     // A refused bundle does not make the gateway unready: the active revision keeps deciding (lastError says why).
     const lifecycle = runtime.policy.status();
-    return { ready: healthy, policy: lifecycle.revision, policyStatus: lifecycle, audit: { sink: runtime.audit.sink.name, healthy, recovered: runtime.audit.recovered } };
+    const candidates = [
+      ...(runtime.shadow ? [{ ...runtime.shadow.policy.status(), fraction: runtime.shadow.fraction }] : []),
+      ...(runtime.canary ? [{ ...runtime.canary.policy.status(), fraction: canaryFraction(runtime.canary) }] : []),
+    ];
+    return { ready: healthy, policy: lifecycle.revision, policyStatus: lifecycle, ...(candidates.length ? { candidates } : {}), audit: { sink: runtime.audit.sink.name, healthy, recovered: runtime.audit.recovered } };
   };
   middleware.recordApproval = async (approval, approver) => {
     const rt = await starting;

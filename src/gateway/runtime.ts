@@ -13,8 +13,9 @@ import type { Runtime } from './stages/context.js';
  */
 export async function startRuntime(config: Configuration): Promise<Runtime> {
   const activations = new PolicyMetrics().activations;
-  const start = (source: BundleSource) => ActivePolicy.start({
+  const start = (source: BundleSource, role: 'active' | 'shadow' | 'canary') => ActivePolicy.start({
     source,
+    role,
     ...(config.verification ? { verification: config.verification } : {}),
     name: config.bundleName,
     engine: config.engine,
@@ -22,13 +23,13 @@ export async function startRuntime(config: Configuration): Promise<Runtime> {
     logger: config.logger,
     activations,
   });
-  const policy = await start(config.bundleSource);
+  const policy = await start(config.bundleSource, 'active');
   let shadow: ShadowPolicy | undefined;
   let canary: CanaryPolicy | undefined;
   try {
     // A candidate that cannot load fails the start like the active policy: the operator asked for it.
-    if (config.shadow) shadow = { policy: await start(config.shadow.source), fraction: config.shadow.fraction };
-    if (config.canary) canary = { policy: await start(config.canary.source), fraction: config.canary.fraction };
+    if (config.shadow) shadow = { policy: await start(config.shadow.source, 'shadow'), fraction: config.shadow.fraction };
+    if (config.canary) canary = { policy: await start(config.canary.source, 'canary'), fraction: config.canary.fraction };
     const clock = clocks(config.timezone, policy);
     clock(0); // checks the first revision's timezone now: a bad one fails the start
     const audit = await AuditLog.open(config.makeSink(), config.signingKey, config.gatewayId, { logger: config.logger });

@@ -37,7 +37,7 @@ export interface Toolgate extends RequestHandler {
   /** Resolves when the policy is loaded and the audit path is open; rejects with the start-up error. */
   ready(): Promise<void>;
   /** Readiness for /readyz: policy loaded and audit path writable. */
-  readiness(): { ready: boolean; policy: string | null; policyStatus?: PolicyStatus; audit: { sink: string; healthy: boolean; recovered: readonly TornTail[] } | null; error?: string };
+  readiness(): { ready: boolean; policy: string | null; policyStatus?: PolicyStatus; candidates?: readonly (PolicyStatus & { readonly fraction: number })[]; audit: { sink: string; healthy: boolean; recovered: readonly TornTail[] } | null; error?: string };
   /** The loaded policy's revision (after ready). */
   readonly policyRevision: string | null;
   /** Records a human's verdict on an approval in the audit chain (pass as approvalsRouter's onDecision). */

@@ -17,12 +17,15 @@ export interface ActivePolicyOptions {
   /** Poll the source for new revisions; undefined loads once. */
   readonly polling?: PollingOptions;
   readonly logger: Logger;
-  /** `toolgate.policy.activations`, by result (activated, refused) and reason. */
+  /** Which policy this is, in the metric, logs and status: `active` (default), `shadow` or `canary`. */
+  readonly role?: 'active' | 'shadow' | 'canary';
+  /** `toolgate.policy.activations`, by role, result (activated, refused) and reason. */
   readonly activations?: Counter;
 }
 
 /** What /readyz shows about the policy lifecycle. */
 export interface PolicyStatus {
+  readonly role: 'active' | 'shadow' | 'canary';
   readonly revision: string;
   readonly source: string;
   readonly activatedAt: string;
@@ -91,7 +94,7 @@ export class ActivePolicy {
     const bundle = await parseBundle(snapshot.files, options.source.where, { ...(options.verification ? { verification: options.verification } : {}), complete: snapshot.complete });
     const first = await ActivePolicy.#prepare(bundle, options);
     const active = new ActivePolicy(options, first);
-    options.activations?.add(1, { result: 'activated', reason: 'start' });
+    options.activations?.add(1, { role: options.role ?? 'active', result: 'activated', reason: 'start' });
     if (options.polling) {
       active.#poller = new Poller(() => active.poll(), options.polling);
       active.#poller.start();
@@ -132,7 +135,7 @@ export class ActivePolicy {
 
   status(): PolicyStatus {
     const r = this.#current;
-    return { revision: r.engine.info.revision, source: this.#options.source.where, activatedAt: r.activatedAt, signedBy: r.signedBy, lastError: this.#lastError };
+    return { role: this.#role, revision: r.engine.info.revision, source: this.#options.source.where, activatedAt: r.activatedAt, signedBy: r.signedBy, lastError: this.#lastError };
   }
 
   /** Fetches the source once and activates what changed; resolves false when a bundle was refused or unreachable. */
@@ -170,8 +173,8 @@ export class ActivePolicy {
       old.retired = true;
       this.#retired.add(old);
       if (old.inflight === 0) this.#closeRetired(old);
-      this.#options.activations?.add(1, { result: 'activated', reason: 'new_revision' });
-      this.#options.logger.warn('policy revision activated', { revision: next.engine.info.revision, previous: old.engine.info.revision, source: this.#options.source.where });
+      this.#options.activations?.add(1, { role: this.#role, result: 'activated', reason: 'new_revision' });
+      this.#options.logger.warn('policy revision activated', { role: this.#role, revision: next.engine.info.revision, previous: old.engine.info.revision, source: this.#options.source.where });
     });
     this.#activating = run.catch(() => undefined);
     await run;
@@ -201,11 +204,15 @@ export class ActivePolicy {
     revision.engine.close().catch((error: unknown) => this.#options.logger.error('closing a retired policy revision failed', { revision: revision.engine.info.revision, error: String(error) }));
   }
 
+  get #role(): 'active' | 'shadow' | 'canary' {
+    return this.#options.role ?? 'active';
+  }
+
   #refused(error: unknown): void {
     const reason = error instanceof ToolgateError ? error.reason : 'policy_activation_failed';
     const message = error instanceof Error ? error.message : String(error);
     this.#lastError = { reason, message, at: new Date().toISOString() };
-    this.#options.activations?.add(1, { result: 'refused', reason });
-    this.#options.logger.error('policy bundle refused; the active revision stays', { reason, message, revision: this.#current.engine.info.revision, source: this.#options.source.where });
+    this.#options.activations?.add(1, { role: this.#role, result: 'refused', reason });
+    this.#options.logger.error('policy bundle refused; the running revision stays', { role: this.#role, reason, message, revision: this.#current.engine.info.revision, source: this.#options.source.where });
   }
 }

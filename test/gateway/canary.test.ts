@@ -74,6 +74,7 @@ describe('canary candidate', () => {
     server.serve(readFileSync(buildBundle({ revision: 'candidate-promoted', data: candidateData(1) })));
     await waitFor('the promoted candidate', async () => (Object.values(await revisionsSeen()).every((r) => r.at(-1) === 'candidate-promoted') ? true : undefined), 30_000, 20);
     for (const [id, revisions] of Object.entries(await revisionsSeen())) expect(revisions, id).toEqual(['candidate-promoted']);
+    expect(gw.gate.readiness().candidates).toEqual([expect.objectContaining({ role: 'canary', revision: 'candidate-promoted', fraction: 1, lastError: null })]);
 
     server.serve(readFileSync(buildBundle({ revision: 'candidate-rolled-back', data: candidateData(0) })));
     await waitFor('the rollback', async () => (Object.values(await revisionsSeen()).every((r) => r.at(-1) === 'active') ? true : undefined), 30_000, 20);

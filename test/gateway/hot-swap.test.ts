@@ -122,7 +122,7 @@ describe('policy hot swap from a bundle server', () => {
     expect(await ready.json()).toMatchObject({ status: 'ready', policy: before, policyStatus: { revision: before, lastError: { reason } } });
     expect(logged.some((l) => l.level === 'error' && l.fields?.reason === reason && l.fields.revision === before)).toBe(true);
     const points = await reader.points('toolgate.policy.activations');
-    expect(points.find((p) => p.attributes.result === 'refused' && p.attributes.reason === reason)?.value).toBeGreaterThan(0);
+    expect(points.find((p) => p.attributes.role === 'active' && p.attributes.result === 'refused' && p.attributes.reason === reason)?.value).toBeGreaterThan(0);
     expect((await suggest()).status).toBe(before === 'rev-allow' ? 200 : 403);
     // A good bundle afterwards is activated and clears the error.
     await swapTo(deny, 'rev-deny');
