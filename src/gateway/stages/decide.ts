@@ -32,9 +32,11 @@ export const decide: Stage = async (ctx, deps) => {
   } finally {
     lease.release();
   }
-  if (shadow) recordShadow(ctx, deps, decision, await shadow);
   ctx.decision = decision;
   ctx.timers.timer_rego_query_eval_ns = elapsedNs(t);
+  // Awaited so the audit event carries the verdict: a candidate slower than the active policy delays the call, at
+  // most by its time budget (policy.timeoutMs).
+  if (shadow) recordShadow(ctx, deps, decision, await shadow);
   const revision = engine.info.revision;
   ctx.span.setAttribute(A.ATTR_POLICY_REVISION, revision);
   if (runtime.canary) ctx.span.setAttribute(A.ATTR_POLICY_CANARY, chosen.canary);
