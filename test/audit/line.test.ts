@@ -45,3 +45,13 @@ describe('one canonical serialisation per event', () => {
     expect(auditLine(parsed)).toBe('{"b":1,"a":2}');
   });
 });
+
+describe('the remembered line', () => {
+  it('is not inherited by an edited copy of a chained event', () => {
+    const { privateKey } = auditKey();
+    const [chained] = new ChainSigner(privateKey, 'gw-1').draft([event('a')]);
+    const edited = { ...chained!, decision_id: 'b' } as AuditEvent;
+    expect(auditLine(edited)).toBe(JSON.stringify(edited));
+    expect(JSON.parse(auditLine(chained!))).toMatchObject({ decision_id: 'a' });
+  });
+});
