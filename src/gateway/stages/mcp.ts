@@ -14,7 +14,7 @@ export const admitMcp: Stage = async (ctx, deps) => {
   const { config } = deps;
   if (route.kind === 'http') return;
   const agent = ctx.agent!;
-  const revision = ctx.runtime?.engine.info.revision ?? '';
+  const revision = (ctx.engine ?? ctx.runtime?.engine)?.info.revision ?? '';
   const session = req.headers[SESSION_HEADER];
   if (session !== undefined) {
     if (typeof session !== 'string' || !SESSION_ID.test(session)) {

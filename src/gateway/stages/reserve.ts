@@ -12,7 +12,7 @@ export const reserve: Stage = async (ctx, deps) => {
   const t = performance.now();
   const { config } = deps;
   const decision = ctx.decision!;
-  const revision = ctx.runtime!.engine.info.revision;
+  const revision = (ctx.engine ?? ctx.runtime!.engine).info.revision;
   const reserved = await config.limits.reserve(decision.obligations.limits, ctx.decisionId, ctx.nowMs);
   ctx.timers.timer_limits_ns = elapsedNs(t);
   if (!reserved.ok) {
