@@ -1,3 +1,4 @@
+import type { PolicyInput } from '../policy/index.js';
 /**
  * Child-process entry (dist/bench/server.js): one server under test per process, so the load generator never
  * shares its event loop. Protocol over the IPC channel: the parent sends `{start: ServerSpec}`, the child
@@ -12,7 +13,7 @@ import { loadServerConfig } from '../server/config.js';
 import { startGateway } from '../server/start.js';
 import { setupTelemetry } from '../telemetry/setup.js';
 import { createBareApp, createSidecarApp } from './apps.js';
-import { decideThroughOpa } from './fair-sidecar.js';
+import { opaDecisionPoint } from './fair-sidecar.js';
 import { BENCH_CONTEXT, type ChildMessage, type ServerSpec } from './children.js';
 
 function listen(app: { listen(port: number, host: string, cb: () => void): Server }): Promise<Server> {
@@ -50,8 +51,8 @@ async function start(spec: ServerSpec): Promise<{ port: number; close(): Promise
     case 'pipeline':
       return startPipeline(spec, tools);
     case 'fair': {
-      const opa = decideThroughOpa(spec.opaUrl);
-      const gw = await startPipeline(spec, tools);
+      const opa = opaDecisionPoint(spec.opaUrl);
+      const gw = await startPipeline(spec, tools, opa.decide);
       return {
         port: gw.port,
         close: async () => {
@@ -63,7 +64,7 @@ async function start(spec: ServerSpec): Promise<{ port: number; close(): Promise
   }
 }
 
-async function startPipeline(spec: { bundleDir: string; jwksFile: string; stateDir: string }, tools: ReturnType<typeof exampleTools>['tools']): Promise<{ port: number; close(): Promise<void> }> {
+async function startPipeline(spec: { bundleDir: string; jwksFile: string; stateDir: string }, tools: ReturnType<typeof exampleTools>['tools'], decisionPoint?: (input: PolicyInput) => Promise<unknown>): Promise<{ port: number; close(): Promise<void> }> {
   // As `toolgate serve` runs with no OTLP endpoint: a registered tracer provider without an exporter.
   const telemetry = setupTelemetry({ serviceName: 'toolgate' });
   const config = loadServerConfig({
@@ -79,7 +80,7 @@ async function startPipeline(spec: { bundleDir: string; jwksFile: string; stateD
     warn: (m: string, f?: Record<string, unknown>) => process.stderr.write(`${JSON.stringify({ level: 'warn', msg: m, ...f })}\n`),
     error: (m: string, f?: Record<string, unknown>) => process.stderr.write(`${JSON.stringify({ level: 'error', msg: m, ...f })}\n`),
   };
-  const gw = await startGateway(config, { tools, logger });
+  const gw = await startGateway(config, { tools, logger, ...(decisionPoint ? { decisionPoint } : {}) });
   return {
     port: gw.port,
     close: async () => {

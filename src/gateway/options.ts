@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { hostname } from 'node:os';
 import { ConfigError } from '../errors.js';
-import type { PolicyEngineOptions } from '../policy/types.js';
+import type { PolicyEngineOptions, PolicyInput } from '../policy/types.js';
 import { bundleSource, DEFAULT_POLLING, loadVerificationKey, type BundleSource, type BundleVerification, type PollingOptions } from '../policy/index.js';
 import type { Verifier } from '../identity/types.js';
 import type { AuditSink } from '../audit/types.js';
@@ -85,6 +85,13 @@ export interface ToolgateOptions {
      * data may set `toolgate.rollout.canary_fraction`, which wins: publish it with 1 to promote, 0 to roll back.
      */
     readonly canary?: { readonly bundle: string; readonly fraction: number };
+    /**
+     * An external decision point asked instead of evaluating the bundle in process — an OPA REST sidecar, say
+     * (benchmarks compare the two this way). Its answer passes the same decision contract (a malformed one fails
+     * closed, undefined is 503 `policy_undefined`). The bundle is still loaded: it names the revision the audit
+     * records, so serve the sidecar the same bundle. Default: none (in-process WASM).
+     */
+    readonly decisionPoint?: (input: PolicyInput) => Promise<unknown>;
   };
   /** The identity stage (see `createVerifier`). */
   readonly verifier: Verifier;
@@ -131,13 +138,14 @@ export interface ToolgateOptions {
 }
 
 const KNOWN = new Set(['policy', 'verifier', 'audit', 'gatewayId', 'environment', 'timezone', 'bodyLimit', 'json', 'mcpPath', 'toolsPath', 'mcpSessions', 'version', 'now', 'logger', 'uploads', 'limits', 'approvals', 'breakGlass', 'mcpMethods']);
-const KNOWN_POLICY = new Set(['bundle', 'name', 'timeoutMs', 'workers', 'verificationKeyFile', 'verificationKeyId', 'polling', 'tokenFile', 'downloadTimeoutMs', 'shadow', 'canary']);
+const KNOWN_POLICY = new Set(['bundle', 'name', 'timeoutMs', 'workers', 'verificationKeyFile', 'verificationKeyId', 'polling', 'tokenFile', 'downloadTimeoutMs', 'shadow', 'canary', 'decisionPoint']);
 const KNOWN_AUDIT = new Set(['sink', 'file', 'kafka', 'signingKey', 'keyFile', 'failClosed', 'durability', 'spoolDir', 'ackTimeoutMs']);
 
 export interface Configuration {
   readonly bundle: string;
   readonly bundleName: string;
   readonly engine: PolicyEngineOptions;
+  readonly decisionPoint: ((input: PolicyInput) => Promise<unknown>) | undefined;
   /** Where revisions come from, how they are verified and how often they are polled (undefined: loaded once). */
   readonly bundleSource: BundleSource;
   readonly verification: BundleVerification | undefined;
@@ -207,6 +215,11 @@ export function loadOrCreateSigningKey(path: string): KeyObject {
   return privateKey;
 }
 
+function checkDecisionPoint(point: unknown): ((input: PolicyInput) => Promise<unknown>) | undefined {
+  if (point !== undefined && typeof point !== 'function') throw new ConfigError('policy_options_invalid', 'policy.decisionPoint must be a function (input) => Promise<decision>, e.g. a call to an OPA sidecar; omit it to evaluate the bundle in process.');
+  return point as ((input: PolicyInput) => Promise<unknown>) | undefined;
+}
+
 /** Route paths are compared with the request target byte for byte: only plain origin-form paths make sense. */
 function checkRoutePath(path: string, name: string): string {
   if (typeof path !== 'string' || !/^(?:\/[A-Za-z0-9._~-]+)+$/.test(path) || /\/\.\.?(?:\/|$)/.test(path)) {
@@ -269,6 +282,7 @@ export function resolveOptions(options: Readonly<ToolgateOptions>): Configuratio
     bundle: options.policy.bundle,
     bundleName: options.policy.name ?? 'toolgate',
     ...resolvePolicySource(options.policy),
+    decisionPoint: checkDecisionPoint(options.policy.decisionPoint),
     engine: { ...(options.policy.timeoutMs !== undefined ? { timeoutMs: options.policy.timeoutMs } : {}), ...(options.policy.workers !== undefined ? { workers: options.policy.workers } : {}) },
     verifier: options.verifier,
     gatewayId,

@@ -10,6 +10,7 @@ import type { Logger } from '../logger.js';
 import { createApp } from './app.js';
 import type { ToolHandler } from './types.js';
 import type { ServerConfig } from './config.js';
+import type { PolicyInput } from '../policy/types.js';
 import { listen } from './listen.js';
 import { approvalsRouter, createApprovalStore } from '../approvals/index.js';
 import { createBreakGlassVerifier } from '../breakglass/index.js';
@@ -30,6 +31,8 @@ export interface StartOptions {
   readonly identity?: Partial<IdentityOptions>;
   readonly logger?: Logger;
   readonly now?: () => number;
+  /** Decisions from an external decision point instead of in-process WASM (benchmarks: the fair sidecar). */
+  readonly decisionPoint?: (input: PolicyInput) => Promise<unknown>;
 }
 
 /** Builds the identity stage, the middleware and the app from a ServerConfig, and listens. */
@@ -53,6 +56,7 @@ export async function startGateway(config: ServerConfig, options: StartOptions):
       ...(config.policyPolling !== undefined ? { polling: config.policyPolling } : {}),
       ...(config.policyShadow ? { shadow: config.policyShadow } : {}),
       ...(config.policyCanary ? { canary: config.policyCanary } : {}),
+      ...(options.decisionPoint ? { decisionPoint: options.decisionPoint, workers: 0 } : {}),
     },
     verifier,
     audit: {

@@ -135,6 +135,22 @@ describe('request-path stages', () => {
     expect(ctx.acquired.size).toBe(0);
   });
 
+  it('decide: an external decision point (policy.decisionPoint) is held to the same contract', async () => {
+    const ctxAt = async () => {
+      const ctx = ctxFor(request('POST', '/tools/email.send', email('accountant@ledger-partners.example'), json, 'receipts-bot'));
+      await run(ctx, [extract, identify, admitMcp, buildPolicyInput]);
+      return ctx;
+    };
+    const using = (decisionPoint: (input: unknown) => Promise<unknown>) => ({ ...deps, config: { ...config, decisionPoint } });
+    const seen: unknown[] = [];
+    const deny = { outcome: 'deny', reasons: [{ code: 'sidecar_says_no', message: 'no' }], obligations: {} };
+    expect(await decide(await ctxAt(), using(async (input) => (seen.push(input), deny)))).toMatchObject({ kind: 'refuse', reasons: [{ code: 'sidecar_says_no' }] });
+    expect(seen[0]).toMatchObject({ agent: { id: 'receipts-bot' } });
+    await expect(decide(await ctxAt(), using(async () => undefined))).rejects.toMatchObject({ reason: 'policy_undefined' });
+    await expect(decide(await ctxAt(), using(async () => ({ outcome: 'maybe' })))).rejects.toMatchObject({ kind: 'unavailable' });
+    await expect(decide(await ctxAt(), using(async () => Promise.reject(new Error('down'))))).rejects.toMatchObject({ reason: 'policy_unavailable' });
+  });
+
   it('record: the allowed decision is durable in the chain before anything runs', async () => {
     const ctx = ctxFor(request('POST', '/tools/email.send', email('accountant@ledger-partners.example'), json, 'receipts-bot'));
     expect(await run(ctx, [extract, identify, admitMcp, buildPolicyInput, decide, record])).toBeUndefined();

@@ -1,6 +1,7 @@
 import { newApprovalRecord } from '../../approvals/index.js';
 import { mask } from '../../classify/mask.js';
-import { policyFor, shadowVerdict, startShadow, type Decision } from '../../policy/index.js';
+import { UnavailableError } from '../../errors.js';
+import { parseDecision, policyFor, shadowVerdict, startShadow, type Decision, type PolicyInput } from '../../policy/index.js';
 import * as A from '../../telemetry/attributes.js';
 import { decisionRefusal } from '../respond.js';
 import { elapsedNs } from './util.js';
@@ -28,7 +29,7 @@ export const decide: Stage = async (ctx, deps) => {
   const shadow = startShadow(runtime.shadow, ctx.input!);
   let decision: Decision;
   try {
-    decision = await engine.decide(ctx.input!);
+    decision = config.decisionPoint ? await askDecisionPoint(config.decisionPoint, ctx.input!) : await engine.decide(ctx.input!);
   } finally {
     lease.release();
   }
@@ -85,4 +86,16 @@ function recordShadow(ctx: CallContext, deps: GatewayDeps, enforced: Decision, r
     [A.ATTR_SHADOW_AGREES]: verdict.agrees,
   });
   if (!verdict.agrees) deps.metrics.shadowDisagreements.add(1, { tool: ctx.call!.tool, outcome: enforced.outcome, shadow_outcome: verdict.outcome });
+}
+
+/** An external decision point's answer, held to the same contract as the in-process engine's. */
+async function askDecisionPoint(point: (input: PolicyInput) => Promise<unknown>, input: PolicyInput): Promise<Decision> {
+  let raw: unknown;
+  try {
+    raw = await point(input);
+  } catch (cause) {
+    throw new UnavailableError('policy_unavailable', 'The external decision point did not answer; nothing was executed. Check the policy sidecar.', { cause });
+  }
+  if (raw === undefined) throw new UnavailableError('policy_undefined', 'The external decision point returned no decision for this input: check the policy it serves.');
+  return parseDecision(raw);
 }
