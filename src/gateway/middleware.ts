@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { BadRequestError } from '../errors.js';
 import { approvalEvent, nanoTimestamp, SpoolSink } from '../audit/index.js';
-import { canaryFraction } from '../policy/index.js';
+import { bundleSource, canaryFraction } from '../policy/index.js';
+import { PolicyRollout, withRollout, type PolicyControl } from '../policy/rollout.js';
 import * as A from '../telemetry/attributes.js';
 import { parentContext, startDecisionSpan } from '../telemetry/decision-span.js';
 import { GatewayMetrics } from '../telemetry/metrics.js';
@@ -27,7 +28,12 @@ export function toolgate(options: Readonly<ToolgateOptions>): Toolgate {
   let runtime: Runtime | undefined;
   let startError: unknown;
   const metrics = new GatewayMetrics(() => (runtime?.audit.sink instanceof SpoolSink ? runtime.audit.sink.depth : 0));
-  const starting = startRuntime(config).then((r) => (runtime = r));
+  let rollout: PolicyRollout | undefined;
+  const starting = startRuntime(config).then((r) => {
+    rollout = new PolicyRollout(r.policy, r, (bundle, role) => r.policy.startSibling(bundleSource(bundle, httpOptions(options)), role), (bundle) => bundleSource(bundle, httpOptions(options)).where, config.logger);
+    runtime = withRollout(r, rollout); // decisions read the candidates the rollout holds now
+    return r;
+  });
   starting.catch((error: unknown) => {
     startError = error;
     config.logger.error('toolgate failed to start', { error: error instanceof Error ? error.message : String(error) });
@@ -84,16 +90,35 @@ export function toolgate(options: Readonly<ToolgateOptions>): Toolgate {
     const who = { id: approver.id, scheme: approver.scheme, keyId: approver.keyId, thumbprint: approver.thumbprint };
     await rt.audit.record(approvalEvent(approval, who, { timestamp: nanoTimestamp(config.now(), process.hrtime.bigint()), policy: rt.engine.info, labels }));
   };
+  const control = async <T>(change: (r: PolicyRollout) => Promise<T>): Promise<T> => {
+    await starting;
+    return change(rollout!);
+  };
+  const policyControl: PolicyControl = {
+    setCanary: (change) => control((r) => r.setCanary(change)),
+    setShadow: (change) => control((r) => r.setShadow(change)),
+    promote: (from) => control((r) => r.promote(from)),
+    rollback: () => control((r) => r.rollback()),
+    status: () => {
+      if (!rollout) throw new Error('toolgate: policyControl.status() before the gateway started; await gate.ready() first.');
+      return rollout.status();
+    },
+  };
+  Object.defineProperty(middleware, 'policyControl', { value: policyControl });
   Object.defineProperty(middleware, 'policyRevision', { get: () => runtime?.engine.info.revision ?? null });
   middleware.close = async () => {
     const rt = await starting.catch(() => undefined);
     await rt?.policy.close(); // stops polling, closes every revision's evaluator threads
-    await rt?.shadow?.policy.close();
-    await rt?.canary?.policy.close();
+    await rollout?.close(); // the candidates running now (the configured ones, or those set since)
     await rt?.audit.close();
     await config.verifier.close?.();
   };
   return middleware;
+}
+
+/** Bundle server options for a candidate named at run time: the same token file and timeout as the configured ones. */
+function httpOptions(options: Readonly<ToolgateOptions>): { tokenFile?: string; timeoutMs?: number } {
+  return { ...(options.policy.tokenFile !== undefined ? { tokenFile: options.policy.tokenFile } : {}), ...(options.policy.downloadTimeoutMs !== undefined ? { timeoutMs: options.policy.downloadTimeoutMs } : {}) };
 }
 
 /**

@@ -4,6 +4,7 @@ import type { TornTail } from '../audit/index.js';
 import type { ToolCall } from '../extract/index.js';
 import type { VerifiedAgent } from '../identity/types.js';
 import type { Decision, PolicyInput, PolicyStatus } from '../policy/index.js';
+import type { PolicyControl } from '../policy/rollout.js';
 
 /** What the tool route sees on `req.toolgate` after an allow. */
 export interface ToolgateContext {
@@ -40,6 +41,11 @@ export interface Toolgate extends RequestHandler {
   readiness(): { ready: boolean; policy: string | null; policyStatus?: PolicyStatus; candidates?: readonly (PolicyStatus & { readonly fraction: number })[]; audit: { sink: string; healthy: boolean; recovered: readonly TornTail[] } | null; error?: string };
   /** The loaded policy's revision (after ready). */
   readonly policyRevision: string | null;
+  /**
+   * Changes the shadow and canary candidates, promotes or rolls back, while the gateway runs (README, Policy
+   * lifecycle). Calls wait for the start; a change applies from the next decision on and lasts until a restart.
+   */
+  readonly policyControl: PolicyControl;
   /** Records a human's verdict on an approval in the audit chain (pass as approvalsRouter's onDecision). */
   recordApproval(record: ApprovalRecord, approver: VerifiedAgent): Promise<void>;
   close(): Promise<void>;

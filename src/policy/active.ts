@@ -42,6 +42,8 @@ export interface PolicyLease {
 
 interface Revision {
   readonly engine: PolicyEngine;
+  /** What the revision was loaded from: promoting a candidate activates the same bundle on the active policy. */
+  readonly bundle: PolicyBundle;
   readonly timezone: string | undefined;
   readonly activatedAt: string;
   readonly signedBy: string | null;
@@ -117,6 +119,19 @@ export class ActivePolicy {
     return this.#current.rollout;
   }
 
+  /**
+   * Starts another policy the way this one was started (verification key, engine options, polling, logger, metric)
+   * from another source: a shadow or canary candidate named while the gateway runs.
+   */
+  startSibling(source: BundleSource, role: 'shadow' | 'canary'): Promise<ActivePolicy> {
+    return ActivePolicy.start({ ...this.#options, source, role });
+  }
+
+  /** The active revision's bundle (verified): what a promotion of this candidate activates on the active policy. */
+  get bundle(): PolicyBundle {
+    return this.#current.bundle;
+  }
+
   /** Leases the active revision for one decision; release it once the decision is made. */
   acquire(): PolicyLease {
     const revision = this.#current;
@@ -162,7 +177,7 @@ export class ActivePolicy {
    * Checks a bundle and makes it the active revision. Throws (coded) when it fails its checks; the active revision
    * stays then. Activations run one at a time.
    */
-  async activate(bundle: PolicyBundle): Promise<void> {
+  async activate(bundle: PolicyBundle, reason: 'new_revision' | 'promoted' = 'new_revision'): Promise<void> {
     const run = this.#activating.then(async () => {
       if (this.#closed) throw new ConfigError('policy_closed', 'The gateway is closing; the bundle was not activated.');
       if (bundle.sha256 === this.#current.engine.info.sha256 && (bundle.manifest.revision || '') === (this.#current.engine.info.revision || '')) return;
@@ -173,8 +188,8 @@ export class ActivePolicy {
       old.retired = true;
       this.#retired.add(old);
       if (old.inflight === 0) this.#closeRetired(old);
-      this.#options.activations?.add(1, { role: this.#role, result: 'activated', reason: 'new_revision' });
-      this.#options.logger.warn('policy revision activated', { role: this.#role, revision: next.engine.info.revision, previous: old.engine.info.revision, source: this.#options.source.where });
+      this.#options.activations?.add(1, { role: this.#role, result: 'activated', reason });
+      this.#options.logger.warn('policy revision activated', { role: this.#role, reason, revision: next.engine.info.revision, previous: old.engine.info.revision, source: this.#options.source.where });
     });
     this.#activating = run.catch(() => undefined);
     await run;
@@ -184,7 +199,22 @@ export class ActivePolicy {
     this.#closed = true;
     await this.#poller?.stop();
     await this.#activating;
-    await Promise.all([this.#current, ...this.#retired].map((r) => r.engine.close()));
+    await Promise.all([...(this.#current.retired ? [] : [this.#current]), ...this.#retired].map((r) => r.engine.close()));
+  }
+
+  /**
+   * Stops polling and closes every revision once the calls that leased it are decided: for a candidate dropped or
+   * replaced while the gateway runs, whose in-flight calls must still get their decision (close() would cut them).
+   */
+  async retire(): Promise<void> {
+    this.#closed = true;
+    await this.#poller?.stop();
+    await this.#activating;
+    const last = this.#current;
+    if (last.retired) return;
+    last.retired = true;
+    this.#retired.add(last);
+    if (last.inflight === 0) this.#closeRetired(last);
   }
 
   static async #prepare(bundle: PolicyBundle, options: ActivePolicyOptions): Promise<Revision> {
@@ -196,7 +226,7 @@ export class ActivePolicy {
       const why = cause instanceof ToolgateError ? `${cause.reason}: ${cause.message}` : String(cause);
       throw new ConfigError('policy_smoke_failed', `Revision ${engine.info.revision} did not make a well-formed decision for a smoke input (${why}); it was not activated. Check it with opa test and opa eval before publishing.`, { cause });
     }
-    return { engine, ...bundleSettings(bundle.data), activatedAt: new Date().toISOString(), signedBy: bundle.signedBy ?? null, inflight: 0, retired: false };
+    return { engine, bundle, ...bundleSettings(bundle.data), activatedAt: new Date().toISOString(), signedBy: bundle.signedBy ?? null, inflight: 0, retired: false };
   }
 
   #closeRetired(revision: Revision): void {
