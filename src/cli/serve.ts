@@ -1,13 +1,15 @@
 import type { Writable } from 'node:stream';
 import { loadServerConfig } from '../server/config.js';
 import { startGateway } from '../server/start.js';
+import { rolloutReloader } from '../server/reload.js';
 import { setupTelemetry } from '../telemetry/setup.js';
 import { exampleTools } from '../server/example-tools.js';
 import { UsageError } from './audit.js';
 
 /**
  * `toolgate serve`: the gateway with the example tools, configured from TOOLGATE_CONFIG and the environment
- * (README, Configuration). Prints one JSON line when listening; SIGTERM/SIGINT drain the audit spool and exit.
+ * (README, Configuration). Prints one JSON line when listening; SIGHUP rereads the configuration and applies its
+ * policy rollout (shadow and canary candidates); SIGTERM/SIGINT drain the audit spool and exit.
  */
 export async function serve(_argv: string[], out: Writable): Promise<number> {
   const config = loadServerConfig();
@@ -30,10 +32,14 @@ export async function serve(_argv: string[], out: Writable): Promise<number> {
     throw error;
   }
   out.write(`${JSON.stringify({ listening: gw.url, policy: gw.gate.policyRevision, gateway: config.gatewayId ?? null })}\n`);
+  const reload = rolloutReloader(gw.gate, config, () => loadServerConfig(), logger);
+  const onHangup = () => void reload();
+  process.on('SIGHUP', onHangup);
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);
   });
+  process.off('SIGHUP', onHangup);
   await gw.close();
   await telemetry.shutdown();
   return 0;
