@@ -3,8 +3,10 @@ import { createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVeri
 
 /**
  * Ed25519 signing and verification with a key bound once. libsodium (`sodium-native`) when its native module
- * loads, `node:crypto` (OpenSSL) otherwise: measured on the 2 vCPU bench machine (Node 26, `node dist/bench/crypto.js`),
- * libsodium verifies in 76-78 µs of CPU against 124-162 µs and signs in 23 µs against 47-48 µs. Every allowed call pays one verification (the agent's request) and the audit checkpoint signatures.
+ * loads, `node:crypto` (OpenSSL) otherwise: measured on the 2 vCPU bench machine (Node 26,
+ * `node dist/bench/crypto.js`), libsodium verifies in 76-78 µs of CPU against 124-162 µs and signs in 23 µs
+ * against 47-48 µs. Every allowed call pays one verification (the agent's request) and a share of the audit
+ * checkpoint signatures.
  */
 export interface Ed25519 {
   readonly backend: 'libsodium' | 'node:crypto';
