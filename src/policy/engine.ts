@@ -65,10 +65,8 @@ export class PolicyEngine {
    */
   async decide(input: PolicyInput): Promise<Decision> {
     if (!this.#pool) return this.evaluate(input);
-    const json = new TextEncoder().encode(JSON.stringify(input));
-    // Transferred to the thread, not copied: it must own its whole buffer.
-    const bytes = json.byteOffset === 0 && json.byteLength === json.buffer.byteLength ? json.buffer : json.slice().buffer;
-    return toDecision(await this.#pool.run(bytes));
+    // Serialised once here; the thread copies the UTF-8 straight into WASM memory (channel.ts, worker.ts).
+    return toDecision(await this.#pool.run(JSON.stringify(input)));
   }
 
   /** Evaluates the decision in this thread, with no time budget. Undefined results, evaluation errors and malformed decisions fail closed. */

@@ -1,19 +1,26 @@
 import { Worker } from 'node:worker_threads';
 import { ConfigError, UnavailableError } from '../errors.js';
-import type { WorkerInit, WorkerReply, WorkerRequest, WorkerStatus } from './worker.js';
+import { EvaluatorChannel, LAYOUT } from './channel.js';
+import type { WorkerInit, WorkerStatus } from './worker.js';
+
+/** What the pool hands each thread; the channel and its layout are added per thread. */
+export type PoolInit = Omit<WorkerInit, 'channel' | 'layout'>;
 
 /** Under vitest this module is src/policy/pool.ts and Node strips the worker's types itself; built, it is dist/…/pool.js. */
 const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
 
 interface Job {
-  readonly id: number;
-  readonly input: ArrayBuffer;
+  /** The channel's number for the request, once a thread has taken the job. */
+  seq?: number;
+  /** The input's JSON, serialised once by the caller. */
+  readonly input: string;
   readonly resolve: (result: unknown) => void;
   readonly reject: (error: Error) => void;
 }
 
 interface Slot {
   readonly worker: Worker;
+  readonly channel: EvaluatorChannel;
   ready: boolean;
   job?: Job;
   timer?: NodeJS.Timeout;
@@ -26,22 +33,21 @@ interface Slot {
  * Threads do not keep the process alive while idle.
  */
 export class EvaluatorPool {
-  readonly #init: WorkerInit;
+  readonly #init: PoolInit;
   readonly #timeoutMs: number;
   readonly #size: number;
   readonly #slots: Slot[] = [];
   readonly #queue: Job[] = [];
-  #nextId = 0;
   #closed = false;
 
-  private constructor(init: WorkerInit, size: number, timeoutMs: number) {
+  private constructor(init: PoolInit, size: number, timeoutMs: number) {
     this.#init = init;
     this.#size = size;
     this.#timeoutMs = timeoutMs;
   }
 
   /** Starts `size` threads and waits until each has loaded the policy; a thread that cannot is a start-up error. */
-  static async start(init: WorkerInit, size: number, timeoutMs: number): Promise<EvaluatorPool> {
+  static async start(init: PoolInit, size: number, timeoutMs: number): Promise<EvaluatorPool> {
     const pool = new EvaluatorPool(init, size, timeoutMs);
     try {
       await Promise.all(Array.from({ length: size }, () => pool.#spawn()));
@@ -52,11 +58,11 @@ export class EvaluatorPool {
     return pool;
   }
 
-  /** Evaluates UTF-8 JSON input; resolves with the entrypoint's result (undefined when the policy defines none). */
-  run(input: ArrayBuffer): Promise<unknown> {
+  /** Evaluates the input's JSON text; resolves with the entrypoint's result (undefined when the policy defines none). */
+  run(input: string): Promise<unknown> {
     if (this.#closed) return Promise.reject(new UnavailableError('policy_unavailable', 'The policy engine is closed; nothing was executed. Restart the gateway.'));
     return new Promise((resolve, reject) => {
-      this.#queue.push({ id: this.#nextId++, input, resolve, reject });
+      this.#queue.push({ input, resolve, reject });
       this.#pump();
     });
   }
@@ -72,24 +78,25 @@ export class EvaluatorPool {
 
   /** Starts a thread in a new slot; resolves when it is ready, rejects if it cannot load the policy. */
   #spawn(): Promise<void> {
-    const worker = new Worker(WORKER_URL, { workerData: this.#init });
+    const channel = new EvaluatorChannel(this.#init.memory.maximum * 65_536);
+    const worker = new Worker(WORKER_URL, { workerData: { ...this.#init, channel: channel.buffer, layout: LAYOUT } satisfies WorkerInit });
     worker.unref();
-    const slot: Slot = { worker, ready: false };
+    const slot: Slot = { worker, channel, ready: false };
     this.#slots.push(slot);
     return new Promise((resolve, reject) => {
-      worker.on('message', (message: WorkerStatus | WorkerReply) => {
-        if ('type' in message) {
-          if (message.type === 'ready') {
-            slot.ready = true;
-            resolve();
-            this.#pump();
-          } else {
-            this.#lost(slot, new Error(message.error));
-            reject(new Error(message.error));
-          }
+      worker.on('message', (message: WorkerStatus | number) => {
+        if (typeof message === 'number') {
+          this.#settle(slot, message);
           return;
         }
-        this.#settle(slot, message);
+        if (message.type === 'ready') {
+          slot.ready = true;
+          resolve();
+          this.#pump();
+        } else {
+          this.#lost(slot, new Error(message.error));
+          reject(new Error(message.error));
+        }
       });
       // A crash (an uncaught error, memory exhausted) or an exit we did not ask for: the thread is gone.
       const gone = (error: Error) => {
@@ -101,16 +108,23 @@ export class EvaluatorPool {
     });
   }
 
-  #settle(slot: Slot, reply: WorkerReply): void {
+  /** The thread answered request `seq` (ignored unless it is the slot's job's: a stopped job's thread is gone). */
+  #settle(slot: Slot, seq: number): void {
     const job = slot.job;
-    if (!job || job.id !== reply.id) return;
+    if (!job || job.seq !== seq || !slot.channel.replied(seq)) return;
     clearTimeout(slot.timer);
     slot.job = undefined;
     slot.worker.unref();
-    if ('error' in reply) {
-      job.reject(new UnavailableError('policy_evaluation_failed', `Policy evaluation failed (${reply.error}); nothing was executed. Check the policy with opa test and the gateway logs.`));
+    const reply = slot.channel.reply();
+    if (!reply.ok) {
+      job.reject(new UnavailableError('policy_evaluation_failed', `Policy evaluation failed (${reply.text}); nothing was executed. Check the policy with opa test and the gateway logs.`));
     } else {
-      job.resolve(reply.result);
+      try {
+        const results = JSON.parse(reply.text) as { result?: unknown }[] | undefined;
+        job.resolve(Array.isArray(results) ? results[0]?.result : undefined);
+      } catch (cause) {
+        job.reject(new UnavailableError('policy_evaluation_failed', `The policy's result was not JSON (${cause instanceof Error ? cause.message : String(cause)}); nothing was executed. Check the policy with opa test and the gateway logs.`, { cause }));
+      }
     }
     this.#pump();
   }
@@ -120,15 +134,23 @@ export class EvaluatorPool {
     // A thread that fails to start is dropped, not retried here (#lost): the next call tries again.
     while (!this.#closed && this.#slots.length < this.#size) this.#spawn().catch(() => undefined);
     for (const slot of this.#slots) {
+      if (!slot.ready) continue;
+      while (!slot.job && this.#queue.length > 0) this.#start(slot, this.#queue.shift()!);
       if (this.#queue.length === 0) return;
-      if (!slot.ready || slot.job) continue;
-      const job = this.#queue.shift()!;
-      slot.job = job;
-      slot.worker.ref(); // an evaluation in flight keeps the process alive until it settles
-      slot.timer = setTimeout(() => this.#timeout(slot), this.#timeoutMs);
-      slot.timer.unref();
-      slot.worker.postMessage({ id: job.id, input: job.input } satisfies WorkerRequest, [job.input]);
     }
+  }
+
+  #start(slot: Slot, job: Job): void {
+    try {
+      job.seq = slot.channel.send(job.input);
+    } catch (error) {
+      job.reject(error as Error); // too large to evaluate: the thread was not woken
+      return;
+    }
+    slot.job = job;
+    slot.worker.ref(); // an evaluation in flight keeps the process alive until it settles
+    slot.timer = setTimeout(() => this.#timeout(slot), this.#timeoutMs);
+    slot.timer.unref();
   }
 
   #timeout(slot: Slot): void {

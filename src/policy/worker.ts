@@ -2,61 +2,132 @@
  * A policy evaluator thread (started by pool.ts). opa-wasm cannot be interrupted, so a runaway evaluation is stopped
  * by terminating the thread it runs in; the gateway's event loop never runs one.
  *
+ * Requests and replies go through a SharedArrayBuffer (the channel, layout in pool.ts) instead of postMessage: the
+ * input arrives as the UTF-8 JSON the gateway serialised once, is copied straight into WASM memory and evaluated
+ * through opa-wasm's ABI 1.2 entry (`opa_eval`), and the result's JSON bytes are copied back out unparsed (a
+ * postMessage of the request's number says they are there), so the input is serialised once and the result parsed
+ * once, on the gateway's thread.
+ *
  * Node runs this file as it is under vitest (type stripping) and as dist/policy/worker.js otherwise: it uses only
  * erasable TypeScript and imports nothing from this project, so both work without a loader.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { loadPolicy } from '@open-policy-agent/opa-wasm';
 
 /** A compiled WebAssembly.Module (the project's libs do not declare WebAssembly): threads share it, compiled once. */
 export type CompiledPolicy = object;
 
-/** What a worker gets at start: the compiled module (shared, not recompiled), data.json's bytes, the entrypoint. */
+/** ES2024 members the project's libs (ES2023) do not declare. */
+type Growable = SharedArrayBuffer & { readonly maxByteLength: number; grow(byteLength: number): void };
+
+/** Where each field sits in the channel: Int32 indices for the control words, a byte offset for the payload. */
+export interface ChannelLayout {
+  /** Request counter, bumped by the gateway thread when a request's payload is in place. */
+  readonly request: number;
+  /** Byte length of the payload (the input's JSON, then the reply's). */
+  readonly length: number;
+  /** Reply counter, set to the request's when the reply's payload is in place. */
+  readonly reply: number;
+  /** 0: the payload is the result set's JSON; 1: it is an error message. */
+  readonly status: number;
+  /** Byte offset where the payload starts. */
+  readonly payload: number;
+}
+
+/** What a worker gets at start: the compiled module (shared, not recompiled), data.json's bytes, the entrypoint, its channel. */
 export interface WorkerInit {
   readonly module: CompiledPolicy;
   readonly data: ArrayBuffer;
   readonly entrypoint: string;
   readonly memory: { readonly initial: number; readonly maximum: number };
+  /** A growable SharedArrayBuffer, one per thread. */
+  readonly channel: SharedArrayBuffer;
+  readonly layout: ChannelLayout;
 }
 
-/** Its first message. */
+/** Its only message, once: it is ready (and from then on waits on the channel) or it could not load the policy. */
 export type WorkerStatus = { readonly type: 'ready'; readonly entrypoints: string[] } | { readonly type: 'failed'; readonly error: string };
 
-/** One evaluation: the input as UTF-8 JSON, transferred rather than copied. */
-export interface WorkerRequest {
-  readonly id: number;
-  readonly input: ArrayBuffer;
+/** The parts of opa-wasm's LoadedPolicy its ABI 1.2 fast path uses (what its own evaluate() does with an ArrayBuffer input). */
+interface Instance {
+  readonly minorVersion: number;
+  readonly mem: { readonly buffer: ArrayBuffer; grow(pages: number): number };
+  readonly wasmInstance: { readonly exports: { opa_eval(reserved: number, entrypoint: number, data: number, input: number, length: number, heap: number, format: number): number } };
+  readonly dataAddr: number;
+  readonly dataHeapPtr: number;
+  readonly entrypoints: Record<string, number>;
 }
 
-export type WorkerReply = { readonly id: number; readonly result: unknown } | { readonly id: number; readonly error: string };
-
+const PAGE = 65_536;
 const describe = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause).slice(0, 200));
+
+/** Evaluates the payload's `length` bytes of JSON input; returns where the result set's JSON (NUL-terminated) is in WASM memory. */
+function evaluate(policy: Instance, entrypoint: number, payload: Uint8Array, length: number): number {
+  const at = policy.dataHeapPtr;
+  const short = at + length - policy.mem.buffer.byteLength;
+  if (short > 0) policy.mem.grow(Math.ceil(short / PAGE));
+  new Uint8Array(policy.mem.buffer, at, length).set(payload.subarray(0, length));
+  return policy.wasmInstance.exports.opa_eval(0, entrypoint, policy.dataAddr, at, length, at + length, 0);
+}
+
+/** Puts `bytes` in the channel's payload, growing the channel when they do not fit. */
+function reply(port: MessagePort, channel: Growable, control: Int32Array, layout: ChannelLayout, seq: number, status: 0 | 1, bytes: Uint8Array): void {
+  const needed = layout.payload + bytes.byteLength;
+  if (needed > channel.byteLength) {
+    if (needed > channel.maxByteLength) {
+      status = 1;
+      bytes = new TextEncoder().encode(`the result (${bytes.byteLength} bytes) is larger than the evaluator channel (${channel.maxByteLength} bytes)`);
+    } else {
+      channel.grow(needed);
+    }
+  }
+  new Uint8Array(channel, layout.payload, bytes.byteLength).set(bytes);
+  control[layout.length] = bytes.byteLength;
+  control[layout.status] = status;
+  Atomics.store(control, layout.reply, seq);
+  port.postMessage(seq);
+}
 
 async function main(): Promise<void> {
   const port = parentPort;
   if (!port) return;
   const init = workerData as WorkerInit;
-  let policy;
+  let policy: Instance;
+  let entrypoint: number;
   try {
-    policy = await loadPolicy(init.module, { ...init.memory });
-    policy.setData(init.data);
+    const loaded = (await loadPolicy(init.module, { ...init.memory })) as unknown as Instance & { setData(data: ArrayBuffer): void };
+    loaded.setData(init.data);
+    if (!(loaded.minorVersion >= 2)) throw new Error(`the policy uses OPA WASM ABI 1.${loaded.minorVersion}, this evaluator needs 1.2 or later`);
+    const id = loaded.entrypoints[init.entrypoint];
+    if (id === undefined) throw new Error(`the policy has no entrypoint ${init.entrypoint}`);
+    policy = loaded;
+    entrypoint = id;
   } catch (cause) {
     port.postMessage({ type: 'failed', error: describe(cause) } satisfies WorkerStatus);
     return;
   }
-  const loaded = policy;
-  port.on('message', (request: WorkerRequest) => {
-    let reply: WorkerReply;
+  const { layout } = init;
+  const channel = init.channel as Growable;
+  const control = new Int32Array(channel, 0, layout.payload / 4);
+  const payload = new Uint8Array(channel, layout.payload); // tracks the channel's length as it grows
+  // Read before saying ready: the first request may be in place before this thread reaches the wait below.
+  let seen = Atomics.load(control, layout.request);
+  port.postMessage({ type: 'ready', entrypoints: Object.keys(policy.entrypoints) } satisfies WorkerStatus);
+  // This thread does nothing but evaluate: it blocks here between requests, and terminate() interrupts the wait.
+  for (;;) {
+    Atomics.wait(control, layout.request, seen);
+    seen = Atomics.load(control, layout.request);
     try {
-      const results = loaded.evaluate(request.input, init.entrypoint) as { result?: unknown }[] | undefined;
-      reply = { id: request.id, result: Array.isArray(results) ? results[0]?.result : undefined };
+      const at = evaluate(policy, entrypoint, payload, control[layout.length]!);
+      const memory = new Uint8Array(policy.mem.buffer);
+      const end = memory.indexOf(0, at);
+      if (end < 0) throw new Error('the result in WASM memory has no end');
+      reply(port, channel, control, layout, seen, 0, memory.subarray(at, end));
     } catch (cause) {
-      // opa-wasm throws strings as well as Errors.
-      reply = { id: request.id, error: describe(cause) };
+      // opa-wasm's abort handler throws strings as well as Errors.
+      reply(port, channel, control, layout, seen, 1, new TextEncoder().encode(describe(cause)));
     }
-    port.postMessage(reply);
-  });
-  port.postMessage({ type: 'ready', entrypoints: Object.keys((loaded.entrypoints ?? {}) as Record<string, number>) } satisfies WorkerStatus);
+  }
 }
 
 void main();
