@@ -1,3 +1,4 @@
+import { formatCrypto } from './crypto.js';
 import type { BenchResults, Floor, HostileResult, HttpTargetName, HttpTargetResult, LoadShapeResult, TargetCheck, WasmResult } from './types.js';
 
 /** DESIGN.md, Quality bars, and issue 11: same machine, same run, medians of rounds; issue 8 for the hostile bodies. */
@@ -105,6 +106,7 @@ export function toMarkdown(results: BenchResults): string {
   if (results.micro?.length) {
     lines.push('| stage (in process, one call at a time) | p50 | p99 |', '|---|---:|---:|', ...results.micro.map((s) => `| ${s.name} | ${us(s.p50Us)} | ${us(s.p99Us)} |`), '');
   }
+  if (results.crypto?.length) lines.push('Ed25519 and the audit record, CPU per operation (libsodium unless it could not load; audit v2 signs one checkpoint per durable batch):', '', formatCrypto(results.crypto), '');
   if (results.dataSize?.length) {
     lines.push('| policy data (recipients of the bench agent, allowed and usual) | WASM evaluate p50 | p99 |', '|---:|---:|---:|', ...results.dataSize.map((d) => `| ${int(d.entries)} | ${us(d.p50Us)} | ${us(d.p99Us)} |`), '');
   }

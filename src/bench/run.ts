@@ -6,6 +6,7 @@ import { cpuMs } from './cpu.js';
 import { runLoad } from './load.js';
 import { runOpenLoop } from './open-loop.js';
 import { benchCallInput, benchDataSize, benchStages } from './micro.js';
+import { benchCrypto } from './crypto.js';
 import { opaVersion, resolveOpa, startOpa, type OpaSidecar } from './opa.js';
 import { checkTargets } from './report.js';
 import { SignedRequests } from './signed-requests.js';
@@ -70,11 +71,14 @@ export async function runBench(options: BenchOptions, log: Log = () => undefined
       log(`wasm: p50 ${wasm.p50Us.toFixed(1)} us, p99 ${wasm.p99Us.toFixed(1)} us; bench call input p50 ${wasm.benchInputP50Us.toFixed(1)} us`);
     }
     let micro: BenchResults['micro'];
+    let crypto: BenchResults['crypto'];
     let dataSize: BenchResults['dataSize'];
     if (wanted.has('micro')) {
       const small = { iterations: Math.max(50, Math.round(options.wasmIterations / 10)), rounds: options.rounds };
       micro = await benchStages(workspace, small);
       for (const m of micro) log(`micro: ${m.name}: p50 ${m.p50Us.toFixed(1)} us`);
+      crypto = benchCrypto({ iterations: Math.max(200, small.iterations), rounds: options.rounds });
+      for (const c of crypto) log(`crypto: ${c.name}: ${c.us.toFixed(1)} us`);
       dataSize = await benchDataSize(await loadBundle(workspace.bundleDir), { iterations: Math.max(20, Math.round(small.iterations / 4)), rounds: options.rounds });
       for (const m of dataSize) log(`data size: ${m.entries}: p50 ${m.p50Us.toFixed(1)} us`);
     }
@@ -192,6 +196,7 @@ export async function runBench(options: BenchOptions, log: Log = () => undefined
       floor,
       wasm,
       micro,
+      crypto,
       dataSize,
       body,
       hostile,

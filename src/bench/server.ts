@@ -65,7 +65,7 @@ async function start(spec: ServerSpec): Promise<{ port: number; close(): Promise
 }
 
 async function startPipeline(spec: { bundleDir: string; jwksFile: string; stateDir: string }, tools: ReturnType<typeof exampleTools>['tools'], decisionPoint?: (input: PolicyInput) => Promise<unknown>): Promise<{ port: number; close(): Promise<void> }> {
-  // As `toolgate serve` runs with no OTLP endpoint: a registered tracer provider without an exporter.
+  // As `toolgate serve` runs with no OTLP endpoint: no tracer provider is registered, spans are non-recording.
   const telemetry = setupTelemetry({ serviceName: 'toolgate' });
   const config = loadServerConfig({
     PORT: '0',

@@ -177,6 +177,8 @@ export interface BenchResults {
   readonly wasm: WasmResult | undefined;
   /** Stage micro-benchmarks (in the bench process) and WASM cost against policy data size. */
   readonly micro?: readonly MicroResult[] | undefined;
+  /** Ed25519 and audit-record CPU per operation (crypto.ts). */
+  readonly crypto?: readonly { readonly name: string; readonly us: number }[] | undefined;
   readonly dataSize?: readonly (MicroResult & { readonly entries: number })[] | undefined;
   readonly body?: readonly BodySizeResult[] | undefined;
   readonly hostile?: HostileResult | undefined;

@@ -1,4 +1,5 @@
 import { AuditLog } from '../audit/index.js';
+import { ed25519 } from '../identity/ed25519.js';
 import { timeFacts } from '../input/index.js';
 import { ActivePolicy, type BundleSource, type CanaryPolicy, type PolicyEngine, type ShadowPolicy } from '../policy/index.js';
 import type { TimeFacts } from '../policy/types.js';
@@ -13,6 +14,8 @@ import type { Runtime } from './stages/context.js';
  */
 export async function startRuntime(config: Configuration): Promise<Runtime> {
   const activations = new PolicyMetrics().activations;
+  const crypto = ed25519();
+  if (crypto.fallbackReason) config.logger.warn('Ed25519 runs on node:crypto (about twice the CPU of libsodium): sodium-native could not be used', { reason: crypto.fallbackReason });
   const start = (source: BundleSource, role: 'active' | 'shadow' | 'canary') => ActivePolicy.start({
     source,
     role,

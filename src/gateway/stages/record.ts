@@ -1,3 +1,4 @@
+import { traceIds } from '../../telemetry/decision-span.js';
 import { decisionEvent, nanoTimestamp, sha256Hex, type AuditOutcome } from '../../audit/index.js';
 import type { Reason } from '../../policy/index.js';
 import { elapsedNs } from './util.js';
@@ -10,7 +11,7 @@ import type { CallContext, GatewayDeps, Stage } from './context.js';
 export async function recordDecision(ctx: CallContext, deps: GatewayDeps, outcome: AuditOutcome, reasons: readonly Reason[]): Promise<void> {
   const runtime = ctx.runtime ?? deps.runtime();
   if (!runtime) return;
-  const spanCtx = ctx.span.spanContext();
+  const { traceId, spanId } = traceIds(ctx.span);
   const { route, agent, call } = ctx;
   const event = decisionEvent({
     decisionId: ctx.decisionId,
@@ -22,8 +23,8 @@ export async function recordDecision(ctx: CallContext, deps: GatewayDeps, outcom
     // The revision that decided, when one did; else (refused before a decision) the one active now.
     policy: (ctx.engine ?? runtime.engine).info,
     labels: deps.labels,
-    traceId: spanCtx.traceId,
-    spanId: spanCtx.spanId,
+    traceId,
+    spanId,
     metrics: { ...ctx.timers }, // a snapshot: timers keep changing after the event is hashed
     request: { method: ctx.req.method, path: ctx.target, bodySha256: (ctx.bodySha256 ??= sha256Hex(ctx.raw ?? '')) },
     tool: call ? { name: call.tool, protocol: call.protocol } : { name: route.kind === 'http' ? route.tool : null, protocol: route.kind === 'mcp' || route.kind === 'mcp-session' ? 'mcp' : 'http' },
