@@ -103,20 +103,26 @@ email_settings contains agent.email if {
 	is_object(agent.email)
 }
 
-test_email_allowlists_are_well_formed if {
+# Keyed by the comparison key email.rego looks recipients up by (local part exact, domain lower-cased), each
+# entry true: the rules never normalise data at evaluation time, so a key in another form would match nothing.
+test_email_allowlists_are_keyed_in_comparison_form if {
 	every settings in email_settings {
 		every field in ["allowed_recipients", "usual_recipients"] {
-			every address in object.get(settings, field, []) {
-				email.well_formed(address)
+			is_object(object.get(settings, field, {}))
+			every address, value in object.get(settings, field, {}) {
+				email.key(address) == address
+				value == true
 			}
 		}
-		every domain in object.get(settings, "allowed_domains", []) {
-			email.well_formed(concat("@", ["x", domain]))
+		is_object(object.get(settings, "allowed_domains", {}))
+		every domain, value in object.get(settings, "allowed_domains", {}) {
+			email.key(concat("@", ["x", domain])) == concat("@", ["x", domain])
+			value == true
 		}
 	}
 }
 
-test_email_allowlist_entry_without_at_sign_matches_nothing if {
+test_email_allowlist_checks_refuse_other_forms if {
 	not email.key("ledger-partners.example")
-	not email.key_of("ledger-partners.example")
+	email.key("Accountant@Ledger-Partners.example") != "Accountant@Ledger-Partners.example"
 }

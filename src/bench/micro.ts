@@ -100,8 +100,8 @@ export const DATA_SIZES = [10, 100, 1000, 10_000] as const;
 
 /**
  * WASM evaluation of the bench call against growing policy data: the bench agent's allowed and usual recipients
- * padded to `entries` addresses each (the bench recipient stays first). The rules build lookup sets from these
- * lists, so this is where data size can show up per decision.
+ * padded to `entries` addresses each (the bench recipient among them). The rules look recipients up in these
+ * objects; before they were lists the rules turned into sets on every evaluation, linear in the data.
  */
 export async function benchDataSize(bundle: PolicyBundle, spec: MicroSpec): Promise<(MicroResult & { entries: number })[]> {
   const base = JSON.parse(bundle.data.toString('utf8')) as { toolgate: { config: { agents: Record<string, { email?: Record<string, unknown> }> } } };
@@ -110,8 +110,9 @@ export async function benchDataSize(bundle: PolicyBundle, spec: MicroSpec): Prom
   for (const entries of DATA_SIZES) {
     const data = structuredClone(base);
     const agent = data.toolgate.config.agents[BENCH_AGENT]!;
-    const list = [BENCH_ARGS.to[0]!, ...Array.from({ length: entries - 1 }, (_, i) => `person${i}@ledger-partners.example`)];
-    agent.email = { ...(agent.email ?? {}), allowed_recipients: list, usual_recipients: list };
+    // Keyed by address, as rego/data.json lays the allowlists out.
+    const keyed = Object.fromEntries([BENCH_ARGS.to[0]!, ...Array.from({ length: entries - 1 }, (_, i) => `person${i}@ledger-partners.example`)].map((a) => [a, true]));
+    agent.email = { ...(agent.email ?? {}), allowed_recipients: keyed, usual_recipients: keyed };
     const engine = await PolicyEngine.load({ ...bundle, data: Buffer.from(JSON.stringify(data)) }, 'toolgate', { workers: 0 });
     try {
       const first = engine.evaluate(input);

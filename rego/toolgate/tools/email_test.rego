@@ -75,9 +75,9 @@ test_full_atext_local_part_is_well_formed if {
 
 test_allowlist_entries_are_held_to_the_same_form if {
 	inp := f.email_with({"to": ["bac\u212Aup@ledger-partners.example"]})
-	codes := f.codes(inp) with data.toolgate.config.agents["receipts-bot"].email.allowed_recipients as ["bac\u212Aup@ledger-partners.example"]
+	codes := f.codes(inp) with data.toolgate.config.agents["receipts-bot"].email.allowed_recipients as {"bac\u212Aup@ledger-partners.example": true}
 	codes == {"recipient_malformed"}
-	codes2 := f.codes(f.email_with({"to": ["x@ledger-partners.example"]})) with data.toolgate.config.agents["receipts-bot"].email.allowed_domains as [" ledger-partners.example"]
+	codes2 := f.codes(f.email_with({"to": ["x@ledger-partners.example"]})) with data.toolgate.config.agents["receipts-bot"].email.allowed_domains as {" ledger-partners.example": true}
 	codes2 == {"recipient_not_allowed"}
 }
 
@@ -105,8 +105,37 @@ test_cc_and_bcc_are_checked_too if {
 test_allowed_domain if {
 	inp := f.email_with({"to": ["partner@audit.example"]})
 	f.codes(inp) == {"recipient_not_allowed"}
-	codes := f.codes(inp) with data.toolgate.config.agents["receipts-bot"].email.allowed_domains as ["Audit.example"]
+	codes := f.codes(inp) with data.toolgate.config.agents["receipts-bot"].email.allowed_domains as {"audit.example": true}
 	codes == {"recipients_unusual"}
+	upper := f.codes(f.email_with({"to": ["partner@AUDIT.example"]})) with data.toolgate.config.agents["receipts-bot"].email.allowed_domains as {"audit.example": true}
+	upper == {"recipients_unusual"}
+}
+
+# An agent's allowlist replaces the top-level one of the same name (it does not add to it); a top-level one
+# serves agents without their own; false and non-object entries allow nothing.
+test_recipient_allowlists_replace_per_agent if {
+	inp := f.email_with({"to": ["partner@audit.example"]})
+	top_address := f.codes(inp) with data.toolgate.config.email.allowed_recipients as {"partner@audit.example": true}
+	top_address == {"recipient_not_allowed"}
+	top_domain := f.codes(inp) with data.toolgate.config.email.allowed_domains as {"audit.example": true}
+	top_domain == {"recipients_unusual"}
+	own_domains := f.codes(inp) with data.toolgate.config.email.allowed_domains as {"audit.example": true}
+		with data.toolgate.config.agents["receipts-bot"].email.allowed_domains as {}
+	own_domains == {"recipient_not_allowed"}
+
+	# One `with` for the whole configuration: two on overlapping paths do not both apply.
+	shared := object.union(
+		json.remove(data.toolgate.config, ["agents/receipts-bot/email"]),
+		{"email": {"allowed_recipients": {"partner@audit.example": true}}},
+	)
+	no_own := f.codes(inp) with data.toolgate.config as shared
+	no_own == {"recipients_unusual"}
+	falsy := f.codes(inp) with data.toolgate.config.agents["receipts-bot"].email.allowed_domains as {"audit.example": false}
+	falsy == {"recipient_not_allowed"}
+	listed := f.codes(f.email_with({})) with data.toolgate.config.agents["receipts-bot"].email.allowed_recipients as ["accountant@ledger-partners.example"]
+	listed == {"recipient_not_allowed"}
+	unusual := f.codes(f.email_with({})) with data.toolgate.config.agents["receipts-bot"].email.usual_recipients as {"accountant@ledger-partners.example": false}
+	unusual == {"recipients_unusual"}
 }
 
 test_recipients_must_be_string_arrays if {
