@@ -15,3 +15,4 @@ export * from './readme.js';
 export * from './opa-client.js';
 export * from './hostile-inputs.js';
 export * from './hostile.js';
+export * from './soak.js';

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../errors.js';
-import { TARGET_NAMES, type BenchOptions, type TargetName } from './types.js';
+import { ALL_TARGETS, TARGET_NAMES, type BenchOptions, type TargetName } from './types.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -14,7 +14,8 @@ export const BENCH_USAGE = `node dist/bench/main.js [options]   (make bench runs
   --wasm-iterations N   evaluate() calls per WASM round                   BENCH_WASM_ITERATIONS default 20000
   --hostile-search N    generated strings timed for the hostile bodies    BENCH_HOSTILE_SEARCH default 300
   --only LIST           comma list of bare,pipeline,fair,sidecar,         BENCH_TARGETS       default all
-                        wasm,micro,body,hostile
+                        wasm,micro,body,hostile (all), soak (only when named)
+  --soak-calls N        allowed calls of the soak (server RSS slope)      BENCH_SOAK_CALLS    default 1000000
   --out DIR             results.md, results.json, scratch state           BENCH_OUT           default build/bench
   --readme FILE         table written between its bench markers ("" off)  BENCH_README        default README.md
   --policy-bundle DIR   the make policy bundle                            TOOLGATE_POLICY_BUNDLE default build/policy
@@ -35,9 +36,9 @@ function targets(raw: string | undefined): TargetName[] {
   if (raw === undefined || raw.trim() === '' || raw === 'all') return [...TARGET_NAMES];
   const names = raw.split(',').map((s) => s.trim()).filter(Boolean);
   for (const n of names) {
-    if (!(TARGET_NAMES as readonly string[]).includes(n)) throw new ConfigError('bench_option_invalid', `Unknown bench target "${n}": use a comma list of ${TARGET_NAMES.join(', ')}.`);
+    if (!(ALL_TARGETS as readonly string[]).includes(n)) throw new ConfigError('bench_option_invalid', `Unknown bench target "${n}": use a comma list of ${ALL_TARGETS.join(', ')}.`);
   }
-  return TARGET_NAMES.filter((t) => names.includes(t));
+  return ALL_TARGETS.filter((t) => names.includes(t));
 }
 
 function connectionList(label: string, raw: string | undefined): number[] {
@@ -63,6 +64,7 @@ export function parseBenchOptions(argv: readonly string[], env: Env = process.en
         'wasm-iterations': { type: 'string' },
         'wasm-warmup': { type: 'string' },
         'hostile-search': { type: 'string' },
+        'soak-calls': { type: 'string' },
         only: { type: 'string' },
         out: { type: 'string' },
         readme: { type: 'string' },
@@ -90,6 +92,7 @@ export function parseBenchOptions(argv: readonly string[], env: Env = process.en
     wasmIterations: num('wasm-iterations', 'BENCH_WASM_ITERATIONS', 20_000, { integer: true, min: 10 }),
     wasmWarmup: num('wasm-warmup', 'BENCH_WASM_WARMUP', 2_000, { integer: true, min: 0 }),
     hostileSearch: num('hostile-search', 'BENCH_HOSTILE_SEARCH', 300, { integer: true, min: 0 }),
+    soakCalls: num('soak-calls', 'BENCH_SOAK_CALLS', 1_000_000, { integer: true, min: 20_000 }),
     targets: targets(v('only', 'BENCH_TARGETS')[1]),
     outDir: v('out', 'BENCH_OUT')[1] || 'build/bench',
     readme: v('readme', 'BENCH_README')[1] ?? 'README.md',

@@ -1,5 +1,5 @@
 import { formatCrypto } from './crypto.js';
-import type { BenchResults, Floor, HostileResult, HttpTargetName, HttpTargetResult, LoadShapeResult, TargetCheck, WasmResult } from './types.js';
+import type { BenchResults, Floor, HostileResult, HttpTargetName, HttpTargetResult, LoadShapeResult, SoakResult, TargetCheck, WasmResult } from './types.js';
 
 /** DESIGN.md, Quality bars, and issue 11: same machine, same run, medians of rounds; issue 8 for the hostile bodies. */
 export const TARGETS = {
@@ -132,6 +132,7 @@ export function toMarkdown(results: BenchResults): string {
     '',
   );
   if (results.hostile) lines.push(...hostileSection(results.hostile, checks.find((c) => c.name === HOSTILE_CHECK)));
+  if (results.soak) lines.push(...soakSection(results.soak));
   return lines.join('\n');
 }
 
@@ -148,6 +149,17 @@ function hostileSection(h: HostileResult, c: TargetCheck | undefined): string[] 
     `- One signed email.send at a time through the full pipeline (its own gateway process); the loop delay is read in that process (\`perf_hooks.monitorEventLoopDelay\`, 1 ms resolution) around each request. "Detectors alone": CPU time of \`detect\` on the same text in the bench process.`,
     `- Search: fast-check generated ${h.searched} strings (seed ${h.seed}), each repeated to 32 KiB and timed; the slowest ${h.cases.filter((k) => k.origin === 'search').length} are the \`search\` rows (${Math.round(h.searchMs)} ms).`,
     `- ${c ? `Worst loop delay ${ms(c.measured)} (target ≤ ${c.required} ms): ${c.met ? 'met' : '**missed**'}` : 'No hostile body sent'}.`,
+    '',
+  ];
+}
+
+/** The soak (only when named): the pipeline server's RSS over a long run of allowed calls. */
+function soakSection(k: SoakResult): string[] {
+  const mib = (n: number) => (Number.isFinite(n) ? `${(n / 1024).toFixed(1)} MiB` : 'n/a');
+  return [
+    '### Soak: the pipeline server\'s RSS over a long run',
+    '',
+    `${int(k.calls)} allowed calls in ${Math.round(k.seconds)} s (${int(k.calls / k.seconds)} req/s). RSS ${mib(k.rssStartKiB)} at start, ${mib(k.rssAfterWarmupKiB)} after ${int(k.warmupCalls)} calls of warm-up, ${mib(k.rssEndKiB)} at the end (max ${mib(k.rssMaxKiB)}); slope after warm-up **${Number.isFinite(k.slopeKiBPer100k) ? Math.round(k.slopeKiBPer100k).toLocaleString('en-US') : 'n/a'} KiB per 100,000 calls** (least squares over the samples read after every 10,000 calls).`,
     '',
   ];
 }

@@ -14,6 +14,7 @@ import { median } from './stats.js';
 import { HTTP_TARGETS, type BenchOptions, type BenchResults, type BodySizeResult, type Floor, type HttpTargetName, type HttpTargetResult, type LoadRound, type LoadShapeResult } from './types.js';
 import { benchHostile } from './hostile.js';
 import { benchWasm } from './wasm.js';
+import { runSoak } from './soak.js';
 import { loadBundle } from '../policy/index.js';
 import { BENCH_AGENT, BENCH_ARGS, BENCH_BODY, BENCH_PATH, prepareWorkspace } from './workspace.js';
 
@@ -185,6 +186,10 @@ export async function runBench(options: BenchOptions, log: Log = () => undefined
     // Last, with the load targets stopped: one request at a time, so the gateway's loop delay is that request's.
     const hostile = wanted.has('hostile') ? await benchHostile(workspace, { search: options.hostileSearch }, log) : undefined;
 
+    // Only when named: a million calls take many minutes.
+    const soak = wanted.has('soak') ? await runSoak(workspace, { calls: options.soakCalls, connections: options.connections[0] ?? 10 }, log) : undefined;
+    if (soak) log(`soak: RSS ${Math.round(soak.rssAfterWarmupKiB / 1024)} MiB after warm-up, ${Math.round(soak.rssEndKiB / 1024)} MiB at the end; slope ${soak.slopeKiBPer100k.toFixed(0)} KiB per 100k calls`);
+
     const cpu = cpus();
     const { opa: _opa, ...recorded } = options;
     const floor = floorOf(http, micro, wasm);
@@ -200,6 +205,7 @@ export async function runBench(options: BenchOptions, log: Log = () => undefined
       dataSize,
       body,
       hostile,
+      soak,
       checks: checkTargets(http, wasm, hostile, floor),
     };
   } finally {

@@ -1,9 +1,13 @@
 /** The benchmark's options and results: one type each, shared by the CLI, the report and the smoke test. */
 
 /** What `make bench` measures (DESIGN.md, Quality bars; issue 8 for `hostile`, issue 11 for the rest). */
-export type TargetName = 'bare' | 'pipeline' | 'fair' | 'sidecar' | 'wasm' | 'micro' | 'body' | 'hostile';
+export type TargetName = 'bare' | 'pipeline' | 'fair' | 'sidecar' | 'wasm' | 'micro' | 'body' | 'hostile' | 'soak';
 
+/** What a run measures when no targets are named: everything but the soak, which takes many minutes. */
 export const TARGET_NAMES: readonly TargetName[] = ['bare', 'pipeline', 'fair', 'sidecar', 'wasm', 'micro', 'body', 'hostile'];
+
+/** Every target `--only` accepts. */
+export const ALL_TARGETS: readonly TargetName[] = [...TARGET_NAMES, 'soak'];
 
 /**
  * The targets measured under HTTP load: bare Express (the ceiling), the pipeline, the fair sidecar (the pipeline
@@ -44,6 +48,8 @@ export interface BenchOptions {
   readonly opa: string | undefined;
   /** Where results.md, results.json and the run's scratch state go. Default `build/bench`. */
   readonly outDir: string;
+  /** Allowed calls of the soak target (only run when named in `targets`). Default 1,000,000. */
+  readonly soakCalls: number;
 }
 
 /** One measured round of load against one HTTP target. */
@@ -182,5 +188,22 @@ export interface BenchResults {
   readonly dataSize?: readonly (MicroResult & { readonly entries: number })[] | undefined;
   readonly body?: readonly BodySizeResult[] | undefined;
   readonly hostile?: HostileResult | undefined;
+  readonly soak?: SoakResult | undefined;
   readonly checks: readonly TargetCheck[];
+}
+
+/** The pipeline server's RSS over a long run of allowed calls (soak.ts). */
+export interface SoakResult {
+  readonly calls: number;
+  readonly seconds: number;
+  /** Calls before the first sample the slope uses. */
+  readonly warmupCalls: number;
+  readonly rssStartKiB: number;
+  readonly rssAfterWarmupKiB: number;
+  readonly rssEndKiB: number;
+  readonly rssMaxKiB: number;
+  /** Least-squares slope of RSS over calls after the warm-up, KiB per 100,000 calls. */
+  readonly slopeKiBPer100k: number;
+  /** [calls so far, RSS KiB] after each chunk. */
+  readonly samples: readonly (readonly [number, number])[];
 }

@@ -1,0 +1,114 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { startServerChild } from './children.js';
+import { SignedRequests } from './signed-requests.js';
+import type { SoakResult } from './types.js';
+import { BENCH_AGENT, BENCH_BODY, BENCH_PATH, type BenchWorkspace } from './workspace.js';
+
+export interface SoakSpec {
+  /** Allowed calls in all. */
+  readonly calls: number;
+  /** Keep-alive connections of the load generator. */
+  readonly connections: number;
+}
+
+/** Calls per chunk: signed before it (a pool of this size is made in about a second and outlives its chunk by far), RSS read after it. */
+const CHUNK = 10_000;
+/** The first part of the run is warm-up (JIT, pools): left out of the slope. */
+const WARMUP_FRACTION = 0.2;
+/**
+ * And so are the first 310 s: the replay store keeps every nonce for the verifier's maxAgeMs (300 s), so RSS
+ * climbs by the nonces of one such window (about 200 bytes each) until as many expire as arrive. That growth is
+ * bounded by time, not by calls; a slope taken before it levels off would report it as a leak.
+ */
+const REPLAY_WINDOW_S = 310;
+
+/** Resident set size of a process in KiB (VmRSS of /proc/<pid>/status); NaN off Linux or once it is gone. */
+export function rssKiB(pid: number): number {
+  try {
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+    return line ? Number(line.replace(/\D+/g, '')) : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Least-squares slope of y over x. */
+export function slope(points: readonly (readonly [number, number])[]): number {
+  const n = points.length;
+  if (n < 2) return Number.NaN;
+  const mx = points.reduce((a, [x]) => a + x, 0) / n;
+  const my = points.reduce((a, [, y]) => a + y, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (const [x, y] of points) {
+    num += (x - mx) * (y - my);
+    den += (x - mx) ** 2;
+  }
+  return den === 0 ? Number.NaN : num / den;
+}
+
+/** `amount` allowed calls through autocannon (closed loop, keep-alive); rejects on anything but a 2xx. */
+function drive(url: string, amount: number, connections: number, headers: () => Record<string, string>): Promise<void> {
+  const host = new URL(url).host;
+  return new Promise((resolve, reject) => {
+    autocannon(
+      {
+        url,
+        connections,
+        amount,
+        pipelining: 1,
+        timeout: 10,
+        requests: [{ method: 'POST', path: BENCH_PATH, setupRequest: (req) => ({ ...req, method: 'POST', path: BENCH_PATH, body: BENCH_BODY, headers: { host, 'content-type': 'application/json', ...headers() } }) }],
+      } as autocannon.Options,
+      (error, result) => {
+        if (error) return reject(error instanceof Error ? error : new Error(String(error)));
+        if (result.non2xx > 0 || result.errors + result.timeouts > 0) return reject(new Error(`soak: ${result.non2xx} refused calls and ${result.errors + result.timeouts} errors in a chunk: the soak must drive allowed calls only`));
+        resolve();
+      },
+    );
+  });
+}
+
+/**
+ * Drives the pipeline server (its own child process, as in the HTTP targets) with `calls` allowed calls in chunks of
+ * 10,000 and reads its RSS after each; reports the least-squares slope over the chunks after the first 20 % and
+ * the first 310 s (KiB per 100,000 calls; NaN when the run is too short to have any). A flat RSS has a slope near 0;
+ * a leak of n bytes per call shows as about 98 n KiB.
+ */
+export async function runSoak(workspace: BenchWorkspace, spec: SoakSpec, log: (line: string) => void): Promise<SoakResult> {
+  const stateDir = join(workspace.stateDir, 'soak');
+  mkdirSync(stateDir, { recursive: true });
+  const child = await startServerChild({ kind: 'pipeline', bundleDir: workspace.bundleDir, jwksFile: workspace.agents.jwksFile, stateDir });
+  try {
+    const signed = new SignedRequests(workspace.agents.keys[BENCH_AGENT], `${child.url}${BENCH_PATH}`, BENCH_BODY);
+    const samples: [number, number][] = [[0, rssKiB(child.pid)]];
+    const started = performance.now();
+    const at: number[] = [0];
+    for (let done = 0; done < spec.calls; ) {
+      const n = Math.min(CHUNK, spec.calls - done);
+      signed.refill(n);
+      await drive(child.url, n, spec.connections, signed.next);
+      done += n;
+      samples.push([done, rssKiB(child.pid)]);
+      at.push((performance.now() - started) / 1000);
+      if (samples.length % 5 === 1 || done === spec.calls) log(`soak: ${done.toLocaleString('en-US')} calls, server RSS ${Math.round(samples.at(-1)![1] / 1024)} MiB`);
+    }
+    const measured = samples.filter(([calls], i) => calls >= spec.calls * WARMUP_FRACTION && at[i]! >= REPLAY_WINDOW_S);
+    const rss = measured.map(([, r]) => r);
+    return {
+      calls: spec.calls,
+      seconds: (performance.now() - started) / 1000,
+      warmupCalls: measured[0]?.[0] ?? spec.calls,
+      rssStartKiB: samples[0]![1],
+      rssAfterWarmupKiB: rss[0] ?? Number.NaN,
+      rssEndKiB: samples.at(-1)![1],
+      rssMaxKiB: Math.max(...samples.map(([, r]) => r)),
+      slopeKiBPer100k: slope(measured) * 100_000,
+      samples,
+    };
+  } finally {
+    await child.stop();
+  }
+}

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/errors.js';
+import { parseBenchOptions, rssKiB, slope, toMarkdown, type BenchResults } from '../../src/bench/index.js';
+
+describe('bench soak (RSS over a long run)', () => {
+  it('runs only when named, with 1,000,000 calls unless told otherwise', () => {
+    expect(parseBenchOptions([], {}).targets).not.toContain('soak');
+    expect(parseBenchOptions(['--only', 'soak'], {})).toMatchObject({ targets: ['soak'], soakCalls: 1_000_000 });
+    expect(parseBenchOptions(['--only', 'soak', '--soak-calls', '200000'], {}).soakCalls).toBe(200_000);
+    expect(parseBenchOptions(['--only', 'soak'], { BENCH_SOAK_CALLS: '300000' }).soakCalls).toBe(300_000);
+    expect(() => parseBenchOptions(['--soak-calls', '10'], {})).toThrow(ConfigError);
+  });
+
+  it('reports the least-squares slope, so a steady leak shows and noise around a level does not', () => {
+    const leak = Array.from({ length: 20 }, (_, i) => [i * 10_000, 200_000 + i * 10 + (i % 2 ? 3 : -3)] as const);
+    expect(slope(leak) * 100_000).toBeCloseTo(100, 0);
+    const flat = Array.from({ length: 20 }, (_, i) => [i * 10_000, 200_000 + (i % 2 ? 500 : -500)] as const);
+    expect(Math.abs(slope(flat) * 100_000)).toBeLessThan(100); // ±500 KiB of noise: a slope of well under 1 byte per call
+    expect(slope([[0, 1]])).toBeNaN();
+  });
+
+  it('reads this process\'s RSS', () => {
+    expect(rssKiB(process.pid)).toBeGreaterThan(1024);
+  });
+
+  it('puts the slope in the report', () => {
+    const results = {
+      startedAt: 'now',
+      machine: { cpus: 2, cpuModel: 'x', node: 'v26', opa: null },
+      options: parseBenchOptions(['--only', 'soak'], {}),
+      http: [],
+      wasm: undefined,
+      checks: [],
+      soak: { calls: 400_000, seconds: 400, warmupCalls: 310_000, rssStartKiB: 143_000, rssAfterWarmupKiB: 300_000, rssEndKiB: 301_000, rssMaxKiB: 310_000, slopeKiBPer100k: 512.4, samples: [] },
+    } as unknown as BenchResults;
+    expect(toMarkdown(results)).toContain('**512 KiB per 100,000 calls**');
+  });
+});
