@@ -4,15 +4,20 @@ import type { DemoAgents } from './agents.js';
 
 type Body = Record<string, unknown> | null;
 
+/** The decision body: the answer itself over HTTP; over MCP a JSON-RPC error's data or a refused tool result's structured content. */
+function decisionOf(b: Body): Body {
+  if (!(b && 'jsonrpc' in b)) return b;
+  if (b.error) return (b.error as { data?: Body }).data ?? null;
+  const result = b.result as { isError?: boolean; structuredContent?: Body } | undefined;
+  return result?.isError ? (result.structuredContent ?? null) : b;
+}
+
 function reasonsOf(b: Body): { code: string; message: string }[] {
-  const data = b && 'jsonrpc' in b && b.error ? ((b.error as { data?: Body }).data ?? null) : b;
-  return ((data?.reasons as { code: string; message: string }[] | undefined) ?? []).filter((r) => r && typeof r.code === 'string');
+  return ((decisionOf(b)?.reasons as { code: string; message: string }[] | undefined) ?? []).filter((r) => r && typeof r.code === 'string');
 }
 
 function approvalIdOf(r: ToolResult): string | undefined {
-  const b = r.body as Body;
-  const data = b && 'jsonrpc' in b && b.error ? ((b.error as { data?: Body }).data ?? null) : b;
-  return (data?.approval as { id?: string } | undefined)?.id;
+  return (decisionOf(r.body as Body)?.approval as { id?: string } | undefined)?.id;
 }
 
 /** One line per outcome, the way an agent developer reads it. */
@@ -24,6 +29,8 @@ function summarize(r: ToolResult): string {
     const e = b.error as { code: number };
     return `${r.status} JSON-RPC error ${e.code}${list}`;
   }
+  const refused = b && 'jsonrpc' in b ? decisionOf(b) : null;
+  if (refused && b !== refused) return `${r.status} tool result isError: ${String(refused.decision)}${list}`;
   if (r.status === 401) return `401 ${String(b?.reason)}: ${String(b?.message ?? '')}`;
   if (r.status === 403) return `403 deny${list}`;
   if (r.status === 429) return `429 ${reasons[0]?.code ?? 'limited'} (Retry-After: ${r.headers.get('retry-after')} s)${list}`;
@@ -83,7 +90,7 @@ export async function walkthrough(baseUrl: string, agents: DemoAgents, out: Writ
   section('B. Rebalancing rules (advisor, rebalancer)');
   await step('advisor suggests trimming NVDA over MCP (allowed: advisory)', () =>
     advisor.callMcp('trade.suggest', { symbol: 'NVDA', side: 'sell', reason: 'NVDA is 11% of the portfolio; target 7%' }));
-  await step('advisor tries to place the trade over MCP (refused: JSON-RPC error with reasons)', () =>
+  await step('advisor tries to place the trade over MCP (refused: a tool result with isError and the decision)', () =>
     advisor.callMcp('trade.place', { symbol: 'NVDA', side: 'sell', quantity: 5, limit_price: 100, reason: 'trim', inputs: ['quote:NVDA'] }));
   const trade = { symbol: 'NVDA', side: 'sell', quantity: 10, limit_price: 120, reason: 'NVDA above 10% of the portfolio; trim to 7%', inputs: ['quote:NVDA', 'rule:nvda-max-10pct'] };
   await step('rebalancer places a small order (allowed in market hours and the paper/prod environment; otherwise refused)', () => rebalancer.callTool('trade.place', trade));

@@ -19,20 +19,24 @@ export function parseHttpCall(tool: string, raw: Buffer, limits: JsonLimits = DE
 }
 
 /**
- * POST /mcp: a JSON-RPC 2.0 request. Only `tools/call` is a tool call; any other method comes back as an
- * McpMessage, which the gateway passes on (signed, and only for the methods it is configured to let through).
+ * POST /mcp: one JSON-RPC 2.0 message. Only a `tools/call` request is a tool call; any other request, a
+ * notification, or the client's response to a server request comes back as an McpMessage, which the gateway
+ * passes on (signed; requests and notifications only for the methods it is configured to let through).
  */
 export function parseMcpCall(raw: Buffer, limits: JsonLimits = DEFAULT_JSON_LIMITS): ToolCall | McpMessage {
   const body = parseJsonBody(raw, limits);
   if (Array.isArray(body)) {
-    throw new BadRequestError('mcp_batch_unsupported', 'JSON-RPC batches are not supported on /mcp (MCP removed them): send one request per POST.');
+    throw new BadRequestError('mcp_batch_unsupported', 'JSON-RPC batches are not supported on /mcp (MCP removed them): send one message per POST.');
   }
-  if (!isPlainObject(body) || body.jsonrpc !== '2.0' || typeof body.method !== 'string') {
-    throw new BadRequestError('mcp_invalid_request', 'The /mcp body must be a JSON-RPC 2.0 request object with "jsonrpc":"2.0" and a "method".');
-  }
+  if (!isPlainObject(body) || body.jsonrpc !== '2.0') throw invalidMessage();
   const id = body.id;
+  if (body.method === undefined) {
+    if (!isResponse(body)) throw invalidMessage();
+    return { kind: 'response', method: '(response)', rpcId: id as string | number, body };
+  }
+  if (typeof body.method !== 'string') throw invalidMessage();
   const rpcId = typeof id === 'string' || typeof id === 'number' || id === null ? id : undefined;
-  if (body.method !== 'tools/call') return { method: body.method, rpcId, body };
+  if (body.method !== 'tools/call') return { kind: id === undefined ? 'notification' : 'request', method: body.method, rpcId, body };
   const params = body.params;
   if (!isPlainObject(params) || typeof params.name !== 'string' || !TOOL_NAME.test(params.name)) {
     throw new BadRequestError('mcp_invalid_params', 'tools/call needs params.name, a tool name of letters, digits, ".", "_" and "-", and params.arguments as an object.');
@@ -42,6 +46,18 @@ export function parseMcpCall(raw: Buffer, limits: JsonLimits = DEFAULT_JSON_LIMI
     throw new BadRequestError('args_not_object', 'params.arguments must be a JSON object.');
   }
   return { tool: params.name, protocol: 'mcp', args, rpcId, body };
+}
+
+const invalidMessage = () =>
+  new BadRequestError('mcp_invalid_request', 'The /mcp body must be one JSON-RPC 2.0 message with "jsonrpc":"2.0": a request or notification with a "method", or a response with an "id" and either "result" or "error" {code, message}.');
+
+/** A JSON-RPC response: an id the server's request carried, and exactly one of a result or a well-formed error. */
+function isResponse(body: Record<string, unknown>): boolean {
+  if (typeof body.id !== 'string' && typeof body.id !== 'number') return false;
+  const hasResult = Object.hasOwn(body, 'result');
+  const error = body.error;
+  if (hasResult === (error !== undefined)) return false;
+  return hasResult || (isPlainObject(error) && Number.isInteger(error.code) && typeof error.message === 'string');
 }
 
 export function isMcpMessage(parsed: ToolCall | McpMessage): parsed is McpMessage {

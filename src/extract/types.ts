@@ -11,8 +11,13 @@ export interface ToolCall {
   readonly body: unknown;
 }
 
-/** An MCP JSON-RPC message that is not a tool call (initialize, tools/list, notifications...). */
+/**
+ * An MCP JSON-RPC message that is not a tool call: a request (initialize, tools/list...), a notification, or the
+ * client's response to a request of the server (ping, sampling, elicitation, roots).
+ */
 export interface McpMessage {
+  readonly kind: 'request' | 'notification' | 'response';
+  /** The method; a response has none and is labelled `(response)`. */
   readonly method: string;
   readonly rpcId?: string | number | null;
   readonly body: unknown;

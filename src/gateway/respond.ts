@@ -5,15 +5,29 @@ import { ToolgateError } from '../errors.js';
 
 export const DECISION_ID_HEADER = 'Toolgate-Decision-Id';
 
-/** JSON-RPC error codes for refused MCP calls (server-defined range -32000..-32099). */
-const RPC_CODES: Record<string, number> = {
-  unauthenticated: -32001,
-  deny: -32003,
-  approval_required: -32004,
-  rate_limited: -32029,
-  unavailable: -32050,
+/**
+ * JSON-RPC error codes of gateway refusals on /mcp: the -32080..-32089 block of the server-defined range, which
+ * nothing in the MCP specification or the official SDK uses (the SDK takes -32000 for a closed connection, -32001
+ * for a request timeout and an unknown session, -32002, -32020 and -32042 are the spec's). A bad request keeps
+ * JSON-RPC's own -32600.
+ */
+export const RPC_CODES: Readonly<Record<string, number>> = {
+  unauthenticated: -32081,
+  deny: -32083,
+  approval_required: -32084,
+  unavailable: -32085,
+  rate_limited: -32089,
   bad_request: -32600,
 };
+/** Any other gateway refusal. */
+const RPC_GATEWAY_ERROR = -32080;
+
+/**
+ * The statuses of a policy's refusal (deny, limited, approval needed). On /mcp they are answered 200 so an MCP
+ * client reads them as data: the official SDK turns a non-2xx answer into a transport error with no code or data,
+ * and a 202 into "accepted, no body" (the caller then waits for its timeout).
+ */
+const DECISION_STATUSES: ReadonlySet<number> = new Set([202, 403, 429]);
 
 /** Bad requests that have a more precise status than 400. */
 const BAD_REQUEST_STATUS: Readonly<Record<string, number>> = {
@@ -25,25 +39,48 @@ const BAD_REQUEST_STATUS: Readonly<Record<string, number>> = {
 export interface Refusal {
   readonly status: number;
   readonly body: Record<string, unknown>;
-  readonly kind: keyof typeof RPC_CODES | string;
+  readonly kind: string;
   readonly message: string;
   readonly headers?: Readonly<Record<string, string>>;
 }
 
-/** Sends a refusal as the HTTP contract's JSON, or as a JSON-RPC error object for MCP calls. */
-export function sendRefusal(res: Response, decisionId: string, refusal: Refusal, call?: Pick<ToolCall, 'protocol' | 'rpcId'>): void {
+/**
+ * Sends a refusal as the HTTP contract's JSON, or on /mcp as JSON-RPC: a policy's refusal of a tools/call as a
+ * CallToolResult with `isError: true` whose `structuredContent` is the decision body (what the model should see),
+ * of another JSON-RPC request as a JSON-RPC error carrying it, both with HTTP 200; authentication failures (401),
+ * bad requests (4xx), an unknown session (404) and an unavailable gateway (503) keep their HTTP status, with a
+ * JSON-RPC error body.
+ */
+export function sendRefusal(res: Response, decisionId: string, refusal: Refusal, call?: Pick<ToolCall, 'protocol' | 'rpcId'> & { readonly tool?: string }): void {
   res.setHeader(DECISION_ID_HEADER, decisionId);
   for (const [k, v] of Object.entries(refusal.headers ?? {})) res.setHeader(k, v);
-  res.status(refusal.status);
-  if (call?.protocol === 'mcp') {
-    res.json({
-      jsonrpc: '2.0',
-      id: call.rpcId ?? null,
-      error: { code: RPC_CODES[refusal.kind] ?? -32000, message: refusal.message, data: refusal.body },
-    });
+  if (call?.protocol !== 'mcp') {
+    res.status(refusal.status).json(refusal.body);
     return;
   }
-  res.json(refusal.body);
+  const id = call.rpcId ?? null;
+  const readable = DECISION_STATUSES.has(refusal.status) && id !== null;
+  res.status(readable ? 200 : refusal.status);
+  if (readable && call.tool !== undefined) {
+    res.json({ jsonrpc: '2.0', id, result: refusedToolResult(refusal) });
+    return;
+  }
+  res.json({ jsonrpc: '2.0', id, error: { code: RPC_CODES[refusal.kind] ?? RPC_GATEWAY_ERROR, message: refusal.message, data: refusal.body } });
+}
+
+/**
+ * A refused tools/call as the tool failure MCP defines: the model sees why (the sentence, then the decision body
+ * as JSON text for clients that do not read `structuredContent`), the client reads the body as structured data.
+ */
+function refusedToolResult(refusal: Refusal): Record<string, unknown> {
+  return {
+    content: [
+      { type: 'text', text: `toolgate refused this call (${refusal.kind}): ${refusal.message}` },
+      { type: 'text', text: JSON.stringify(refusal.body) },
+    ],
+    structuredContent: refusal.body,
+    isError: true,
+  };
 }
 
 export function errorRefusal(error: ToolgateError, decisionId: string): Refusal {

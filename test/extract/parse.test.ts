@@ -38,12 +38,25 @@ describe('parseMcpCall', () => {
     expect(call).toMatchObject({ tool: 'email.send', protocol: 'mcp', args: { to: ['x@y.z'] }, rpcId: 7 });
   });
   it('returns other methods as messages, not tool calls', () => {
-    expect(parseMcpCall(rpc({ jsonrpc: '2.0', id: 1, method: 'tools/list' }))).toMatchObject({ method: 'tools/list', rpcId: 1 });
+    expect(parseMcpCall(rpc({ jsonrpc: '2.0', id: 1, method: 'tools/list' }))).toMatchObject({ kind: 'request', method: 'tools/list', rpcId: 1 });
+    expect(parseMcpCall(rpc({ jsonrpc: '2.0', method: 'notifications/initialized' }))).toMatchObject({ kind: 'notification', method: 'notifications/initialized' });
+  });
+  it.each([
+    { jsonrpc: '2.0', id: 3, result: {} },
+    { jsonrpc: '2.0', id: 'srv-1', result: { roots: [] } },
+    { jsonrpc: '2.0', id: 4, error: { code: -32601, message: 'no sampling here' } },
+  ])('returns the client response %j to a server request as a response message', (body) => {
+    expect(parseMcpCall(rpc(body))).toMatchObject({ kind: 'response', rpcId: body.id, body });
   });
   it.each([
     [[{ jsonrpc: '2.0', method: 'tools/call' }], 'mcp_batch_unsupported'],
     [{ method: 'tools/call' }, 'mcp_invalid_request'],
     [{ jsonrpc: '1.0', method: 'tools/call' }, 'mcp_invalid_request'],
+    [{ jsonrpc: '2.0', id: 1 }, 'mcp_invalid_request'],
+    [{ jsonrpc: '2.0', id: null, result: {} }, 'mcp_invalid_request'],
+    [{ jsonrpc: '2.0', id: 1, result: {}, error: { code: 1, message: 'm' } }, 'mcp_invalid_request'],
+    [{ jsonrpc: '2.0', id: 1, error: { code: 'x', message: 'm' } }, 'mcp_invalid_request'],
+    [{ jsonrpc: '2.0', id: 1, method: 5 }, 'mcp_invalid_request'],
     [{ jsonrpc: '2.0', method: 'tools/call' }, 'mcp_invalid_params'],
     [{ jsonrpc: '2.0', method: 'tools/call', params: { name: 5 } }, 'mcp_invalid_params'],
     [{ jsonrpc: '2.0', method: 'tools/call', params: { name: '../x' } }, 'mcp_invalid_params'],

@@ -60,8 +60,10 @@ describe('MCP sessions through the gate', () => {
       expect(unsigned.status, method).toBe(401);
       expect(auditOf(unsigned.headers.get('toolgate-decision-id'))).toMatchObject({ outcome: 'unauthenticated' });
     }
+    // A JSON-RPC request is answered with a JSON-RPC error the client can read (HTTP 200), still refused.
     const stolenCall = await other('POST', { 'mcp-session-id': sid! }, { jsonrpc: '2.0', id: 2, method: 'tools/list' });
-    expect(stolenCall.status).toBe(403);
+    expect(stolenCall.status).toBe(200);
+    expect(JSON.parse(stolenCall.text)).toMatchObject({ id: 2, error: { code: -32083, data: { reasons: [{ code: 'mcp_session_forbidden' }] } } });
 
     // The owner ends it; afterwards nobody can use the id.
     const ended = await advisor('DELETE', { 'mcp-session-id': sid! });

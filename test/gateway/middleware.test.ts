@@ -47,9 +47,10 @@ describe('toolgate middleware, embedded defaults', () => {
     expect(demo.outbox.length).toBe(before);
   });
 
-  it('refuses an MCP tools/call with a JSON-RPC error carrying the reason codes', async () => {
+  it('refuses an MCP tools/call with a tool result (isError) carrying the decision, as HTTP 200', async () => {
     const r = await advisor.callMcp('trade.place', { symbol: 'NVDA', side: 'sell', quantity: 1, limit_price: 1, reason: 'r', inputs: ['q'] });
-    expect(r.body).toMatchObject({ jsonrpc: '2.0', id: 1, error: { code: -32003, data: { decision: 'deny', decision_id: r.decisionId } } });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ jsonrpc: '2.0', id: 1, result: { isError: true, structuredContent: { decision: 'deny', decision_id: r.decisionId } } });
     expect(demo.orders).toHaveLength(0);
   });
 
@@ -64,10 +65,12 @@ describe('toolgate middleware, embedded defaults', () => {
   it('requires a signature for every MCP message and lets only the configured methods through', async () => {
     const unsigned = await fetch(`${gw.url}/mcp`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'initialize' }) });
     expect(unsigned.status).toBe(401);
-    expect(await unsigned.json()).toMatchObject({ jsonrpc: '2.0', id: 3, error: { code: -32001, data: { reason: 'signature_missing' } } });
+    expect(await unsigned.json()).toMatchObject({ jsonrpc: '2.0', id: 3, error: { code: -32081, data: { reason: 'signature_missing' } } });
     const read = await advisor.send('POST', '/mcp', { jsonrpc: '2.0', id: 4, method: 'resources/read', params: { uri: 'file:///etc/passwd' } });
-    expect(read.status).toBe(403);
-    expect(read.body).toMatchObject({ jsonrpc: '2.0', id: 4, error: { code: -32003, data: { reasons: [{ code: 'mcp_method_not_allowed' }] } } });
+    expect(read.status).toBe(200);
+    expect(read.body).toMatchObject({ jsonrpc: '2.0', id: 4, error: { code: -32083, data: { reasons: [{ code: 'mcp_method_not_allowed' }] } } });
+    const notified = await advisor.send('POST', '/mcp', { jsonrpc: '2.0', method: 'notifications/roots/list_changed' });
+    expect(notified.status).toBe(403); // a notification has no id to answer: the refusal stays an HTTP error
     const broken = await fetch(`${gw.url}/mcp`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"jsonrpc":' });
     expect(broken.status).toBe(400);
     expect(await broken.json()).toMatchObject({ jsonrpc: '2.0', id: null, error: { code: -32600, data: { reason: 'invalid_json' } } });

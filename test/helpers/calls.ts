@@ -8,7 +8,11 @@ export type Protocol = 'http' | 'mcp';
 /** Wednesday 10:00 in New York: inside the demo policy's market hours. */
 export const MARKET_OPEN = Date.parse('2026-11-25T15:00:00Z');
 
-/** A call's outcome as the agent sees it, the same whether it went over plain HTTP or MCP. */
+/**
+ * A call's outcome as the agent sees it, the same whether it went over plain HTTP or MCP: `status` is the plain-HTTP
+ * contract's status for that outcome (MCP answers a policy's refusal with HTTP 200 and a tool result `isError:
+ * true`; `raw.status` is the HTTP status actually sent).
+ */
 export interface Outcome {
   readonly status: number;
   readonly outcome: 'allow' | 'deny' | 'approval_required' | 'unauthenticated' | 'other';
@@ -19,17 +23,29 @@ export interface Outcome {
   readonly raw: ToolResult;
 }
 
+/** The plain-HTTP status of an MCP answer: a refusal read from the CallToolResult's decision body. */
+function mcpStatus(r: ToolResult, decision: unknown): number {
+  if (r.status !== 200) return r.status;
+  if (decision === 'approval_required') return 202;
+  if (decision === 'deny') return r.headers.has('retry-after') ? 429 : 403;
+  return 200;
+}
+
 export function normalize(r: ToolResult, protocol: Protocol): Outcome {
   let body = r.body as Record<string, unknown>;
   let result: unknown = body;
+  let status = r.status;
   if (protocol === 'mcp') {
+    const rpc = body?.result as { structuredContent?: Record<string, unknown>; isError?: boolean } | undefined;
     if (body && 'error' in body) body = (body.error as { data: Record<string, unknown> }).data;
-    else result = (body.result as { structuredContent?: unknown } | undefined)?.structuredContent;
+    else if (rpc?.isError && typeof rpc.structuredContent?.decision === 'string') body = rpc.structuredContent;
+    else result = rpc?.structuredContent;
+    status = mcpStatus(r, body?.decision);
   }
   const reasons = (body?.reasons as { code: string }[] | undefined) ?? [];
-  const outcome = r.status === 401 ? 'unauthenticated' : r.status === 202 ? 'approval_required' : r.status === 403 || r.status === 429 ? 'deny' : r.status === 200 ? 'allow' : 'other';
+  const outcome = status === 401 ? 'unauthenticated' : status === 202 ? 'approval_required' : status === 403 || status === 429 ? 'deny' : status === 200 ? 'allow' : 'other';
   const approvalId = (body?.approval as { id?: string } | undefined)?.id;
-  return { status: r.status, outcome, codes: reasons.map((x) => x.code), result, decisionId: r.decisionId, raw: r, ...(approvalId ? { approvalId } : {}) };
+  return { status, outcome, codes: reasons.map((x) => x.code), result, decisionId: r.decisionId, raw: r, ...(approvalId ? { approvalId } : {}) };
 }
 
 /** An agent that calls tools over either protocol and reports a normalized outcome. */
@@ -51,5 +67,7 @@ export function person(baseUrl: string, key: Jwk) {
 export function expectOutcome(o: Outcome, status: number, codes: readonly string[] = []): void {
   const body = JSON.stringify(o.raw.body);
   expect(o.status, body).toBe(status);
+  // Over MCP a policy's refusal is data the client reads (HTTP 200), never an HTTP error the SDK would swallow.
+  if ((o.raw.body as { jsonrpc?: unknown } | null)?.jsonrpc !== undefined && [202, 403, 429].includes(status)) expect(o.raw.status, body).toBe(200);
   for (const c of codes) expect(o.codes, body).toContain(c);
 }

@@ -7,7 +7,8 @@ import type { Stage } from './context.js';
 /**
  * MCP requests that are not tool calls. A session belongs to the agent that opened it: the id from anyone else,
  * or one the gateway never saw opened, is refused. GET (the session's stream), DELETE (its end) and the
- * configured JSON-RPC methods are let through signed, without a policy decision; other methods are refused.
+ * configured JSON-RPC methods and the client's responses to the service's requests are let through signed, without a
+ * policy decision; other methods are refused.
  */
 export const admitMcp: Stage = async (ctx, deps) => {
   const { req, res, route, decisionId } = ctx;
@@ -50,6 +51,10 @@ export const admitMcp: Stage = async (ctx, deps) => {
   }
   const message = ctx.message;
   if (!message) return; // tools/call: decided by the policy
+  if (message.kind === 'response') {
+    // The client answering the server's own request (ping, sampling, elicitation, roots): it asks for nothing.
+    return { kind: 'pass', reason: { code: 'mcp_response', message: 'A signed agent\'s JSON-RPC response to a request of the service is passed to the service (no policy decision).' }, body: message.body };
+  }
   if (!config.mcpMethods.has(message.method)) {
     // resources/read or prompts/get must not slip past the gateway unauthorized.
     const reasons = [{ code: 'mcp_method_not_allowed', message: `MCP method ${message.method.slice(0, 64)} is not let through this gateway; use tools/call (or ask the operator to allow the method).` }];
