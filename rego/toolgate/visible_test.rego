@@ -1,0 +1,35 @@
+package toolgate.visible_test
+
+import data.toolgate.fixtures as f
+
+visible(agent_id, tool) if {
+	data.toolgate.visible with input as object.remove(f.call(agent_id, tool, {}), ["args"])
+}
+
+test_listed_tool_visible if {
+	visible("advisor", "trade.suggest")
+	visible("receipts-bot", "email.read_inbox") # needs an approval for every call, but can be called
+}
+
+test_tool_held_by_capability_visible if {
+	visible("rebalancer", "trade.place")
+}
+
+test_unlisted_tool_hidden if {
+	not visible("receipts-bot", "trade.place")
+}
+
+test_capability_missing_hidden if {
+	not visible("advisor", "trade.place")
+}
+
+test_unknown_or_unverified_agent_sees_nothing if {
+	not visible("nobody", "trade.suggest")
+	inp := object.union(f.call("advisor", "trade.suggest", {}), {"agent": {"verified": false}})
+	not data.toolgate.visible with input as inp
+}
+
+test_visible_is_always_a_boolean if {
+	is_boolean(data.toolgate.visible) with input as {}
+	not data.toolgate.visible with input as {}
+}
