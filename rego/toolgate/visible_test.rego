@@ -33,3 +33,23 @@ test_visible_is_always_a_boolean if {
 	is_boolean(data.toolgate.visible) with input as {}
 	not data.toolgate.visible with input as {}
 }
+
+# Every tool hidden from an agent is refused when that agent calls it anyway, whatever the arguments: the list and
+# the decision come from the same rules (checked for every agent and tool in data).
+test_hidden_tools_are_refused_when_called if {
+	config := data.toolgate.config
+	every agent_id, _ in config.agents {
+		every tool, _ in config.tools {
+			hidden_means_refused(agent_id, tool)
+		}
+	}
+}
+
+hidden_means_refused(agent_id, tool) if visible(agent_id, tool)
+
+hidden_means_refused(agent_id, tool) if {
+	not visible(agent_id, tool)
+	inp := f.call(agent_id, tool, {})
+	f.outcome(inp) == "deny"
+	f.codes(inp) & {"tool_not_allowed", "capability_missing"} != set()
+}
