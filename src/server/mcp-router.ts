@@ -47,8 +47,8 @@ export function mcpRouter(tools: Record<string, ToolHandler>): Router {
         return;
       }
       default:
-        if (body?.id === undefined) {
-          res.status(202).end(); // a notification
+        if (body?.id === undefined || body?.method === undefined) {
+          res.status(202).end(); // a notification, or the client's response to a request (this server sends none)
           return;
         }
         res.json({ jsonrpc: '2.0', id, error: { code: -32601, message: `Method ${body?.method} not found` } });

@@ -60,6 +60,10 @@ describe('toolgate middleware, embedded defaults', () => {
     expect(r.body).toMatchObject({ jsonrpc: '2.0', result: { isError: false } });
     const list = await advisor.send('POST', '/mcp', { jsonrpc: '2.0', id: 9, method: 'tools/list' });
     expect((list.body as { result: { tools: unknown[] } }).result.tools.length).toBeGreaterThan(0);
+    // The client's JSON-RPC response to a server request passes (signed), as the service's 202 shows.
+    const answer = await advisor.send('POST', '/mcp', { jsonrpc: '2.0', id: 'srv-1', result: {} });
+    expect(answer.status).toBe(202);
+    expect(answer.decisionId).toBeTruthy();
   });
 
   it('requires a signature for every MCP message and lets only the configured methods through', async () => {
