@@ -17,7 +17,7 @@ export const BENCH_USAGE = `node dist/bench/main.js [options]   (make bench runs
                         wasm,micro,body,hostile (all), soak (only when named)
   --soak-calls N        allowed calls of the soak (server RSS slope)      BENCH_SOAK_CALLS    default 1000000
   --out DIR             results.md, results.json, scratch state           BENCH_OUT           default build/bench
-  --readme FILE         table written between its bench markers ("" off)  BENCH_README        default README.md
+  --readme FILE         table written between its bench markers ("" off)  BENCH_README        default README.md (none with --only)
   --policy-bundle DIR   the make policy bundle                            TOOLGATE_POLICY_BUNDLE default build/policy
   --opa PATH            opa binary                                        TOOLGATE_OPA        default scripts/opa.sh
 `;
@@ -95,7 +95,8 @@ export function parseBenchOptions(argv: readonly string[], env: Env = process.en
     soakCalls: num('soak-calls', 'BENCH_SOAK_CALLS', 1_000_000, { integer: true, min: 20_000 }),
     targets: targets(v('only', 'BENCH_TARGETS')[1]),
     outDir: v('out', 'BENCH_OUT')[1] || 'build/bench',
-    readme: v('readme', 'BENCH_README')[1] ?? 'README.md',
+    // README's table is the full run's: a partial run (--only) writes it only when asked to by name.
+    readme: v('readme', 'BENCH_README')[1] ?? (v('only', 'BENCH_TARGETS')[1] ? '' : 'README.md'),
     policyBundle: v('policy-bundle', 'TOOLGATE_POLICY_BUNDLE')[1] || 'build/policy',
     regoDir: 'rego',
     opa: v('opa', 'TOOLGATE_OPA')[1] || undefined,

@@ -69,6 +69,10 @@ describe('bench harness', () => {
     expect(() => parseBenchOptions(['--only', 'opa'], {})).toThrow(ConfigError);
     expect(() => parseBenchOptions([], { BENCH_ROUNDS: '0' })).toThrow(/BENCH_ROUNDS=0/);
     expect(() => parseBenchOptions(['--durations', '1'], {})).toThrow(/durations/);
+    // README's table is written by a full run only, unless a partial run names the file.
+    expect(parseBenchOptions([], {}).readme).toBe('README.md');
+    expect(parseBenchOptions(['--only', 'soak'], {}).readme).toBe('');
+    expect(parseBenchOptions(['--only', 'soak', '--readme', 'R.md'], {}).readme).toBe('R.md');
   });
 
   it('marks a missed target without failing', () => {

@@ -96,10 +96,13 @@ describe('several gateway instances on one Redis', () => {
     const opened = await new AgentClient({ baseUrl: a.url, privateJwk: agents.keys.advisor }).send('POST', '/mcp', init);
     expect(opened.status).toBe(200);
     const sid = opened.headers.get('mcp-session-id')!;
-    const onB = (key: keyof typeof agents.keys) => new AgentClient({ baseUrl: b.url, privateJwk: agents.keys[key] }).send('POST', '/mcp', { jsonrpc: '2.0', id: 2, method: 'tools/list' }, { 'mcp-session-id': sid });
+    const onB = async (key: keyof typeof agents.keys) => {
+      const r = await new AgentClient({ baseUrl: b.url, privateJwk: agents.keys[key] }).send('POST', '/mcp', { jsonrpc: '2.0', id: 2, method: 'tools/list' }, { 'mcp-session-id': sid });
+      return ((r.body as { error?: { data?: { reasons?: { code: string }[] } } }).error?.data?.reasons ?? []).map((x) => x.code);
+    };
     // The other instance's service never saw the session (each demo process keeps its own): the gate lets the owner
-    // through (the service answers), and refuses everyone else itself.
-    await expect.poll(async () => (await onB('receipts-bot')).status).toBe(403);
-    expect((await onB('advisor')).status).not.toBe(403);
+    // through (the service answers), and refuses everyone else itself, as a JSON-RPC error the client can read.
+    await expect.poll(() => onB('receipts-bot')).toContain('mcp_session_forbidden');
+    expect(await onB('advisor')).not.toContain('mcp_session_forbidden');
   });
 });
