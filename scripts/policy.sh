@@ -28,7 +28,8 @@ rego="$root/rego"
 out="${POLICY_OUT:-$root/build/policy}"
 caps="$root/node_modules/@open-policy-agent/opa-wasm/capabilities.json"
 fixtures="$root/test/fixtures/policy"
-entrypoint="toolgate/decision"
+# The decision every call gets, and which tools an MCP tools/list shows each agent (rego/toolgate/visible.rego).
+entrypoints=(-e toolgate/decision -e toolgate/visible)
 coverage_min="${POLICY_COVERAGE_MIN:-90}"
 # Loaded by `opa eval -d rego/` and `opa test rego/`, but never part of the bundle.
 ignore=(--ignore '*_test.rego' --ignore 'reason_codes.json' --ignore '*.md')
@@ -72,7 +73,8 @@ build() {
   opa="$(opa_bin)"
   [ -x "$opa" ] || die "no opa at $opa: set TOOLGATE_OPA or run scripts/opa.sh"
   rev="$(revision)"
-  # Everything that changes the output: the policy, the compiler and the capabilities it was checked against.
+  # Everything that changes the output: the policy, its entrypoints, the compiler and the capabilities it was
+  # checked against.
   local signing=() signed="unsigned"
   if [ -n "${TOOLGATE_POLICY_SIGNING_KEY:-}" ]; then
     [ -r "$TOOLGATE_POLICY_SIGNING_KEY" ] || die "TOOLGATE_POLICY_SIGNING_KEY=$TOOLGATE_POLICY_SIGNING_KEY is not a readable PEM private key"
@@ -80,7 +82,7 @@ build() {
     signing=(-b --signing-key "$TOOLGATE_POLICY_SIGNING_KEY" --signing-alg "${TOOLGATE_POLICY_SIGNING_ALG:-RS256}")
     signed="signed:${TOOLGATE_POLICY_SIGNING_ALG:-RS256}:$(sha256sum "$TOOLGATE_POLICY_SIGNING_KEY" | cut -c1-12)"
   fi
-  stamp="$rev $("$opa" version | sed -n 's/^Version: *//p') $(sha256sum "$wcaps" | cut -c1-12) $signed"
+  stamp="$rev ${entrypoints[*]} $("$opa" version | sed -n 's/^Version: *//p') $(sha256sum "$wcaps" | cut -c1-12) $signed"
   if [ -f "$out/.stamp" ] && [ "$(cat "$out/.stamp")" = "$stamp" ] \
     && [ -s "$out/policy.wasm" ] && [ -s "$out/data.json" ] && [ -s "$out/.manifest" ]; then
     log "up to date: $out (revision $rev)"
@@ -88,7 +90,7 @@ build() {
   fi
   tmp="$(mktemp -d "${TMPDIR:-/tmp}/toolgate-policy.XXXXXX")"
   trap 'rm -rf "${tmp:-}"' EXIT # build runs in with_lock's subshell
-  (cd "$root" && "$opa" build -t wasm -e "$entrypoint" -r "$rev" --capabilities "$wcaps" "${ignore[@]}" \
+  (cd "$root" && "$opa" build -t wasm "${entrypoints[@]}" -r "$rev" --capabilities "$wcaps" "${ignore[@]}" \
     ${signing[@]+"${signing[@]}"} -o "$tmp/bundle.tar.gz" rego/) || die "opa build failed (see above)"
   local files=(policy.wasm data.json .manifest)
   [ "$signed" = unsigned ] || files+=(.signatures.json)

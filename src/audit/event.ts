@@ -108,8 +108,11 @@ function renameRedactions(decision: Decision, rename: (pointer: string) => strin
   return { ...decision, obligations: { ...decision.obligations, redact: { ...redact, request: redact.request.map(rename) } } };
 }
 
-/** The completion event that follows an executed call, linked by decision_id. */
-export function completionEvent(decision: UnchainedEvent, status: number, redacted: readonly Erasure[], timestamp: string, durationMs: number): UnchainedEvent {
+/**
+ * The completion event that follows an executed call, linked by decision_id. `hiddenTools`: for a tools/list let
+ * through, the tools the policy hid from the caller (see AuditEvent.hidden_tools).
+ */
+export function completionEvent(decision: UnchainedEvent, status: number, redacted: readonly Erasure[], timestamp: string, durationMs: number, hiddenTools?: readonly string[]): UnchainedEvent {
   return {
     ...decision,
     type: 'completion',
@@ -119,6 +122,7 @@ export function completionEvent(decision: UnchainedEvent, status: number, redact
     masked: [],
     metrics: { timer_tool_ms: durationMs },
     response: { status, redacted: redacted.map((r) => ({ pointer: r.pointer, types: [...r.types] })) },
+    ...(hiddenTools ? { hidden_tools: [...hiddenTools] } : {}),
   };
 }
 

@@ -78,6 +78,11 @@ export interface AuditEvent {
   readonly break_glass: unknown;
   /** A shadow candidate's verdict on this decision (absent when no candidate evaluated it); never enforced. */
   readonly shadow?: ShadowVerdict;
+  /**
+   * On the completion event of an MCP tools/list: the tools the policy hid from the agent (empty when none was).
+   * Absent when the list was not filtered, and on every other event.
+   */
+  readonly hidden_tools?: readonly string[];
   readonly chain: ChainLink;
 }
 

@@ -226,6 +226,9 @@ export class ActivePolicy {
       const why = cause instanceof ToolgateError ? `${cause.reason}: ${cause.message}` : String(cause);
       throw new ConfigError('policy_smoke_failed', `Revision ${engine.info.revision} did not make a well-formed decision for a smoke input (${why}); it was not activated. Check it with opa test and opa eval before publishing.`, { cause });
     }
+    if (!engine.filtersToolLists) {
+      options.logger.warn('the policy bundle has no toolgate/visible entrypoint: MCP tool lists pass unfiltered (every call is still decided); build it with scripts/policy.sh', { role: options.role ?? 'active', revision: engine.info.revision });
+    }
     return { engine, bundle, ...bundleSettings(bundle.data), activatedAt: new Date().toISOString(), signedBy: bundle.signedBy ?? null, inflight: 0, retired: false };
   }
 

@@ -126,7 +126,8 @@ describe('the official MCP SDK as client and as upstream server, through the gat
       const { client, transport } = await connect('advisor', version);
       expect(transport.protocolVersion).toBe(version);
       const listed = await client.listTools();
-      expect(listed.tools.map((t) => t.name)).toEqual(TOOLS.map((t) => t.name));
+      // Filtered per caller (toolgate/visible): the advisor is shown only the tool its policy lets it call.
+      expect(listed.tools.map((t) => t.name)).toEqual(['trade.suggest']);
       // A notification the server sends outside any request travels on the GET stream, through the gateway.
       const changed = new Promise<void>((resolve) => client.setNotificationHandler(ToolListChangedNotificationSchema, () => resolve()));
       await waitFor(async () => {

@@ -2,13 +2,14 @@ import type { Response } from 'express';
 import { BadRequestError } from '../../errors.js';
 import { SESSION_HEADER, SESSION_ID } from '../mcp-sessions.js';
 import { decisionRefusal } from '../respond.js';
+import { filterToolsList } from './tool-list.js';
 import type { Stage } from './context.js';
 
 /**
  * MCP requests that are not tool calls. A session belongs to the agent that opened it: the id from anyone else,
  * or one the gateway never saw opened, is refused. GET (the session's stream), DELETE (its end) and the
  * configured JSON-RPC methods and the client's responses to the service's requests are let through signed, without a
- * policy decision; other methods are refused.
+ * policy decision; other methods are refused. A tools/list answer is filtered to the tools the agent may call.
  */
 export const admitMcp: Stage = async (ctx, deps) => {
   const { req, res, route, decisionId } = ctx;
@@ -60,7 +61,9 @@ export const admitMcp: Stage = async (ctx, deps) => {
     const reasons = [{ code: 'mcp_method_not_allowed', message: `MCP method ${message.method.slice(0, 64)} is not let through this gateway; use tools/call (or ask the operator to allow the method).` }];
     return { kind: 'refuse', refusal: decisionRefusal('deny', reasons, decisionId, revision), outcome: 'deny', reasons };
   }
-  return { kind: 'pass', reason: { code: 'mcp_passthrough', message: `MCP method ${message.method.slice(0, 64)} is let through to the service for a signed agent (no policy decision).` }, body: message.body };
+  const filtered = message.kind === 'request' && message.method === 'tools/list' && filterToolsList(ctx, deps, message.rpcId);
+  const how = filtered ? 'no policy decision; the answer lists only the tools toolgate/visible shows this agent' : 'no policy decision';
+  return { kind: 'pass', reason: { code: 'mcp_passthrough', message: `MCP method ${message.method.slice(0, 64)} is let through to the service for a signed agent (${how}).` }, body: message.body };
 };
 
 /**
