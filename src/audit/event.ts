@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from './canonical.js';
-import { mask, type Erasure } from '../classify/mask.js';
+import { mask, SECRET_CLASSES, type Erasure } from '../classify/mask.js';
 import type { Decision, Finding, PolicyInfo, PolicyInput, Reason } from '../policy/types.js';
 import { AUDIT_SCHEMA, type AuditOutcome, type UnchainedEvent } from './types.js';
 import { DECISION_ENTRYPOINT } from '../policy/engine.js';
@@ -24,7 +24,6 @@ export interface DecisionEventParts {
   readonly agent?: { readonly scheme: string; readonly keyId: string | null; readonly id?: string; readonly thumbprint?: string | null; readonly verified?: boolean };
 }
 
-const SECRET: ReadonlySet<string> = new Set(['secret']);
 
 export const sha256Hex = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 
@@ -45,7 +44,7 @@ export function decisionEvent(p: DecisionEventParts): UnchainedEvent {
   // The gateway already scanned the arguments: detectors run again only where they found a credential.
   const secretsAt = input ? new Set(input.findings.secrets.map((f) => `/input${f.pointer}`)) : undefined;
   // A secret finding in a member name points at its object: masking there masks the name.
-  const masked = input ? mask(input, '/input', { pointers, classes: SECRET, ...(secretsAt ? { only: secretsAt } : {}) }) : null;
+  const masked = input ? mask(input, '/input', { pointers, classes: SECRET_CLASSES, ...(secretsAt ? { only: secretsAt } : {}) }) : null;
   const erasures = masked?.erased ?? [];
   const erased = erasures.filter((e) => e.types.includes('removed')).map((e) => e.pointer);
   const maskedPointers = erasures.filter((e) => !e.types.includes('removed')).map((e) => e.pointer);
@@ -59,9 +58,9 @@ export function decisionEvent(p: DecisionEventParts): UnchainedEvent {
   // a credential in a member name may be quoted as part of a pointer, escaped so that no detector sees it.
   const quoteRisk = !input || input.findings.secrets.length > 0;
   const scrub = (list: readonly Reason[]) => (renamer ? list.map((r) => ({ ...r, message: renamer.scrub(r.message) })) : list);
-  const maskedResult = decision && quoteRisk ? (mask(decision, '/result', { classes: SECRET }).value as Decision) : decision;
+  const maskedResult = decision && quoteRisk ? (mask(decision, '/result', { classes: SECRET_CLASSES }).value as Decision) : decision;
   const result = maskedResult && renamer ? { ...maskedResult, reasons: scrub(maskedResult.reasons) } : maskedResult;
-  const reasons = scrub(quoteRisk ? (mask(p.reasons, '/reasons', { classes: SECRET }).value as Reason[]) : p.reasons);
+  const reasons = scrub(quoteRisk ? (mask(p.reasons, '/reasons', { classes: SECRET_CLASSES }).value as Reason[]) : p.reasons);
   return {
     schema: AUDIT_SCHEMA,
     type: 'decision',

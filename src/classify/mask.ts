@@ -2,6 +2,9 @@ import { detect, type Detector, DETECTORS } from './detectors.js';
 import { copyJson, DESCEND } from './json-walk.js';
 import { escapePointer, parsePointer } from './pointer.js';
 
+/** The detector classes masked wherever a value leaves the gateway (audit events, the approver's summary). */
+export const SECRET_CLASSES: ReadonlySet<string> = new Set(['secret']);
+
 export interface Erasure {
   /**
    * JSON Pointer of the value that was changed, in the masked copy: a member whose name was masked is named by its
@@ -68,7 +71,7 @@ export function mask(
 ): Masked {
   const pointers = new Set(options.pointers ?? []);
   const only = options.only;
-  const classes = options.classes ?? new Set(['secret']);
+  const classes = options.classes ?? SECRET_CLASSES;
   const detectors = options.detectors ?? DETECTORS;
   const erased: Erasure[] = [];
   // Nothing to erase and no string to look at (the audit path when the scan found no credential): a plain copy,

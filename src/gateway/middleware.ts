@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { BadRequestError } from '../errors.js';
 import { approvalEvent, nanoTimestamp, SpoolSink } from '../audit/index.js';
-import { bundleSource, canaryFraction } from '../policy/index.js';
+import { canaryFraction } from '../policy/index.js';
 import { PolicyRollout, withRollout, type PolicyControl } from '../policy/rollout.js';
 import * as A from '../telemetry/attributes.js';
 import { parentContext, startDecisionSpan } from '../telemetry/decision-span.js';
@@ -30,7 +30,7 @@ export function toolgate(options: Readonly<ToolgateOptions>): Toolgate {
   const metrics = new GatewayMetrics(() => (runtime?.audit.sink instanceof SpoolSink ? runtime.audit.sink.depth : 0));
   let rollout: PolicyRollout | undefined;
   const starting = startRuntime(config).then((r) => {
-    rollout = new PolicyRollout(r.policy, r, (bundle, role) => r.policy.startSibling(bundleSource(bundle, httpOptions(options)), role), (bundle) => bundleSource(bundle, httpOptions(options)).where, config.logger);
+    rollout = new PolicyRollout(r.policy, r, (bundle, role) => r.policy.startSibling(config.sourceOf(bundle), role), (bundle) => config.sourceOf(bundle).where, config.logger);
     runtime = withRollout(r, rollout); // decisions read the candidates the rollout holds now
     return r;
   });
@@ -117,10 +117,6 @@ export function toolgate(options: Readonly<ToolgateOptions>): Toolgate {
 }
 
 /** Bundle server options for a candidate named at run time: the same token file and timeout as the configured ones. */
-function httpOptions(options: Readonly<ToolgateOptions>): { tokenFile?: string; timeoutMs?: number } {
-  return { ...(options.policy.tokenFile !== undefined ? { tokenFile: options.policy.tokenFile } : {}), ...(options.policy.downloadTimeoutMs !== undefined ? { timeoutMs: options.policy.downloadTimeoutMs } : {}) };
-}
-
 /**
  * Which gated route a request is, judged on its raw target. `expect` is set when the gate wraps a route: whatever
  * Express routed there must be that kind of gated request, or it is refused.

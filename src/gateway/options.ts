@@ -148,6 +148,8 @@ export interface Configuration {
   readonly decisionPoint: ((input: PolicyInput) => Promise<unknown>) | undefined;
   /** Where revisions come from, how they are verified and how often they are polled (undefined: loaded once). */
   readonly bundleSource: BundleSource;
+  /** A bundle (directory, archive or bundle server URL) as a source, with the configured token file and timeout. */
+  readonly sourceOf: (bundle: string) => BundleSource;
   readonly verification: BundleVerification | undefined;
   readonly polling: PollingOptions | undefined;
   /** A shadow candidate's source and sampled share of decisions. */
@@ -308,7 +310,7 @@ export function resolveOptions(options: Readonly<ToolgateOptions>): Configuratio
 }
 
 /** The bundle source, its verification key (read once) and its polling, from `policy` options. */
-function resolvePolicySource(policy: ToolgateOptions['policy']): Pick<Configuration, 'bundleSource' | 'verification' | 'polling' | 'shadow' | 'canary'> {
+function resolvePolicySource(policy: ToolgateOptions['policy']): Pick<Configuration, 'bundleSource' | 'sourceOf' | 'verification' | 'polling' | 'shadow' | 'canary'> {
   const remote = /^https?:\/\//i.test(policy.bundle);
   if (!remote && (policy.tokenFile !== undefined || policy.downloadTimeoutMs !== undefined)) {
     throw new ConfigError('policy_options_invalid', 'policy.tokenFile and policy.downloadTimeoutMs apply to an http(s) bundle URL only: set policy.bundle to the bundle server URL or drop them.');
@@ -335,13 +337,14 @@ function resolvePolicySource(policy: ToolgateOptions['policy']): Pick<Configurat
     ...(policy.tokenFile !== undefined ? { tokenFile: policy.tokenFile } : {}),
     ...(policy.downloadTimeoutMs !== undefined ? { timeoutMs: policy.downloadTimeoutMs } : {}),
   };
+  const sourceOf = (bundle: string): BundleSource => bundleSource(bundle, http);
   const candidate = (kind: 'shadow' | 'canary', given: { bundle: string; fraction?: number } | undefined): Candidate | undefined => {
     if (given === undefined) return undefined;
     const { bundle, fraction = kind === 'shadow' ? 1 : Number.NaN } = given;
     const share = kind === 'shadow' ? 'decisions' : 'agents';
     if (typeof bundle !== 'string' || bundle === '') throw new ConfigError(`policy_${kind}_invalid`, `policy.${kind}.bundle must name the candidate bundle (a directory, bundle.tar.gz or bundle server URL).`);
     if (typeof fraction !== 'number' || !(fraction >= 0 && fraction <= 1)) throw new ConfigError(`policy_${kind}_invalid`, `policy.${kind}.fraction must be the share of ${share} from 0 to 1 (got ${String(given.fraction)})${kind === 'shadow' ? '; the default is 1, every decision' : ''}.`);
-    return { source: bundleSource(bundle, http), fraction };
+    return { source: sourceOf(bundle), fraction };
   };
-  return { bundleSource: bundleSource(policy.bundle, http), verification, polling, shadow: candidate('shadow', policy.shadow), canary: candidate('canary', policy.canary) };
+  return { bundleSource: sourceOf(policy.bundle), sourceOf, verification, polling, shadow: candidate('shadow', policy.shadow), canary: candidate('canary', policy.canary) };
 }

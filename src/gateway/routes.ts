@@ -24,8 +24,8 @@ const MCP_METHODS: ReadonlySet<string> = new Set(['POST', 'GET', 'DELETE']);
  * `invalid`: refused, never passed on. Everything else is `null` and not the gate's business.
  */
 export function classifyRoute(method: string, target: string, paths: ProtectedPaths): Route | null {
-  const tools = looseForm(paths.toolsPath);
-  const mcp = looseForm(paths.mcpPath);
+  const tools = configuredForm(paths.toolsPath);
+  const mcp = configuredForm(paths.mcpPath);
   // Fast path for every other route: no reading can reach a protected route unless the decoded, folded target
   // contains the last segment of one (decoding and folding only ever add letters, the other steps only remove).
   const folded = decodeRepeatedly(target).normalize('NFKC').toLowerCase();
@@ -102,6 +102,14 @@ function looseForms(target: string): string[] {
     for (const decode of [true, false]) for (const resolveDots of [true, false]) forms.push(looseForm(t, { decode, resolveDots }));
   }
   return forms;
+}
+
+// The configured paths' loose forms, computed once per path rather than on every request.
+const configured = new Map<string, string>();
+function configuredForm(path: string): string {
+  let form = configured.get(path);
+  if (form === undefined) configured.set(path, (form = looseForm(path)));
+  return form;
 }
 
 /** Trims whitespace and C0/DEL controls at both ends (a loop: a regex class of control characters trips lint). */

@@ -1,5 +1,5 @@
 import { newApprovalRecord } from '../../approvals/index.js';
-import { mask } from '../../classify/mask.js';
+import { mask, SECRET_CLASSES } from '../../classify/mask.js';
 import { UnavailableError } from '../../errors.js';
 import { parseDecision, policyFor, shadowVerdict, startShadow, type Decision, type PolicyInput } from '../../policy/index.js';
 import * as A from '../../telemetry/attributes.js';
@@ -7,7 +7,6 @@ import { decisionRefusal } from '../respond.js';
 import { elapsedNs } from './util.js';
 import type { CallContext, GatewayDeps, Stage } from './context.js';
 
-const SECRET: ReadonlySet<string> = new Set(['secret']);
 
 /**
  * The policy decides (in an evaluator thread, within its time budget). A call that needs a person gets one
@@ -54,7 +53,7 @@ export const decide: Stage = async (ctx, deps) => {
         decisionId: ctx.decisionId,
         nowMs: ctx.nowMs,
         ...(decision.obligations.approval ? { ttlS: decision.obligations.approval.ttl_s } : {}),
-        summary: JSON.stringify(mask(call.args, '/args', { classes: SECRET }).value),
+        summary: JSON.stringify(mask(call.args, '/args', { classes: SECRET_CLASSES }).value),
       });
       await config.approvals.create(pending);
     }
