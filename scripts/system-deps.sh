@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the services and tests use, only those missing: redis-server and redis-cli (shared
-# state), kcat (a Kafka client independent of kafkajs), docker-compose 1.29 (static check of docker-compose.yml),
-# and a Java 17 + Maven for the Kafka broker. Recommends are skipped: docker-compose would pull in a Docker engine.
+# state), redis-sentinel (the failover topology's monitors), kcat (a Kafka client independent of kafkajs),
+# docker-compose 1.29 (static check of docker-compose.yml), chromium (the console's browser test, driven by
+# playwright-core, which never downloads a browser of its own) and a Java 17 + Maven for the Kafka broker.
+# Recommends are skipped: docker-compose would pull in a Docker engine.
 # Idempotent and fast when everything is there (no apt call at all).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -13,7 +15,9 @@ java_major() { java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | he
 missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v redis-cli >/dev/null || missing+=(redis-tools)
+command -v redis-sentinel >/dev/null || missing+=(redis-sentinel)
 command -v kcat >/dev/null || missing+=(kcat)
+command -v chromium >/dev/null || missing+=(chromium)
 command -v docker-compose >/dev/null || missing+=(docker-compose)
 if ! command -v java >/dev/null || [ "$(java_major)" -lt 17 ]; then missing+=(openjdk-17-jre-headless); fi
 command -v mvn >/dev/null || missing+=(maven)
