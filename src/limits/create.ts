@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.js';
+import { isRedisUrl } from '../redis/index.js';
 import { MemoryLimitStore } from './memory-store.js';
 import { RedisLimitStore } from './redis-store.js';
 import type { LimitStore } from './types.js';
@@ -36,8 +37,8 @@ export async function createLimitStore(options: Readonly<LimitStoreOptions> = {}
   if (redisUrl === undefined || redisUrl === '') {
     return new MemoryLimitStore({ ...(maxKeys === undefined ? {} : { maxKeys }), ...(maxEntries === undefined ? {} : { maxEntries }) });
   }
-  if (!/^rediss?:\/\//.test(redisUrl)) {
-    throw new ConfigError('redis_url_invalid', 'createLimitStore: redisUrl must look like redis://host:6379 (or rediss:// for TLS).');
+  if (!isRedisUrl(redisUrl)) {
+    throw new ConfigError('redis_url_invalid', 'createLimitStore: redisUrl must look like redis://host:6379, rediss:// for TLS, or redis+sentinel://host1:26379,host2:26379/mymaster.');
   }
   return RedisLimitStore.connect(redisUrl, {
     ...(prefix === undefined ? {} : { prefix }),

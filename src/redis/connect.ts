@@ -1,7 +1,9 @@
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import { UnavailableError } from '../errors.js';
 import type { RedisConnection } from './types.js';
 import { errorMessage, redactUrl } from './messages.js';
+import { parseRedisUrl, type RedisTarget } from './url.js';
+import { waitForReplicas } from './wait-replicas.js';
 
 export interface ConnectRedisOptions {
   /** Reason code of the UnavailableError a failed first connection rejects with, e.g. "limits_unavailable". */
@@ -10,38 +12,83 @@ export interface ConnectRedisOptions {
   readonly purpose: string;
   /** A command that gets no reply in this long fails (and the request fails closed). Default 2000 ms. */
   readonly commandTimeoutMs?: number;
+  /** The first connection (sentinels asked, primary reached) must succeed within this. Default 5000 ms. */
+  readonly connectTimeoutMs?: number;
 }
 
 /**
- * Connects an ioredis client for one store. Commands fail fast while Redis is unreachable (no offline queue, one
- * retry, a command timeout), so requests fail closed with 503 instead of hanging. Rejects with
- * UnavailableError(options.reason) when the first connection fails, with the URL's password masked.
+ * Connects an ioredis client for one store, to one Redis (`redis://`) or to the primary Sentinel names
+ * (`redis+sentinel://`, url.ts). Every command fails fast instead of waiting for Redis to come back, so requests
+ * fail closed with 503 (options.reason) and never hang:
+ * - no offline queue: a command sent while disconnected (a failover in progress) is refused at once;
+ * - maxRetriesPerRequest 0 and no resend: a command in flight when the connection drops is failed, not replayed
+ *   on the next primary, whose outcome on the old one is unknown (a replayed reservation or nonce would count
+ *   twice, or be refused as a replay of itself);
+ * - commandTimeout: a primary that stopped answering fails the command after commandTimeoutMs;
+ * - READONLY (a demoted primary still connected) reconnects, which under Sentinel asks for the new primary.
+ * The client reconnects in the background (every 50-500 ms), so service resumes without a restart. Writes wait
+ * for the URL's waitReplicas (wait-replicas.ts). Rejects with UnavailableError(options.reason) when the first
+ * connection fails, with credentials masked.
  */
 export async function connectRedis(url: string, options: Readonly<ConnectRedisOptions>): Promise<RedisConnection> {
-  const client = new Redis(url, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 1,
-    enableOfflineQueue: false,
-    commandTimeout: options.commandTimeoutMs ?? 2000,
-    connectTimeout: 5000,
-  });
+  const target = parseRedisUrl(url);
+  const client = createClient(target, options.commandTimeoutMs ?? 2000);
   // An unhandled 'error' event would crash the process; failures surface through the commands instead.
   client.on('error', () => undefined);
+  const connectMs = options.connectTimeoutMs ?? 5000;
+  let timer: NodeJS.Timeout | undefined;
   try {
-    await client.connect();
+    // Bounded: with sentinels that never answer, ioredis would keep asking them forever.
+    await Promise.race([
+      client.connect(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no ${target.kind === 'sentinel' ? 'primary found through the sentinels' : 'connection'} within ${connectMs} ms`)), connectMs);
+      }),
+    ]);
   } catch (error) {
     // Else ioredis keeps reconnecting in the background and the process never exits.
     client.disconnect();
     throw new UnavailableError(
       options.reason,
-      `could not connect to Redis at ${redactUrl(url)} for ${options.purpose} (${errorMessage(error)}): start Redis or fix TOOLGATE_REDIS_URL, or unset it to keep ${options.purpose} in memory (one gateway instance only).`,
+      `could not connect to Redis at ${redactUrl(url)} for ${options.purpose} (${errorMessage(error)}): start Redis${target.kind === 'sentinel' ? ' and its sentinels' : ''} or fix TOOLGATE_REDIS_URL, or unset it to keep ${options.purpose} in memory (one gateway instance only).`,
       { cause: error },
     );
+  } finally {
+    clearTimeout(timer);
   }
+  const send = (...args: string[]) => client.call(args[0] ?? '', ...args.slice(1));
   return {
-    sendCommand: (...args) => client.call(args[0] ?? '', ...args.slice(1)),
+    sendCommand: waitForReplicas(send, target.waitReplicas, target.waitTimeoutMs, (acked) => new UnavailableError(
+      options.reason,
+      `Redis took the write for ${options.purpose}, but only ${acked} of ${target.waitReplicas} replica(s) confirmed it within ${target.waitTimeoutMs} ms, so a failover could lose it; nothing ran. Check the replicas (redis-cli INFO replication), or lower waitReplicas in TOOLGATE_REDIS_URL.`,
+    )),
     onClose: async () => {
       await client.quit().catch(() => client.disconnect());
     },
   };
+}
+
+function createClient(target: RedisTarget, commandTimeout: number): Redis {
+  const common: RedisOptions = {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    autoResendUnfulfilledCommands: false,
+    commandTimeout,
+    connectTimeout: 5000,
+    retryStrategy: (attempt) => Math.min(attempt * 50, 500),
+    reconnectOnError: (error) => error.message.startsWith('READONLY'),
+  };
+  if (target.kind === 'single') return new Redis(target.url, common);
+  return new Redis({
+    ...common,
+    sentinels: target.sentinels.map((s) => ({ ...s })),
+    name: target.name,
+    db: target.db,
+    ...(target.username === undefined ? {} : { username: target.username }),
+    ...(target.password === undefined ? {} : { password: target.password }),
+    // Subscribes to the sentinels' +switch-master, so a failover is followed at once rather than on the next error.
+    failoverDetector: true,
+    sentinelRetryStrategy: (attempt) => Math.min(attempt * 50, 500),
+  });
 }

@@ -7,7 +7,8 @@ export function redactUrl(url: string): string {
     if (u.password) u.password = '***';
     return u.toString();
   } catch {
-    return '<unparseable URL>';
+    // redis+sentinel://user:pw@h1:26379,h2:26379/name is no WHATWG URL (a host list): mask its credentials by form.
+    return /^[a-z+]+:\/\//.test(url) ? url.replace(/^([a-z+]+:\/\/[^:@/]*):[^@]*@/, '$1:***@') : '<unparseable URL>';
   }
 }
 
