@@ -39,10 +39,10 @@ export interface ServerChild {
 const STDERR_TAIL = 20;
 
 /** Forks one server under test and resolves with its URL once it listens on a free port (bounded in time). */
-export async function startServerChild(spec: ServerSpec, timeoutMs = 30_000): Promise<ServerChild> {
+export async function startServerChild(spec: ServerSpec, timeoutMs = 30_000, execArgv: readonly string[] = []): Promise<ServerChild> {
   if (!existsSync(SERVER_ENTRY)) throw new Error(`${SERVER_ENTRY} is missing: run \`npm run build\` (make bench does) before the bench.`);
-  // execArgv [] so a child never inherits a test runner's loader flags.
-  const child: ChildProcess = fork(SERVER_ENTRY, [], { execArgv: [], stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: { ...process.env, NODE_ENV: 'production' } });
+  // execArgv [] by default so a child never inherits a test runner's loader flags (the profile passes --cpu-prof).
+  const child: ChildProcess = fork(SERVER_ENTRY, [], { execArgv: [...execArgv], stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: { ...process.env, NODE_ENV: 'production' } });
   const stderr: string[] = [];
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
     stderr.push(...chunk.split('\n').filter(Boolean));

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 let ticksPerSecond: number | undefined;
 
@@ -30,4 +30,33 @@ export function cpuMs(pid: number): number {
   } catch {
     return Number.NaN;
   }
+}
+
+/** CPU time so far of each thread of a process, by thread id, with its name (comm): `node-MainThread`, `WorkerThread`, `libuv-worker`, `node-V8Worker`. */
+export function threadCpuMs(pid: number): Map<string, { readonly name: string; readonly ms: number }> {
+  const out = new Map<string, { name: string; ms: number }>();
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(tid, { name, ms: ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks() });
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return out;
+}
+
+/** CPU per thread name between two readings of threadCpuMs (a thread started in between counts from zero). */
+export function threadCpuDelta(before: ReturnType<typeof threadCpuMs>, after: ReturnType<typeof threadCpuMs>): Map<string, number> {
+  const byName = new Map<string, number>();
+  for (const [tid, t] of after) byName.set(t.name, (byName.get(t.name) ?? 0) + t.ms - (before.get(tid)?.ms ?? 0));
+  return byName;
 }

@@ -1,4 +1,5 @@
 import { formatCrypto } from './crypto.js';
+import { profileMarkdown } from './profile.js';
 import type { BenchResults, Floor, HostileResult, HttpTargetName, HttpTargetResult, LoadShapeResult, SoakResult, TargetCheck, WasmResult } from './types.js';
 
 /** DESIGN.md, Quality bars, and issue 11: same machine, same run, medians of rounds; issue 8 for the hostile bodies. */
@@ -133,6 +134,10 @@ export function toMarkdown(results: BenchResults): string {
   );
   if (results.hostile) lines.push(...hostileSection(results.hostile, checks.find((c) => c.name === HOSTILE_CHECK)));
   if (results.soak) lines.push(...soakSection(results.soak));
+  if (results.profile) {
+    const p = results.profile;
+    lines.push(...profileMarkdown(p), `- The kernel's count for the same load without the profiler (/proc): ${Math.round(p.cpuUsPerCall)} µs per call at ${Math.round(p.rps)} req/s; by thread: ${p.threadCpu.map((t) => `${t.name} ${Math.round(t.usPerCall)}`).join(', ')} µs. With the profiler: ${Math.round(p.profiledCpuUsPerCall)} µs per call. The profile's times are wall time between samples, so a thread preempted after waking another (the evaluator round trip, socket writes) shows more than its CPU: read the profile for shares.`, '');
+  }
   return lines.join('\n');
 }
 

@@ -15,6 +15,7 @@ import { HTTP_TARGETS, type BenchOptions, type BenchResults, type BodySizeResult
 import { benchHostile } from './hostile.js';
 import { benchWasm } from './wasm.js';
 import { runSoak } from './soak.js';
+import { runProfile } from './profile-run.js';
 import { loadBundle } from '../policy/index.js';
 import { BENCH_AGENT, BENCH_ARGS, BENCH_BODY, BENCH_PATH, prepareWorkspace } from './workspace.js';
 
@@ -190,6 +191,8 @@ export async function runBench(options: BenchOptions, log: Log = () => undefined
     const soak = wanted.has('soak') ? await runSoak(workspace, { calls: options.soakCalls, connections: options.connections[0] ?? 10 }, log) : undefined;
     if (soak) log(`soak: RSS ${Math.round(soak.rssAfterWarmupKiB / 1024)} MiB after warm-up, ${Math.round(soak.rssEndKiB / 1024)} MiB at the end; slope ${soak.slopeKiBPer100k.toFixed(0)} KiB per 100k calls`);
 
+    const profile = wanted.has('profile') ? await runProfile(workspace, { profileDir: join(options.outDir, 'cpu-profiles'), durationS: options.durationS, warmupS: options.warmupS, connections: options.connections[0] ?? 10 }, log) : undefined;
+
     const cpu = cpus();
     const { opa: _opa, ...recorded } = options;
     const floor = floorOf(http, micro, wasm);
@@ -206,6 +209,7 @@ export async function runBench(options: BenchOptions, log: Log = () => undefined
       body,
       hostile,
       soak,
+      profile,
       checks: checkTargets(http, wasm, hostile, floor),
     };
   } finally {

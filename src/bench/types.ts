@@ -1,13 +1,14 @@
 /** The benchmark's options and results: one type each, shared by the CLI, the report and the smoke test. */
 
+
 /** What `make bench` measures (DESIGN.md, Quality bars; issue 8 for `hostile`, issue 11 for the rest). */
-export type TargetName = 'bare' | 'pipeline' | 'fair' | 'sidecar' | 'wasm' | 'micro' | 'body' | 'hostile' | 'soak';
+export type TargetName = 'bare' | 'pipeline' | 'fair' | 'sidecar' | 'wasm' | 'micro' | 'body' | 'hostile' | 'soak' | 'profile';
 
 /** What a run measures when no targets are named: everything but the soak, which takes many minutes. */
 export const TARGET_NAMES: readonly TargetName[] = ['bare', 'pipeline', 'fair', 'sidecar', 'wasm', 'micro', 'body', 'hostile'];
 
-/** Every target `--only` accepts. */
-export const ALL_TARGETS: readonly TargetName[] = [...TARGET_NAMES, 'soak'];
+/** Every target `--only` accepts: the soak and the CPU profile only run when named. */
+export const ALL_TARGETS: readonly TargetName[] = [...TARGET_NAMES, 'soak', 'profile'];
 
 /**
  * The targets measured under HTTP load: bare Express (the ceiling), the pipeline, the fair sidecar (the pipeline
@@ -189,6 +190,8 @@ export interface BenchResults {
   readonly body?: readonly BodySizeResult[] | undefined;
   readonly hostile?: HostileResult | undefined;
   readonly soak?: SoakResult | undefined;
+  /** Where the pipeline's CPU goes per allowed call (only when named: profile-run.ts). */
+  readonly profile?: ProfileResult | undefined;
   readonly checks: readonly TargetCheck[];
 }
 
@@ -206,4 +209,36 @@ export interface SoakResult {
   readonly slopeKiBPer100k: number;
   /** [calls so far, RSS KiB] after each chunk. */
   readonly samples: readonly (readonly [number, number])[];
+}
+
+/** One row of a profile table: where CPU went, in µs per allowed call and as a share of the busy time. */
+export interface ProfileRow {
+  readonly name: string;
+  readonly usPerCall: number;
+  readonly share: number;
+}
+
+export interface ProfileSummary {
+  readonly calls: number;
+  /** Busy CPU per call over all threads, in µs: what each table's rows add up to. */
+  readonly busyUsPerCall: number;
+  /** Per thread: the gateway's main thread and the evaluator threads. */
+  readonly threads: readonly ProfileRow[];
+  /** Per part of the pipeline: the innermost frame of toolgate's own code on the stack, by its folder. */
+  readonly parts: readonly ProfileRow[];
+  /** Per function of ours (library and Node calls count for their caller), the top 25. */
+  readonly functions: readonly ProfileRow[];
+}
+
+export interface ProfileResult extends ProfileSummary {
+  /** The unprofiled server's CPU per call from /proc, and its rate. */
+  readonly cpuUsPerCall: number;
+  readonly rps: number;
+  /** The profiled server's CPU per call from /proc (the profiler's own thread included). */
+  readonly profiledCpuUsPerCall: number;
+  /**
+   * The unprofiled server's CPU per call by kind of thread from /proc/<pid>/task: the kernel's count, which a
+   * sampling profile cannot give on a loaded machine.
+   */
+  readonly threadCpu: readonly { readonly name: string; readonly usPerCall: number }[];
 }
