@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalJson } from '../../src/audit/canonical.js';
+import { canonicalJson, RECURSION_LIMIT } from '../../src/audit/canonical.js';
 
 // Audit hashes are computed over this output: it must never change, whatever the implementation. The expected
 // strings were produced by the original entries/filter/sort/map/join implementation (kept below as `reference`).
@@ -71,6 +71,33 @@ describe('canonicalJson output is pinned', () => {
       const value = randomValue(seed, 0);
       expect(canonicalJson(value)).toBe(reference(value));
     }
+  });
+
+  it('gives the same output on both sides of the recursive walk\'s depth limit, and for nesting no call stack holds', () => {
+    const seed = { s: 0x1b873593 };
+    for (let extra = -3; extra <= 3; extra++) {
+      for (let i = 0; i < 50; i++) {
+        // Random values under a chain of objects and arrays that crosses RECURSION_LIMIT at a different place each time.
+        let value: unknown = randomValue(seed, 0);
+        for (let d = 0; d < RECURSION_LIMIT + extra; d++) value = d % 2 ? [value, d] : { [`k${d % 3}`]: value, z: undefined };
+        expect(canonicalJson(value)).toBe(reference(value));
+      }
+    }
+    let deep: unknown = 'leaf';
+    for (let d = 0; d < 100_000; d++) deep = d % 2 ? [deep] : { a: deep };
+    const text = canonicalJson(deep);
+    expect(text.startsWith('[{"a":[{"a":')).toBe(true);
+    expect(text.length).toBe(100_000 / 2 * '{"a":[]}'.length + '"leaf"'.length);
+    expect(text.slice(text.indexOf('"leaf"') - 6, text.indexOf('"leaf"') + 9)).toBe('[{"a":"leaf"}]}');
+  });
+
+  it('refuses a cyclic value with a TypeError, deep or shallow', () => {
+    const shallow: Record<string, unknown> = { a: 1 };
+    shallow.self = shallow;
+    expect(() => canonicalJson(shallow)).toThrow(TypeError);
+    const list: unknown[] = [];
+    list.push({ list });
+    expect(() => canonicalJson([list])).toThrow(TypeError);
   });
 
   it('throws on a BigInt, as JSON.stringify does', () => {
