@@ -5,6 +5,7 @@
 #   scripts/redis-ha.sh down     stop them (SIGTERM, then SIGKILL); safe when nothing runs
 #   scripts/redis-ha.sh status   one line per process with its role; exit 1 if any is down or no primary is known
 #   scripts/redis-ha.sh env      the TOOLGATE_REDIS_URL line for toolgate (redis+sentinel://...)
+#   scripts/redis-ha.sh url      that URL alone
 #
 # Everything is configurable by environment, so tests run their own topology on free ports in a temp dir:
 #   TOOLGATE_REDIS_HA_DIR             state, configs, pidfiles, logs     (default $TOOLGATE_RUN/redis-ha)
@@ -144,16 +145,17 @@ status() {
   return "$bad"
 }
 
-print_env() {
+url() {
   local hosts
   hosts="$(printf '127.0.0.1:%s,' "${SENTINELS[@]}")"
-  printf "export TOOLGATE_REDIS_URL='%s'\n" "redis+sentinel://${hosts%,}/$NAME"
+  echo "redis+sentinel://${hosts%,}/$NAME"
 }
 
 case "${1:-}" in
   up) up ;;
   down) down ;;
   status) status ;;
-  env) print_env ;;
-  *) die "usage: scripts/redis-ha.sh up|down|status|env" ;;
+  env) echo "export TOOLGATE_REDIS_URL='$(url)'" ;;
+  url) url ;;
+  *) die "usage: scripts/redis-ha.sh up|down|status|env|url" ;;
 esac

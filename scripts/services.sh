@@ -11,6 +11,8 @@
 # When a Docker engine answers (`docker info`), up/down use docker-compose.yml instead (kafka, jaeger, redis and the
 # OpenTelemetry Collector, which then owns the OTLP ports); TOOLGATE_SERVICES_MODE=local|docker forces a mode.
 # Without Docker each service is a plain process with a pidfile and a log in $TOOLGATE_RUN.
+# TOOLGATE_REDIS_MODE=sentinel (local mode only): "redis" is scripts/redis-ha.sh's failover topology (a primary,
+# two replicas, three sentinels) instead of one redis-server, and `env` prints its redis+sentinel:// URL.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
@@ -229,9 +231,13 @@ start_redis() {
   done
 }
 
+# The failover topology is its own script's business (ports, readiness, stop).
+redis_ha() { [ "$1" = redis ] && [ "${TOOLGATE_REDIS_MODE:-single}" = sentinel ]; }
+
 local_up() {
   local svc pid
   for svc in "$@"; do
+    if redis_ha "$svc"; then "$here/redis-ha.sh" up; continue; fi
     if pid="$(running_pid "$svc")"; then
       ready "$svc" && { log "$svc: already running (pid $pid)"; continue; }
       log "$svc: running (pid $pid) but not ready yet; waiting"
@@ -250,6 +256,7 @@ local_up() {
 local_down() {
   local svc pid deadline pids=() names=() i
   for svc in "$@"; do
+    if redis_ha "$svc"; then "$here/redis-ha.sh" down; continue; fi
     if pid="$(running_pid "$svc")"; then
       kill -TERM "$pid" 2>/dev/null || true
       pids+=("$pid"); names+=("$svc")
@@ -298,6 +305,7 @@ docker_down() {
 status() {
   local svc pid bad=0 how
   for svc in "$@"; do
+    if redis_ha "$svc"; then "$here/redis-ha.sh" status || bad=1; continue; fi
     if [ "$MODE" = local ]; then
       if pid="$(running_pid "$svc")"; then how="pid $pid"; else how="no process"; fi
     else
@@ -314,7 +322,7 @@ print_env() {
   printf 'export %s=%q\n' \
     TOOLGATE_INTEGRATION 1 \
     TOOLGATE_KAFKA_BROKERS "127.0.0.1:$TOOLGATE_KAFKA_PORT" \
-    TOOLGATE_REDIS_URL "redis://127.0.0.1:$TOOLGATE_REDIS_PORT" \
+    TOOLGATE_REDIS_URL "$(if redis_ha redis; then "$here/redis-ha.sh" url; else echo "redis://127.0.0.1:$TOOLGATE_REDIS_PORT"; fi)" \
     OTEL_EXPORTER_OTLP_ENDPOINT "http://127.0.0.1:$TOOLGATE_JAEGER_OTLP_HTTP_PORT" \
     TOOLGATE_JAEGER_QUERY_URL "http://127.0.0.1:$TOOLGATE_JAEGER_QUERY_PORT" \
     TOOLGATE_OPA "$opa" \
@@ -345,6 +353,8 @@ case "$cmd" in
 esac
 
 MODE="$(mode)"
+[ "${TOOLGATE_REDIS_MODE:-single}" = single ] || { [ "$TOOLGATE_REDIS_MODE" = sentinel ] && [ "$MODE" = local ]; } \
+  || die "TOOLGATE_REDIS_MODE must be single or sentinel (sentinel: local processes only, TOOLGATE_SERVICES_MODE=local)"
 case "$cmd" in
   up) "${MODE}_up" "${svcs[@]}" ;;
   down) "${MODE}_down" "${svcs[@]}" ;;
