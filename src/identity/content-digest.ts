@@ -5,6 +5,9 @@ import { parseDictionary, serializeDictionary } from 'structured-headers';
 const DIGESTS = { 'sha-256': 'sha256', 'sha-512': 'sha512' } as const;
 export type DigestAlgorithm = keyof typeof DIGESTS;
 
+/** `sha-256=:` + 44 base64 characters + `:`. */
+const SHA256_FIELD_LENGTH = 54;
+
 /** `sha-256=:…:` for a body, as a signer sends it. */
 export function contentDigest(body: Uint8Array, algorithm: DigestAlgorithm = 'sha-256'): string {
   const digest = createHash(DIGESTS[algorithm]).update(body).digest();
@@ -15,6 +18,22 @@ function bufferToArrayBuffer(buf: Buffer): ArrayBuffer {
   return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
 }
 
+/**
+ * SHA-256 of a body, computed once per body object: the signature check and the audit record's body hash read the
+ * same bytes (a 1 MiB body costs milliseconds per pass). Bodies are never written after they are read. Weak, so a
+ * body is not kept alive by its digest.
+ */
+const sha256s = new WeakMap<Uint8Array, Buffer>();
+
+export function bodySha256(body: Uint8Array): Buffer {
+  let digest = sha256s.get(body);
+  if (digest === undefined) {
+    digest = createHash('sha256').update(body).digest();
+    sha256s.set(body, digest);
+  }
+  return digest;
+}
+
 export type DigestCheck = { ok: true } | { ok: false; reason: 'digest_missing' | 'digest_mismatch'; message: string };
 
 /**
@@ -23,6 +42,10 @@ export type DigestCheck = { ok: true } | { ok: false; reason: 'digest_missing' |
  */
 export function checkContentDigest(field: string | undefined, body: Uint8Array): DigestCheck {
   if (field === undefined) return { ok: false, reason: 'digest_missing', message: 'request has a body but no Content-Digest field (RFC 9530): send sha-256=:<base64 of SHA-256(body)>:' };
+  // The field every signer we know sends, byte for byte what contentDigest() writes: it parses to exactly one
+  // sha-256 member equal to the body's digest, so it passes without the structured-field parser (about 10 µs).
+  // Anything else, however close, takes the full check below.
+  if (field.length === SHA256_FIELD_LENGTH && field === `sha-256=:${bodySha256(body).toString('base64')}:`) return { ok: true };
   let dict;
   try {
     dict = parseDictionary(field);
@@ -36,7 +59,7 @@ export function checkContentDigest(field: string | undefined, body: Uint8Array):
     const value = member[0];
     if (!(value instanceof ArrayBuffer) && !ArrayBuffer.isView(value)) return { ok: false, reason: 'digest_mismatch', message: `Content-Digest ${name} is not a byte sequence` };
     const claimed = value instanceof ArrayBuffer ? Buffer.from(value) : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-    const actual = createHash(algorithm).update(body).digest();
+    const actual = algorithm === 'sha256' ? bodySha256(body) : createHash(algorithm).update(body).digest();
     if (claimed.length !== actual.length || !timingSafeEqual(claimed, actual)) return { ok: false, reason: 'digest_mismatch', message: `Content-Digest ${name} does not match the body received` };
     checked += 1;
   }

@@ -1,7 +1,7 @@
 export { createVerifier } from './verifier.js';
 export { MemoryNonceStore, NonceStoreFullError, type MemoryNonceStoreOptions } from './memory-nonce-store.js';
 export { jwkThumbprint, type Jwk, type Jwks } from './jwk.js';
-export { contentDigest, checkContentDigest } from './content-digest.js';
+export { bodySha256, contentDigest, checkContentDigest } from './content-digest.js';
 export { ALGORITHMS, type Algorithm } from './algorithms.js';
 export { DEFAULT_REQUIRED_COMPONENTS } from './config.js';
 export { IdentityError, IDENTITY_REASONS } from './types.js';
