@@ -4,7 +4,8 @@
 # collects them. Without an approval the outcome is approval_required: the gateway parks the call, a human
 # approves it through the approvals API, and the agent retries with `Toolgate-Approval: <id>`. The gateway
 # resolves that id into input.approval = {"id", "status", "approved_by"} (it also checks the approval was
-# granted for this very call, reporting status "mismatch" otherwise). Only status "approved" satisfies the
+# granted for this very call, reporting status "mismatch" otherwise, or "definition_changed" when only the MCP
+# tool's listed definition differs from the one the approval was granted for). Only status "approved" satisfies the
 # approval; every other status is a deny with its own code. An approval presented for a call that needs none
 # changes nothing.
 package toolgate.approvals
@@ -53,6 +54,11 @@ problem := lib.reason(
 	sprintf("Approval %s was granted for a different call (agent, tool or arguments differ); request an approval for this exact call.", [approval_id]),
 ) if {
 	input.approval.status == "mismatch"
+} else := lib.reason(
+	"approval_definition_changed",
+	sprintf("Approval %s was granted for an earlier definition of %s; its service changed the tool since. Retry without the Toolgate-Approval header to request an approval for the tool as it is now.", [approval_id, lib.tool]),
+) if {
+	input.approval.status == "definition_changed"
 } else := lib.reason(
 	"approval_pending",
 	sprintf("Approval %s is still waiting for a human; retry once it is approved.", [approval_id]),

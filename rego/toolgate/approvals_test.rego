@@ -33,6 +33,10 @@ test_mismatched_approval_denies if {
 	f.codes(presenting("mismatch")) == {"approval_mismatch"}
 }
 
+test_approval_for_an_earlier_tool_definition_denies if {
+	f.codes(presenting("definition_changed")) == {"approval_definition_changed"}
+}
+
 test_pending_approval_denies if {
 	f.codes(presenting("pending")) == {"approval_pending"}
 }

@@ -15,6 +15,7 @@
 # The decision is always defined: every part below has a value for any input.
 package toolgate
 
+import data.toolgate.annotations
 import data.toolgate.approvals
 import data.toolgate.audit
 import data.toolgate.break_glass
@@ -55,6 +56,7 @@ rule_denies := union({
 })
 
 approval_requests := union({
+	annotations.approval,
 	approvals.approval,
 	email.approval,
 	trade.approval,

@@ -30,6 +30,8 @@ export interface NewApproval {
   readonly nowMs: number;
   /** Shown to approvers, whole (masked args as JSON: everything the tool will receive, secrets masked). */
   readonly summary?: string;
+  /** The MCP tool definition's digest the call was decided with (part of the binding). */
+  readonly definition?: string | null;
 }
 
 /** Builds the pending record the gateway stores when the policy answers `approval_required`. */
@@ -43,7 +45,7 @@ export function newApprovalRecord(a: NewApproval): ApprovalRecord {
     status: 'pending',
     agent: wellFormed(a.agent),
     tool: wellFormed(a.tool),
-    binding: approvalBinding(a.agent, a.tool, a.args),
+    binding: approvalBinding(a.agent, a.tool, a.args, a.definition),
     args_sha256: argsSha256(a.args),
     reasons: a.reasons.map((r) => ({ code: wellFormed(String(r.code)), message: wellFormed(String(r.message)) })),
     decision_id: a.decisionId,

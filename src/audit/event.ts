@@ -79,7 +79,10 @@ export function decisionEvent(p: DecisionEventParts): UnchainedEvent {
     agent: input
       ? { id: input.agent.id, scheme: input.agent.scheme, verified: input.agent.verified, key_id: input.agent.key_id, thumbprint: input.agent.thumbprint }
       : { id: p.agent?.id ?? null, scheme: p.agent?.scheme ?? 'none', verified: p.agent?.verified ?? false, key_id: p.agent?.keyId ?? null, thumbprint: p.agent?.thumbprint ?? null },
-    tool: input ? { name: input.tool.name, protocol: input.tool.protocol } : (p.tool ?? { name: null, protocol: null }),
+    // An MCP call names the digest of the tool definition it was decided with: a changed definition shows.
+    tool: input
+      ? { name: input.tool.name, protocol: input.tool.protocol, ...(input.tool.definition_sha256 !== undefined ? { definition_sha256: input.tool.definition_sha256 } : {}) }
+      : (p.tool ?? { name: null, protocol: null }),
     outcome: p.outcome,
     reasons,
     policy: { revision: p.policy.revision, sha256: p.policy.sha256 },

@@ -14,9 +14,10 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  * without a name, or one `visible` throws on, is hidden: the list fails closed.
  */
 export function filterToolList(message: unknown, rpcId: string | number | null | undefined, visible: (name: string) => boolean): FilteredToolList {
-  if (!isObject(message) || message.id !== rpcId || !isObject(message.result) || !Array.isArray(message.result.tools)) return { message, hidden: [] };
+  const listed = listedTools(message, rpcId);
+  if (!listed) return { message, hidden: [] };
   const hidden: string[] = [];
-  const tools = message.result.tools.filter((tool: unknown) => {
+  const tools = listed.tools.filter((tool: unknown) => {
     const name = isObject(tool) && typeof tool.name === 'string' ? tool.name : undefined;
     let shown: boolean;
     try {
@@ -27,5 +28,11 @@ export function filterToolList(message: unknown, rpcId: string | number | null |
     if (!shown) hidden.push(name ?? '(unnamed)');
     return shown;
   });
-  return { message: { ...message, result: { ...message.result, tools } }, hidden };
+  return { message: { ...listed.message, result: { ...listed.result, tools } }, hidden };
+}
+
+/** The tools of a message that answers the caller's tools/list `rpcId`, or undefined for any other message. */
+export function listedTools(message: unknown, rpcId: string | number | null | undefined): { message: Record<string, unknown>; result: Record<string, unknown>; tools: unknown[] } | undefined {
+  if (!isObject(message) || message.id !== rpcId || !isObject(message.result) || !Array.isArray(message.result.tools)) return undefined;
+  return { message, result: message.result, tools: message.result.tools };
 }

@@ -10,6 +10,7 @@ import type { AuditSink } from '../audit/types.js';
 import { DEFAULT_AUDIT_TOPIC } from '../audit/types.js';
 import { FileSink } from '../audit/file-sink.js';
 import { KafkaSink } from '../audit/kafka-sink.js';
+import type { TopicDurability } from '../audit/topic-check.js';
 import { SpoolSink, type Durability } from '../audit/spool-sink.js';
 import { assertTimezone } from '../input/clock.js';
 import { MemoryUploadStore } from '../uploads/memory-store.js';
@@ -20,6 +21,7 @@ import { MemoryApprovalStore, type ApprovalStore } from '../approvals/index.js';
 import type { BreakGlassVerifier } from '../breakglass/index.js';
 import type { Logger } from '../logger.js';
 import { MemoryMcpSessionStore, type McpSessionStore } from './mcp-sessions.js';
+import { ToolCatalog } from './mcp-tool-catalog.js';
 import { resolveJsonLimits, type JsonLimits } from '../extract/json-limits.js';
 
 export interface AuditOptions {
@@ -27,8 +29,12 @@ export interface AuditOptions {
   readonly sink?: AuditSink;
   /** JSONL file for the embedded file sink. Default `.toolgate/audit.jsonl`. */
   readonly file?: string;
-  /** Kafka brokers and topic; when set, events stream to Kafka instead of the file. */
-  readonly kafka?: { readonly brokers: readonly string[]; readonly topic?: string };
+  /**
+   * Kafka brokers and topic; when set, events stream to Kafka instead of the file. The topic's replication is
+   * checked at start (README, Production topology): `replicationFactor` (default 3, or fewer live brokers),
+   * `minInsyncReplicas` (default 2 with 3 replicas), `topicCheck` `fail` (default) or `warn` on a weaker topic.
+   */
+  readonly kafka?: { readonly brokers: readonly string[]; readonly topic?: string } & TopicDurability;
   /** The gateway's Ed25519 key that signs the chain; else read from (or created at) `keyFile`. */
   readonly signingKey?: KeyObject;
   /** PEM file of the audit signing key. Default `.toolgate/audit-ed25519.pem`, created 0600 when missing. */
@@ -117,6 +123,11 @@ export interface ToolgateOptions {
   /** Owners of MCP sessions (who opened which `Mcp-Session-Id`). Default: in memory, 100,000 sessions, 24 h idle. */
   readonly mcpSessions?: McpSessionStore;
   /**
+   * The MCP service's tool definitions as last listed through this gateway (annotations and digest for
+   * `input.tool`). Default: in memory, 10,000 tools. Pass one catalog to gateways in front of the same service.
+   */
+  readonly toolCatalog?: ToolCatalog;
+  /**
    * MCP methods other than `tools/call` that signed agents may send through to the service (no policy decision).
    * Default: initialize, ping, tools/list and the initialized/cancelled/progress notifications. Anything else is
    * refused with `mcp_method_not_allowed`.
@@ -137,7 +148,7 @@ export interface ToolgateOptions {
   readonly breakGlass?: BreakGlassVerifier;
 }
 
-const KNOWN = new Set(['policy', 'verifier', 'audit', 'gatewayId', 'environment', 'timezone', 'bodyLimit', 'json', 'mcpPath', 'toolsPath', 'mcpSessions', 'version', 'now', 'logger', 'uploads', 'limits', 'approvals', 'breakGlass', 'mcpMethods']);
+const KNOWN = new Set(['policy', 'verifier', 'audit', 'gatewayId', 'environment', 'timezone', 'bodyLimit', 'json', 'mcpPath', 'toolsPath', 'mcpSessions', 'toolCatalog', 'version', 'now', 'logger', 'uploads', 'limits', 'approvals', 'breakGlass', 'mcpMethods']);
 const KNOWN_POLICY = new Set(['bundle', 'name', 'timeoutMs', 'workers', 'verificationKeyFile', 'verificationKeyId', 'polling', 'tokenFile', 'downloadTimeoutMs', 'shadow', 'canary', 'decisionPoint']);
 const KNOWN_AUDIT = new Set(['sink', 'file', 'kafka', 'signingKey', 'keyFile', 'failClosed', 'durability', 'spoolDir', 'ackTimeoutMs']);
 
@@ -166,6 +177,7 @@ export interface Configuration {
   readonly mcpPath: string;
   readonly toolsPath: string;
   readonly mcpSessions: McpSessionStore;
+  readonly toolCatalog: ToolCatalog;
   readonly mcpMethods: ReadonlySet<string>;
   readonly version: string;
   readonly now: () => number;
@@ -269,7 +281,11 @@ export function resolveOptions(options: Readonly<ToolgateOptions>): Configuratio
   const makeSink = (): AuditSink => {
     if (audit.sink) return audit.sink;
     if (audit.kafka) {
-      const kafka = new KafkaSink({ brokers: audit.kafka.brokers, topic: audit.kafka.topic ?? DEFAULT_AUDIT_TOPIC, clientId: gatewayId, key: gatewayId });
+      const { brokers, topic, ...durability } = audit.kafka;
+      const kafka = new KafkaSink({
+        brokers, topic: topic ?? DEFAULT_AUDIT_TOPIC, clientId: gatewayId, key: gatewayId, durability,
+        onWarning: (f) => logger.warn(`audit topic weaker than required, started anyway (TOOLGATE_KAFKA_TOPIC_CHECK=warn): ${f.message}`, { reason: f.code }),
+      });
       return new SpoolSink({
         dir: audit.spoolDir ?? '.toolgate/spool',
         inner: kafka,
@@ -295,6 +311,7 @@ export function resolveOptions(options: Readonly<ToolgateOptions>): Configuratio
     mcpPath: checkRoutePath(options.mcpPath ?? '/mcp', 'mcpPath'),
     toolsPath: checkRoutePath(options.toolsPath ?? '/tools', 'toolsPath'),
     mcpSessions: options.mcpSessions ?? new MemoryMcpSessionStore(),
+    toolCatalog: options.toolCatalog ?? new ToolCatalog(),
     mcpMethods: new Set(options.mcpMethods ?? DEFAULT_MCP_METHODS),
     version,
     now: options.now ?? Date.now,

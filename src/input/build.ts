@@ -2,6 +2,9 @@ import type { IdentityError, RequestFacts, VerifiedAgent } from '../identity/typ
 import type { ToolCall } from '../extract/types.js';
 import type { ApprovalFacts, AttachmentFacts, BreakGlassFacts, Finding, PolicyInput, TimeFacts } from '../policy/types.js';
 
+/** What an MCP service listed about the called tool (see gateway/mcp-tool-catalog.ts). */
+export type ToolDefinitionInput = Pick<PolicyInput['tool'], 'annotations' | 'definition_sha256' | 'definition_known'>;
+
 export interface InputParts {
   readonly facts: RequestFacts;
   readonly path: string;
@@ -16,6 +19,8 @@ export interface InputParts {
   readonly findings: { readonly secrets: readonly Finding[]; readonly pii: readonly Finding[] };
   readonly approval: ApprovalFacts | null;
   readonly breakGlass: BreakGlassFacts | null;
+  /** MCP calls: the tool's listed definition facts, merged into `input.tool`. */
+  readonly definition?: ToolDefinitionInput;
 }
 
 /** Assembles the one JSON document a decision depends on. Pure: everything arrives resolved. */
@@ -48,7 +53,7 @@ export function buildInput(p: InputParts): PolicyInput {
           signature_agent: null,
           labels: {},
         },
-    tool: { name: p.call.tool, protocol: p.call.protocol },
+    tool: p.definition ? { name: p.call.tool, protocol: p.call.protocol, ...p.definition } : { name: p.call.tool, protocol: p.call.protocol },
     args: p.call.args,
     resources: { attachments: p.attachments },
     findings: p.findings,

@@ -18,7 +18,18 @@ export interface PolicyInput {
     readonly signature_agent: string | null;
     readonly labels: Readonly<Record<string, string>>;
   };
-  readonly tool: { readonly name: string; readonly protocol: ToolProtocol };
+  /**
+   * The called tool. MCP calls add what the service's tools/list said of it: `annotations` (each hint with the
+   * spec's default when absent; all defaults when the gateway has not seen the tool listed), `definition_sha256`
+   * (null when unknown) and `definition_known`.
+   */
+  readonly tool: {
+    readonly name: string;
+    readonly protocol: ToolProtocol;
+    readonly annotations?: Readonly<Record<'readOnlyHint' | 'destructiveHint' | 'idempotentHint' | 'openWorldHint', boolean>>;
+    readonly definition_sha256?: string | null;
+    readonly definition_known?: boolean;
+  };
   readonly args: Readonly<Record<string, unknown>>;
   readonly resources: { readonly attachments: readonly AttachmentFacts[] };
   /** What the gateway's detectors found in `args` (pointers are JSON Pointers into the input). */
@@ -65,7 +76,7 @@ export interface Finding {
 
 export interface ApprovalFacts {
   readonly id: string;
-  readonly status: 'approved' | 'denied' | 'expired' | 'used' | 'mismatch' | 'unknown' | 'pending';
+  readonly status: 'approved' | 'denied' | 'expired' | 'used' | 'mismatch' | 'definition_changed' | 'unknown' | 'pending';
   readonly approved_by?: string;
 }
 

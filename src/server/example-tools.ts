@@ -1,31 +1,48 @@
 import { randomUUID } from 'node:crypto';
-import type { ToolHandler } from './types.js';
+import { describedTool, type ToolHandler } from './types.js';
 
 /** The example tools `toolgate serve` and the demo put behind the gateway: the seed scenarios, backed by memory. */
 export function exampleTools(): { tools: Record<string, ToolHandler>; outbox: unknown[]; orders: unknown[]; memories: unknown[] } {
   const outbox: unknown[] = [];
   const orders: unknown[] = [];
   const memories: Record<string, unknown>[] = [];
+  // Annotations as an honest service would set them: the policy (rego/toolgate/annotations.rego) reads them.
   const tools: Record<string, ToolHandler> = {
-    'email.send': (args) => {
+    'email.send': describedTool((args) => {
       const message = { id: `msg_${randomUUID()}`, to: args.to, cc: args.cc ?? [], subject: args.subject, attachments: args.attachments ?? [] };
       outbox.push(message);
       return { sent: true, message_id: message.id };
-    },
-    'email.read_inbox': () => ({ messages: [{ from: 'accountant@firm.example', subject: 'Receipts for November?', received_at: new Date().toISOString() }] }),
-    'trade.suggest': (args) => ({ suggestion: { symbol: args.symbol, action: args.side ?? 'trim', rationale: args.reason ?? 'rebalance to target weights' } }),
-    'trade.place': (args) => {
+    }, { title: 'Send an e-mail', annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true } }),
+    'email.read_inbox': describedTool(
+      () => ({ messages: [{ from: 'accountant@firm.example', subject: 'Receipts for November?', received_at: new Date().toISOString() }] }),
+      { title: 'Read the inbox', annotations: { readOnlyHint: true, openWorldHint: true } },
+    ),
+    'trade.suggest': describedTool(
+      (args) => ({ suggestion: { symbol: args.symbol, action: args.side ?? 'trim', rationale: args.reason ?? 'rebalance to target weights' } }),
+      { title: 'Suggest a trade', annotations: { readOnlyHint: true, openWorldHint: false } },
+    ),
+    'trade.place': describedTool((args) => {
       const order = { order_id: `ord_${randomUUID()}`, symbol: args.symbol, side: args.side, quantity: args.quantity, limit_price: args.limit_price, status: 'accepted' };
       orders.push(order);
       return order;
-    },
-    'memory.write': (args) => {
+    }, { title: 'Place a limit order', annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true } }),
+    'memory.write': describedTool((args) => {
       const record = { id: `mem_${randomUUID()}`, ...args };
       memories.push(record);
       return { stored: true, id: record.id };
-    },
-    'memory.read': (args) => ({
+    }, { title: 'Remember something', annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false } }),
+    'memory.read': describedTool((args) => ({
       records: memories.filter((m) => m.scope === args.scope && (args.scope === 'room' ? m.room === args.room : m.owner === args.owner)),
+    }), { title: 'Recall memories', annotations: { readOnlyHint: true, openWorldHint: false } }),
+    'memory.forget': describedTool((args) => {
+      const at = memories.findIndex((m) => m.id === args.id);
+      if (at >= 0) memories.splice(at, 1);
+      return { forgotten: at >= 0 };
+    }, {
+      title: 'Forget a memory',
+      description: 'Deletes one stored memory for good.',
+      inputSchema: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
     }),
   };
   return { tools, outbox, orders, memories };

@@ -29,7 +29,7 @@ export function mcpRouter(tools: Record<string, ToolHandler>): Router {
         return;
       }
       case 'tools/list':
-        res.json({ jsonrpc: '2.0', id, result: { tools: Object.keys(tools).map((name) => ({ name, inputSchema: { type: 'object' } })) } });
+        res.json({ jsonrpc: '2.0', id, result: { tools: Object.entries(tools).map(([name, tool]) => listed(name, tool)) } });
         return;
       case 'tools/call': {
         const name = body.params?.name ?? '';
@@ -72,4 +72,16 @@ export function mcpRouter(tools: Record<string, ToolHandler>): Router {
     res.status(204).end();
   });
   return router;
+}
+
+/** A tool as tools/list shows it: its description's members, with an open object schema when none is given. */
+function listed(name: string, tool: ToolHandler): Record<string, unknown> {
+  const d = tool.description ?? {};
+  return {
+    name,
+    ...(d.title !== undefined ? { title: d.title } : {}),
+    ...(d.description !== undefined ? { description: d.description } : {}),
+    inputSchema: d.inputSchema ?? { type: 'object' },
+    ...(d.annotations !== undefined ? { annotations: d.annotations } : {}),
+  };
 }

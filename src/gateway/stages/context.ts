@@ -68,6 +68,8 @@ export interface CallContext {
   identityError?: IdentityError;
   approvalHeader?: string;
   binding?: string;
+  /** MCP calls: the digest of the tool's listed definition (null: never listed); part of an approval's binding. */
+  definition?: string | null;
   approval?: ApprovalFacts | null;
   breakGlass?: BreakGlassCheck | null;
   input?: PolicyInput;

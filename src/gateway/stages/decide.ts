@@ -54,6 +54,7 @@ export const decide: Stage = async (ctx, deps) => {
         nowMs: ctx.nowMs,
         ...(decision.obligations.approval ? { ttlS: decision.obligations.approval.ttl_s } : {}),
         summary: JSON.stringify(mask(call.args, '/args', { classes: SECRET_CLASSES }).value),
+        definition: ctx.definition ?? null,
       });
       await config.approvals.create(pending);
     }

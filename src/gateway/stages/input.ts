@@ -17,13 +17,18 @@ export const buildPolicyInput: Stage = async (ctx, deps) => {
   const call = ctx.call!;
   const agent = ctx.agent!;
   const findings = scan(call.args, '/args');
+  // An MCP tool is judged with what its service listed about it (or the spec's defaults when it never was).
+  const definition = call.protocol === 'mcp' ? config.toolCatalog.facts(call.tool) : undefined;
+  ctx.definition = definition?.definition_sha256 ?? null;
   const approvalHeader = headerValue(ctx.req.headers[APPROVAL_HEADER]);
   if (approvalHeader !== undefined) {
     ctx.approvalHeader = approvalHeader;
     // The binding hashes the canonical arguments: only worth it when an approval is presented.
-    ctx.binding = approvalBinding(agent.id, call.tool, call.args);
+    ctx.binding = approvalBinding(agent.id, call.tool, call.args, ctx.definition);
   }
-  ctx.approval = approvalHeader === undefined ? null : await lookupApproval(config.approvals, approvalHeader, ctx.binding!, ctx.nowMs);
+  ctx.approval = approvalHeader === undefined
+    ? null
+    : await lookupApproval(config.approvals, approvalHeader, ctx.binding!, ctx.nowMs, { agent: agent.id, tool: call.tool, args: call.args });
   ctx.breakGlass = config.breakGlass.inspect(headerValue(ctx.req.headers[BREAK_GLASS_HEADER]));
   ctx.bodySha256 = sha256Hex(ctx.raw!);
   ctx.input = buildInput({
@@ -39,6 +44,7 @@ export const buildPolicyInput: Stage = async (ctx, deps) => {
     findings,
     approval: ctx.approval,
     breakGlass: ctx.breakGlass?.facts ?? null,
+    ...(definition ? { definition } : {}),
   });
   ctx.timers.timer_input_ns = elapsedNs(t);
 };

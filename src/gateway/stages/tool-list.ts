@@ -1,7 +1,7 @@
 import { completionEvent, nanoTimestamp, sha256Hex } from '../../audit/index.js';
 import { buildInput } from '../../input/index.js';
 import { policyFor, type PolicyInput } from '../../policy/index.js';
-import { filterToolList } from '../mcp-tool-list.js';
+import { filterToolList, listedTools } from '../mcp-tool-list.js';
 import { transformResponse } from '../response-rewrite.js';
 import type { CallContext, GatewayDeps } from './context.js';
 
@@ -13,7 +13,9 @@ const NO_FINDINGS = { secrets: [], pii: [] } as const;
  * service answers (JSON or SSE). Hiding is a courtesy to the agent, not the control: a hidden tool called directly
  * is decided like any call and refused. One revision filters the whole answer (its lease is held until the
  * response is done) and the decision event names it. A completion event chained to the pass-through's decision
- * records what was hidden. Returns whether the answer is filtered (false: the revision has no toolgate/visible).
+ * records what was hidden. Every listed definition (hidden ones too) goes into the gateway's tool catalog, whose
+ * annotations and digest later calls of the tool are judged with. Returns whether the answer is filtered (false:
+ * the revision has no toolgate/visible).
  */
 export function filterToolsList(ctx: CallContext, deps: GatewayDeps, rpcId: string | number | null | undefined): boolean {
   const { res, decisionId } = ctx;
@@ -26,6 +28,8 @@ export function filterToolsList(ctx: CallContext, deps: GatewayDeps, rpcId: stri
   const started = performance.now();
   // Without the entrypoint the list passes as the service sent it (PolicyEngine.filtersToolLists says why).
   const hidden: string[] | undefined = engine.filtersToolLists ? [] : undefined;
+  const catalog = deps.config.toolCatalog;
+  let visible: ((name: string) => boolean) | undefined;
   if (hidden) {
     const base = buildInput({
       facts: ctx.facts!,
@@ -41,8 +45,9 @@ export function filterToolsList(ctx: CallContext, deps: GatewayDeps, rpcId: stri
       approval: null,
       breakGlass: null,
     });
-    const visible = (name: string): boolean => {
-      const input: PolicyInput = { ...base, tool: { name, protocol: 'mcp' } };
+    // Asked after the page's definitions are learnt: the rule sees the annotations of the tool it judges.
+    visible = (name: string): boolean => {
+      const input: PolicyInput = { ...base, tool: { name, protocol: 'mcp', ...catalog.facts(name) } };
       try {
         return engine.visible(input);
       } catch (error) {
@@ -50,12 +55,16 @@ export function filterToolsList(ctx: CallContext, deps: GatewayDeps, rpcId: stri
         return false;
       }
     };
-    transformResponse(res, (doc) => {
-      const filtered = filterToolList(doc, rpcId, visible);
-      hidden.push(...filtered.hidden);
-      return filtered.message;
-    });
   }
+  transformResponse(res, (doc) => {
+    const listed = listedTools(doc, rpcId);
+    if (!listed) return doc;
+    catalog.learn(listed.tools);
+    if (!hidden || !visible) return doc;
+    const filtered = filterToolList(doc, rpcId, visible);
+    hidden.push(...filtered.hidden);
+    return filtered.message;
+  });
   res.on('finish', () => {
     // Only a list that was let through: when recording the pass-through failed, the refusal was recorded instead.
     const decided = ctx.recorded;
