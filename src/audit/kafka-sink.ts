@@ -1,7 +1,8 @@
-import { CompressionTypes, Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
-import { ConfigError, UnavailableError } from '../errors.js';
+import { CompressionTypes, Kafka, logLevel, type Producer } from 'kafkajs';
+import { UnavailableError } from '../errors.js';
 import { GroupCommit } from './group-commit.js';
 import { auditLine } from './line.js';
+import { ensureAuditTopic, validateTopicDurability, type Finding, type ProducerDurability, type TopicDurability } from './topic-check.js';
 import type { AuditEvent, AuditSink } from './types.js';
 
 export interface KafkaSinkOptions {
@@ -13,11 +14,15 @@ export interface KafkaSinkOptions {
   /** Create the topic when missing (unlimited retention, delete-only cleanup). Default true. */
   readonly createTopic?: boolean;
   readonly partitions?: number;
-  readonly replicationFactor?: number;
+  /** Replication the topic must have; checked (or used to create it) when the sink opens. */
+  readonly durability?: TopicDurability;
+  /** Told about each weak topic setting when `durability.topicCheck` is `warn`. */
+  readonly onWarning?: (finding: Finding) => void;
   readonly connectionTimeoutMs?: number;
 }
 
-const TOPIC_CONFIG = { 'cleanup.policy': 'delete', 'retention.ms': '-1', 'retention.bytes': '-1' };
+/** Every send waits for all in-sync replicas (acks -1), through an idempotent producer. */
+const PRODUCER: ProducerDurability = { acks: -1, idempotent: true };
 
 /**
  * Streams chained events to Kafka for immutable retention: idempotent producer, acks from all in-sync replicas,
@@ -34,6 +39,7 @@ export class KafkaSink implements AuditSink {
   readonly #commit = new GroupCommit<AuditEvent>((events) => this.#send(events), 500);
 
   constructor(options: KafkaSinkOptions) {
+    validateTopicDurability(options.durability);
     this.#options = options;
     this.#kafka = new Kafka({
       clientId: options.clientId,
@@ -47,45 +53,26 @@ export class KafkaSink implements AuditSink {
   }
 
   #newProducer(): Producer {
-    return this.#kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    return this.#kafka.producer({ idempotent: PRODUCER.idempotent, maxInFlightRequests: 1, allowAutoTopicCreation: false });
   }
 
   async open(): Promise<void> {
     const admin = this.#kafka.admin();
     try {
       await admin.connect();
-      await this.#ensureTopic(admin);
+      const { topic, createTopic, partitions, durability, onWarning } = this.#options;
+      await ensureAuditTopic(admin, {
+        topic, producer: PRODUCER,
+        ...(createTopic !== undefined ? { create: createTopic } : {}),
+        ...(partitions !== undefined ? { partitions } : {}),
+        ...(durability ? { durability } : {}),
+        ...(onWarning ? { onWarning } : {}),
+      });
     } finally {
       await admin.disconnect().catch(() => undefined);
     }
     await this.#producer.connect();
     this.#ok = true;
-  }
-
-  async #ensureTopic(admin: Admin): Promise<void> {
-    const { topic } = this.#options;
-    const topics = await admin.listTopics();
-    if (!topics.includes(topic)) {
-      if (this.#options.createTopic === false) {
-        throw new ConfigError('audit_topic_missing', `Kafka topic ${topic} does not exist: create it with cleanup.policy=delete and retention.ms=-1, or let toolgate create it.`);
-      }
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: [{
-          topic,
-          numPartitions: this.#options.partitions ?? 3,
-          replicationFactor: this.#options.replicationFactor ?? -1,
-          configEntries: Object.entries(TOPIC_CONFIG).map(([name, value]) => ({ name, value })),
-        }],
-      });
-      return;
-    }
-    const described = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: 2 /* TOPIC */, name: topic }] });
-    const entries = described.resources[0]?.configEntries ?? [];
-    const cleanup = entries.find((e) => e.configName === 'cleanup.policy')?.configValue ?? 'delete';
-    if (cleanup.includes('compact')) {
-      throw new ConfigError('audit_topic_compacted', `Kafka topic ${topic} has cleanup.policy=${cleanup}: compaction would delete audit events. Set cleanup.policy=delete.`);
-    }
   }
 
   write(events: readonly AuditEvent[]): Promise<void> {
@@ -102,7 +89,7 @@ export class KafkaSink implements AuditSink {
       }
       await this.#producer.send({
         topic: this.#options.topic,
-        acks: -1,
+        acks: PRODUCER.acks,
         compression: CompressionTypes.GZIP,
         messages: events.map((e) => ({
           key: this.#options.key,

@@ -95,7 +95,12 @@ export class SpoolSink implements AuditSink {
       await this.#openRemote();
     } catch (error) {
       // A misconfiguration (e.g. a compacted topic) must stop the start; an unreachable broker need not.
-      if (this.#o.durability === 'kafka' || error instanceof ConfigError) throw error;
+      if (this.#o.durability === 'kafka' || error instanceof ConfigError) {
+        // The start fails: release the spool file now rather than leave its handle to the garbage collector.
+        await this.#file.close().catch(() => undefined);
+        this.#file = undefined;
+        throw error;
+      }
       this.#o.onForwardError?.(error);
     }
     this.#kick();

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
 import { DEFAULT_AUDIT_TOPIC } from '../audit/types.js';
+import type { TopicDurability } from '../audit/topic-check.js';
 
 /** The gateway process's configuration: a JSON file for the full picture, environment variables on top. */
 export interface ServerConfig {
@@ -32,7 +33,8 @@ export interface ServerConfig {
   readonly audit: {
     readonly file: string;
     readonly keyFile: string;
-    readonly kafka: { readonly brokers: readonly string[]; readonly topic: string } | undefined;
+    /** Brokers, topic and the replication the topic must have (TOOLGATE_KAFKA_REPLICATION_FACTOR, ...). */
+    readonly kafka: ({ readonly brokers: readonly string[]; readonly topic: string } & TopicDurability) | undefined;
     readonly failClosed: boolean;
     readonly durability: 'spool' | 'kafka';
     readonly spoolDir: string;
@@ -96,6 +98,18 @@ function candidate(kind: 'SHADOW' | 'CANARY', bundle: string | undefined, fracti
   return { bundle, fraction: share };
 }
 
+/** The audit topic's required replication; values are validated where the sink is built (topic-check.ts). */
+function topicDurability(env: Env, f: TopicDurability | undefined): TopicDurability {
+  const rf = env.TOOLGATE_KAFKA_REPLICATION_FACTOR ?? f?.replicationFactor;
+  const isr = env.TOOLGATE_KAFKA_MIN_INSYNC_REPLICAS ?? f?.minInsyncReplicas;
+  const check = env.TOOLGATE_KAFKA_TOPIC_CHECK ?? f?.topicCheck;
+  return {
+    ...(rf !== undefined && rf !== '' ? { replicationFactor: Number(rf) } : {}),
+    ...(isr !== undefined && isr !== '' ? { minInsyncReplicas: Number(isr) } : {}),
+    ...(check !== undefined && check !== '' ? { topicCheck: check as 'fail' | 'warn' } : {}),
+  };
+}
+
 function durability(value: string): 'spool' | 'kafka' {
   if (value !== 'spool' && value !== 'kafka') throw new ConfigError('durability_invalid', `TOOLGATE_AUDIT_DURABILITY=${value}: use "spool" (local fsync, then Kafka) or "kafka" (broker acknowledgement).`);
   return value;
@@ -119,7 +133,7 @@ export function loadServerConfig(env: Env = process.env): ServerConfig {
   }
   const f = file as Partial<{
     host: string; port: number; gatewayId: string; environment: string; timezone: string; policyBundle: string; policyTimeoutMs: number; policyVerificationKey: string; policyVerificationKeyId: string; policyTokenFile: string; policyPollMinMs: number; policyPollMaxMs: number; policyShadowBundle: string; policyShadowFraction: number; policyCanaryBundle: string; policyCanaryFraction: number; agentKeys: string[]; breakGlassKeys: string[];
-    audit: { file?: string; keyFile?: string; kafka?: { brokers?: string[]; topic?: string }; failClosed?: boolean; durability?: 'spool' | 'kafka'; spoolDir?: string; ackTimeoutMs?: number };
+    audit: { file?: string; keyFile?: string; kafka?: { brokers?: string[]; topic?: string } & TopicDurability; failClosed?: boolean; durability?: 'spool' | 'kafka'; spoolDir?: string; ackTimeoutMs?: number };
     redisUrl: string; redisPrefix: string; telemetry: { serviceName?: string; otlpEndpoint?: string }; stateDir: string; identity: Record<string, unknown>;
   }>;
   const stateDir = env.TOOLGATE_STATE_DIR ?? f.stateDir ?? '.toolgate';
@@ -147,7 +161,7 @@ export function loadServerConfig(env: Env = process.env): ServerConfig {
     audit: {
       file: env.TOOLGATE_AUDIT_FILE ?? f.audit?.file ?? `${stateDir}/audit.jsonl`,
       keyFile: env.TOOLGATE_AUDIT_KEY_FILE ?? f.audit?.keyFile ?? `${stateDir}/audit-ed25519.pem`,
-      kafka: brokers?.length ? { brokers, topic: env.TOOLGATE_AUDIT_TOPIC ?? f.audit?.kafka?.topic ?? DEFAULT_AUDIT_TOPIC } : undefined,
+      kafka: brokers?.length ? { brokers, topic: env.TOOLGATE_AUDIT_TOPIC ?? f.audit?.kafka?.topic ?? DEFAULT_AUDIT_TOPIC, ...topicDurability(env, f.audit?.kafka) } : undefined,
       failClosed: failClosedEnv !== undefined ? failClosedEnv === 'true' : (f.audit?.failClosed ?? true),
       durability: durability(env.TOOLGATE_AUDIT_DURABILITY ?? f.audit?.durability ?? 'spool'),
       spoolDir: env.TOOLGATE_AUDIT_SPOOL_DIR ?? f.audit?.spoolDir ?? `${stateDir}/spool`,

@@ -1,0 +1,124 @@
+import type { Admin } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/errors.js';
+import { assessTopic, ensureAuditTopic, requirements, validateTopicDurability, type Finding, type TopicFacts } from '../../src/audit/topic-check.js';
+
+const SAFE = { acks: -1, idempotent: true };
+const facts = (replicas: number[], config: Record<string, string> = {}): TopicFacts => ({
+  partitions: replicas.map((r, id) => ({ id, replicas: r })),
+  config: { 'cleanup.policy': 'delete', 'min.insync.replicas': '2', 'unclean.leader.election.enable': 'false', ...config },
+});
+const codes = (f: readonly Finding[]) => f.map((x) => x.code);
+
+describe('requirements', () => {
+  it.each([
+    [1, {}, 1, 1],
+    [2, {}, 2, 1],
+    [3, {}, 3, 2],
+    [5, {}, 3, 2],
+    [2, { replicationFactor: 3 }, 3, 2], // explicit: a broker down at start does not lower the bar
+    [3, { minInsyncReplicas: 3 }, 3, 3],
+  ])('%i live brokers, %j: RF %i, min ISR %i', (live, d, rf, isr) => {
+    expect(requirements(d, live)).toMatchObject({ replicationFactor: rf, minInsyncReplicas: isr, topicCheck: 'fail' });
+  });
+
+  it.each([
+    [{ replicationFactor: 0 }, /positive integer/],
+    [{ minInsyncReplicas: Number.NaN }, /positive integer/],
+    [{ replicationFactor: 2, minInsyncReplicas: 3 }, /exceeds/],
+    [{ topicCheck: 'ignore' as 'warn' }, /"fail".*"warn"/],
+  ])('refuses %j', (d, message) => {
+    expect(() => validateTopicDurability(d)).toThrow(message);
+  });
+});
+
+describe('assessTopic', () => {
+  const req = requirements({}, 3);
+
+  it('passes a topic with 3 replicas, min.insync.replicas=2, no unclean election', () => {
+    expect(assessTopic('t', facts([3, 3, 3]), req, SAFE)).toEqual([]);
+  });
+
+  it.each([
+    ['audit_topic_replication_low', facts([3, 1, 3]), true, /partition 1 has 1 replica/],
+    ['audit_topic_min_isr_low', facts([3], { 'min.insync.replicas': '1' }), true, /min.insync.replicas=1; toolgate requires 2/],
+    ['audit_topic_min_isr_unreachable', facts([2], { 'min.insync.replicas': '3' }), false, /no write can be acknowledged/],
+    ['audit_topic_unclean_election', facts([3], { 'unclean.leader.election.enable': 'true' }), true, /out-of-sync replica/],
+    ['audit_topic_compacted', facts([3], { 'cleanup.policy': 'compact,delete' }), false, /compaction would delete/],
+  ])('%s', (code, f, weak, message) => {
+    const found = assessTopic('t', f, req, SAFE).find((x) => x.code === code);
+    expect(found?.weak).toBe(weak);
+    expect(found?.message).toMatch(message);
+  });
+
+  it('checks the producer: acks from all in-sync replicas, idempotent', () => {
+    expect(codes(assessTopic('t', facts([3]), req, { acks: 1, idempotent: false }))).toEqual(['audit_producer_acks', 'audit_producer_not_idempotent']);
+  });
+
+  it('a single-broker development topic is fine for a single-broker cluster', () => {
+    expect(assessTopic('t', facts([1], { 'min.insync.replicas': '1' }), requirements({}, 1), SAFE)).toEqual([]);
+  });
+});
+
+/** A stand-in for the kafkajs admin client (a third-party API, not our code): one topic store, no network. */
+function fakeAdmin(brokers: number, topics: Record<string, TopicFacts> = {}) {
+  const created: { replicationFactor?: number; configEntries?: { name: string; value: string }[] }[] = [];
+  const admin = {
+    describeCluster: async () => ({ brokers: Array.from({ length: brokers }, (_, i) => ({ nodeId: i + 1, host: '127.0.0.1', port: 9092 + i })), controller: 1, clusterId: 'c' }),
+    listTopics: async () => Object.keys(topics),
+    createTopics: async ({ topics: ts }: { topics: { topic: string; numPartitions: number; replicationFactor: number; configEntries: { name: string; value: string }[] }[] }) => {
+      for (const t of ts) {
+        created.push(t);
+        topics[t.topic] = { partitions: Array.from({ length: t.numPartitions }, (_, id) => ({ id, replicas: t.replicationFactor })), config: Object.fromEntries(t.configEntries.map((e) => [e.name, e.value])) };
+      }
+      return true;
+    },
+    fetchTopicMetadata: async ({ topics: names }: { topics: string[] }) => ({
+      topics: names.map((n) => ({ name: n, partitions: topics[n]!.partitions.map((p) => ({ partitionId: p.id, replicas: Array.from({ length: p.replicas }, (_, i) => i + 1) })) })),
+    }),
+    describeConfigs: async ({ resources }: { resources: { name: string }[] }) => ({
+      resources: resources.map((r) => ({ configEntries: Object.entries(topics[r.name]!.config).map(([configName, configValue]) => ({ configName, configValue })) })),
+    }),
+  };
+  return { admin: admin as unknown as Admin, created };
+}
+
+describe('ensureAuditTopic', () => {
+  it('creates a missing topic with 3 replicas and min.insync.replicas=2 on a 3-broker cluster', async () => {
+    const { admin, created } = fakeAdmin(3);
+    const r = await ensureAuditTopic(admin, { topic: 'audit', producer: SAFE });
+    expect(r.created).toBe(true);
+    expect(created[0]?.replicationFactor).toBe(3);
+    expect(created[0]?.configEntries).toEqual(expect.arrayContaining([{ name: 'min.insync.replicas', value: '2' }, { name: 'unclean.leader.election.enable', value: 'false' }, { name: 'retention.ms', value: '-1' }]));
+  });
+
+  it('refuses to create with fewer live brokers than the required replicas, saying which', async () => {
+    const { admin } = fakeAdmin(2);
+    await expect(ensureAuditTopic(admin, { topic: 'audit', producer: SAFE, durability: { replicationFactor: 3 } })).rejects.toMatchObject({ reason: 'audit_topic_create_failed', message: expect.stringMatching(/only 2 broker/) });
+  });
+
+  it('refuses to start on a weaker existing topic, with the reason code and the override named', async () => {
+    const { admin } = fakeAdmin(3, { audit: facts([1], { 'min.insync.replicas': '1' }) });
+    const error = await ensureAuditTopic(admin, { topic: 'audit', producer: SAFE }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error).toMatchObject({ reason: 'audit_topic_replication_low', message: expect.stringContaining('TOOLGATE_KAFKA_TOPIC_CHECK=warn') });
+  });
+
+  it('with topicCheck warn, starts and reports every weak finding', async () => {
+    const { admin } = fakeAdmin(3, { audit: facts([1], { 'min.insync.replicas': '1' }) });
+    const warned: Finding[] = [];
+    const r = await ensureAuditTopic(admin, { topic: 'audit', producer: SAFE, durability: { topicCheck: 'warn' }, onWarning: (f) => warned.push(f) });
+    expect(codes(warned)).toEqual(['audit_topic_replication_low', 'audit_topic_min_isr_low']);
+    expect(r.created).toBe(false);
+  });
+
+  it('warn never covers a lossy-by-design topic', async () => {
+    const { admin } = fakeAdmin(3, { audit: facts([3], { 'cleanup.policy': 'compact' }) });
+    await expect(ensureAuditTopic(admin, { topic: 'audit', producer: SAFE, durability: { topicCheck: 'warn' } })).rejects.toMatchObject({ reason: 'audit_topic_compacted' });
+  });
+
+  it('a missing topic with creation off names the settings to create it with', async () => {
+    const { admin } = fakeAdmin(3);
+    await expect(ensureAuditTopic(admin, { topic: 'audit', producer: SAFE, create: false })).rejects.toMatchObject({ reason: 'audit_topic_missing', message: expect.stringMatching(/replication factor 3, min.insync.replicas=2/) });
+  });
+});
