@@ -36,4 +36,13 @@ export TOOLGATE_GATEWAY_PORT="${TOOLGATE_GATEWAY_PORT:-8080}"                  #
 export TOOLGATE_KAFKA_HEAP="${TOOLGATE_KAFKA_HEAP:--Xms256m -Xmx512m}"
 export TOOLGATE_KAFKA_HOME="${TOOLGATE_KAFKA_HOME:-$TOOLGATE_CACHE/kafka-$KAFKA_VERSION}"
 
+# The replicated topology (scripts/kafka-cluster.sh): TOOLGATE_KAFKA_NODES=3 makes `make services` start three
+# KRaft nodes on these ports instead of the single broker above. Small heap, serial GC and the C1 compiler only:
+# three JVMs share this machine's cores with everything else, and start in seconds.
+export TOOLGATE_KAFKA_NODES="${TOOLGATE_KAFKA_NODES:-1}"
+export TOOLGATE_KAFKA_CLUSTER_PORTS="${TOOLGATE_KAFKA_CLUSTER_PORTS:-19192,19194,19196}"
+export TOOLGATE_KAFKA_CLUSTER_CONTROLLER_PORTS="${TOOLGATE_KAFKA_CLUSTER_CONTROLLER_PORTS:-19193,19195,19197}"
+export TOOLGATE_KAFKA_CLUSTER_DIR="${TOOLGATE_KAFKA_CLUSTER_DIR:-$TOOLGATE_RUN/kafka-cluster-$KAFKA_VERSION}"
+export TOOLGATE_KAFKA_CLUSTER_JVM="${TOOLGATE_KAFKA_CLUSTER_JVM:--Xms64m -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1}"
+
 mkdir -p "$TOOLGATE_CACHE" "$TOOLGATE_RUN"

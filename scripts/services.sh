@@ -13,6 +13,8 @@
 # Without Docker each service is a plain process with a pidfile and a log in $TOOLGATE_RUN.
 # TOOLGATE_REDIS_MODE=sentinel (local mode only): "redis" is scripts/redis-ha.sh's failover topology (a primary,
 # two replicas, three sentinels) instead of one redis-server, and `env` prints its redis+sentinel:// URL.
+# TOOLGATE_KAFKA_NODES=3 (local mode only): "kafka" is scripts/kafka-cluster.sh's three KRaft nodes (replicated
+# audit topic) instead of one broker, and `env` prints the three-broker bootstrap list.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
@@ -233,11 +235,17 @@ start_redis() {
 
 # The failover topology is its own script's business (ports, readiness, stop).
 redis_ha() { [ "$1" = redis ] && [ "${TOOLGATE_REDIS_MODE:-single}" = sentinel ]; }
+case "$TOOLGATE_KAFKA_NODES" in
+  1 | 3) ;;
+  *) die "TOOLGATE_KAFKA_NODES must be 1 (one broker) or 3 (scripts/kafka-cluster.sh), not '$TOOLGATE_KAFKA_NODES'" ;;
+esac
+kafka_cluster() { [ "$1" = kafka ] && [ "$TOOLGATE_KAFKA_NODES" = 3 ]; }
 
 local_up() {
   local svc pid
   for svc in "$@"; do
     if redis_ha "$svc"; then "$here/redis-ha.sh" up; continue; fi
+    if kafka_cluster "$svc"; then "$here/kafka-cluster.sh" up; continue; fi
     if pid="$(running_pid "$svc")"; then
       ready "$svc" && { log "$svc: already running (pid $pid)"; continue; }
       log "$svc: running (pid $pid) but not ready yet; waiting"
@@ -257,6 +265,7 @@ local_down() {
   local svc pid deadline pids=() names=() i
   for svc in "$@"; do
     if redis_ha "$svc"; then "$here/redis-ha.sh" down; continue; fi
+    if kafka_cluster "$svc"; then "$here/kafka-cluster.sh" down; continue; fi
     if pid="$(running_pid "$svc")"; then
       kill -TERM "$pid" 2>/dev/null || true
       pids+=("$pid"); names+=("$svc")
@@ -289,6 +298,9 @@ compose() {
 
 docker_up() {
   local svcs=("$@") svc
+  if [[ " $* " == *" kafka "* ]] && kafka_cluster kafka; then
+    die "TOOLGATE_KAFKA_NODES=3 runs local processes; with Docker use docker-compose.yml's ha profile (README, Production topology)"
+  fi
   # The collector receives OTLP for the host in this mode and forwards traces to Jaeger.
   [[ " $* " == *" jaeger "* ]] && svcs+=(otel-collector)
   compose up -d "${svcs[@]}" >&2 || die "docker compose up failed"
@@ -306,6 +318,7 @@ status() {
   local svc pid bad=0 how
   for svc in "$@"; do
     if redis_ha "$svc"; then "$here/redis-ha.sh" status || bad=1; continue; fi
+    if kafka_cluster "$svc"; then "$here/kafka-cluster.sh" status || bad=1; continue; fi
     if [ "$MODE" = local ]; then
       if pid="$(running_pid "$svc")"; then how="pid $pid"; else how="no process"; fi
     else
@@ -321,7 +334,7 @@ print_env() {
   opa="$("$here/opa.sh")"
   printf 'export %s=%q\n' \
     TOOLGATE_INTEGRATION 1 \
-    TOOLGATE_KAFKA_BROKERS "127.0.0.1:$TOOLGATE_KAFKA_PORT" \
+    TOOLGATE_KAFKA_BROKERS "$(if kafka_cluster kafka; then "$here/kafka-cluster.sh" brokers; else echo "127.0.0.1:$TOOLGATE_KAFKA_PORT"; fi)" \
     TOOLGATE_REDIS_URL "$(if redis_ha redis; then "$here/redis-ha.sh" url; else echo "redis://127.0.0.1:$TOOLGATE_REDIS_PORT"; fi)" \
     OTEL_EXPORTER_OTLP_ENDPOINT "http://127.0.0.1:$TOOLGATE_JAEGER_OTLP_HTTP_PORT" \
     TOOLGATE_JAEGER_QUERY_URL "http://127.0.0.1:$TOOLGATE_JAEGER_QUERY_PORT" \
