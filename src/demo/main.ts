@@ -14,7 +14,9 @@ import { walkthrough } from './walkthrough.js';
  */
 async function main(): Promise<void> {
   // The demo trades on paper: its policy lets trade.place run only in the paper and prod environments.
-  const base = loadServerConfig({ TOOLGATE_ENVIRONMENT: 'paper', ...process.env });
+  // The console is on in the demo (opt-in elsewhere); its trace links point at the local Jaeger when traces go there.
+  const jaeger = process.env.OTEL_EXPORTER_OTLP_ENDPOINT ? { TOOLGATE_CONSOLE_JAEGER_URL: `http://127.0.0.1:${process.env.TOOLGATE_JAEGER_QUERY_PORT ?? '16686'}` } : {};
+  const base = loadServerConfig({ TOOLGATE_ENVIRONMENT: 'paper', TOOLGATE_CONSOLE: 'true', ...jaeger, ...process.env });
   const agents = ensureDemoAgents(join(base.stateDir, 'demo-agents'));
   const config = { ...base, agentKeys: [...base.agentKeys, agents.jwksFile] };
   const telemetry = setupTelemetry({
@@ -29,6 +31,7 @@ async function main(): Promise<void> {
   const gw = await startGateway(config, { tools: exampleTools().tools, logger });
   console.log(`toolgate demo gateway listening on ${gw.url} (policy ${gw.gate.policyRevision}, audit ${config.audit.kafka ? `kafka ${config.audit.kafka.topic}` : config.audit.file})`);
   console.log(`agent keys: ${agents.jwksFile}`);
+  if (config.console.enabled) console.log(`console: ${gw.url}/console/ (sign in with ${join(base.stateDir, 'demo-agents', 'finance-lead.private.jwk.json')}, the demo's approver)`);
   await walkthrough(gw.url, agents, process.stdout);
   console.log(`\naudit trail: ${config.audit.kafka ? `toolgate audit tail --brokers ${config.audit.kafka.brokers.join(',')}` : `node dist/cli/main.js audit verify --file ${config.audit.file} --key ${config.audit.keyFile}`}`);
   if (process.env.TOOLGATE_DEMO_EXIT === '1') {

@@ -51,11 +51,13 @@ export interface ServerConfig {
    * clock skew, `production`, `revokedThumbprints`, `webBotAuth`, `cavage`... (README, Agent identity).
    */
   readonly identity: Readonly<Record<string, unknown>>;
+  /** The approvals and decisions console at /console (README, Console): off unless enabled (the demo enables it). */
+  readonly console: { readonly enabled: boolean; readonly jaegerUrl: string | undefined };
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-const FILE_KEYS = new Set(['host', 'port', 'gatewayId', 'environment', 'timezone', 'policyBundle', 'policyTimeoutMs', 'policyVerificationKey', 'policyVerificationKeyId', 'policyTokenFile', 'policyPollMinMs', 'policyPollMaxMs', 'policyShadowBundle', 'policyShadowFraction', 'policyCanaryBundle', 'policyCanaryFraction', 'agentKeys', 'breakGlassKeys', 'audit', 'redisUrl', 'redisPrefix', 'telemetry', 'stateDir', 'identity']);
+const FILE_KEYS = new Set(['host', 'port', 'gatewayId', 'environment', 'timezone', 'policyBundle', 'policyTimeoutMs', 'policyVerificationKey', 'policyVerificationKeyId', 'policyTokenFile', 'policyPollMinMs', 'policyPollMaxMs', 'policyShadowBundle', 'policyShadowFraction', 'policyCanaryBundle', 'policyCanaryFraction', 'agentKeys', 'breakGlassKeys', 'audit', 'redisUrl', 'redisPrefix', 'telemetry', 'stateDir', 'identity', 'console']);
 
 function list(value: string | undefined): string[] | undefined {
   if (value === undefined || value.trim() === '') return undefined;
@@ -134,7 +136,7 @@ export function loadServerConfig(env: Env = process.env): ServerConfig {
   const f = file as Partial<{
     host: string; port: number; gatewayId: string; environment: string; timezone: string; policyBundle: string; policyTimeoutMs: number; policyVerificationKey: string; policyVerificationKeyId: string; policyTokenFile: string; policyPollMinMs: number; policyPollMaxMs: number; policyShadowBundle: string; policyShadowFraction: number; policyCanaryBundle: string; policyCanaryFraction: number; agentKeys: string[]; breakGlassKeys: string[];
     audit: { file?: string; keyFile?: string; kafka?: { brokers?: string[]; topic?: string } & TopicDurability; failClosed?: boolean; durability?: 'spool' | 'kafka'; spoolDir?: string; ackTimeoutMs?: number };
-    redisUrl: string; redisPrefix: string; telemetry: { serviceName?: string; otlpEndpoint?: string }; stateDir: string; identity: Record<string, unknown>;
+    redisUrl: string; redisPrefix: string; telemetry: { serviceName?: string; otlpEndpoint?: string }; stateDir: string; identity: Record<string, unknown>; console: { enabled?: boolean; jaegerUrl?: string };
   }>;
   const stateDir = env.TOOLGATE_STATE_DIR ?? f.stateDir ?? '.toolgate';
   const brokers = list(env.TOOLGATE_KAFKA_BROKERS) ?? f.audit?.kafka?.brokers;
@@ -175,7 +177,15 @@ export function loadServerConfig(env: Env = process.env): ServerConfig {
     },
     stateDir,
     identity: identityOptions(f.identity),
+    console: consoleConfig(env, f.console),
   };
+}
+
+function consoleConfig(env: Env, f: { enabled?: boolean; jaegerUrl?: string } | undefined): ServerConfig['console'] {
+  const flag = env.TOOLGATE_CONSOLE;
+  if (flag !== undefined && flag !== 'true' && flag !== 'false') throw new ConfigError('console_flag_invalid', 'TOOLGATE_CONSOLE must be "true" (serve the console at /console) or "false".');
+  if (f?.enabled !== undefined && typeof f.enabled !== 'boolean') throw new ConfigError('console_flag_invalid', 'The config file\'s console.enabled must be true or false.');
+  return { enabled: flag !== undefined ? flag === 'true' : (f?.enabled ?? false), jaegerUrl: env.TOOLGATE_CONSOLE_JAEGER_URL ?? f?.jaegerUrl };
 }
 
 function identityOptions(value: unknown): Record<string, unknown> {

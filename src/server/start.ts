@@ -16,6 +16,7 @@ import { approvalsRouter, createApprovalStore } from '../approvals/index.js';
 import { createBreakGlassVerifier } from '../breakglass/index.js';
 import { MemoryUploadStore, RedisUploadStore, uploadsRouter, type UploadStore } from '../uploads/index.js';
 import { MemoryMcpSessionStore, RedisMcpSessionStore, type McpSessionStore } from '../gateway/mcp-sessions.js';
+import { consoleRouter } from '../console/index.js';
 
 export interface RunningGateway {
   readonly url: string;
@@ -80,12 +81,26 @@ export async function startGateway(config: ServerConfig, options: StartOptions):
     ...(options.now ? { now: options.now } : {}),
   });
   await gate.ready();
+  // Opt-in (TOOLGATE_CONSOLE): it reads the audit trail the gate just opened, and signs in like any other caller.
+  const consolePage = config.console.enabled
+    ? consoleRouter({
+      store: approvals,
+      verifier,
+      audit: config.audit.kafka ? { kafka: config.audit.kafka } : { file: config.audit.file },
+      auditKeyFile: config.audit.keyFile,
+      ...(config.console.jaegerUrl ? { jaegerUrl: config.console.jaegerUrl } : {}),
+      ...(options.logger ? { logger: options.logger } : {}),
+      ...(options.now ? { now: options.now } : {}),
+    })
+    : undefined;
   const app = createApp(gate, options.tools, [
     // People's endpoints, signed like the agents' calls: approvers decide approvals, humans upload attachments.
     approvalsRouter({ store: approvals, verifier, onDecision: (record, approver) => gate.recordApproval(record, approver), ...(options.now ? { now: options.now } : {}) }),
     uploadsRouter({ store: uploads, verifier, ...(options.now ? { now: options.now } : {}) }),
+    ...(consolePage ? [consolePage.router] : []),
   ]);
   const closeState = async (): Promise<void> => {
+    consolePage?.close();
     await gate.close();
     await limits.close?.();
     await approvals.close?.();

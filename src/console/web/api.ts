@@ -1,0 +1,89 @@
+import type { StoredKey } from './keys.js';
+import { signatureHeaders } from './sign.js';
+
+export interface ApiAnswer<T = Record<string, unknown>> {
+  readonly status: number;
+  readonly body: T & { readonly reason?: string; readonly message?: string };
+}
+
+/** One signed call to the gateway (the console's API or the Approvals API), answered as JSON. */
+export async function call<T = Record<string, unknown>>(key: StoredKey, method: string, path: string, json?: unknown): Promise<ApiAnswer<T>> {
+  const url = new URL(path, location.origin);
+  const body = json === undefined ? undefined : { text: JSON.stringify(json), type: 'application/json' };
+  const headers = await signatureHeaders(key, method, url, body);
+  const res = await fetch(url, { method, headers, body: body?.text, credentials: 'omit', cache: 'no-store' });
+  let parsed: unknown;
+  try {
+    parsed = await res.json();
+  } catch {
+    parsed = { reason: 'bad_answer', message: `The gateway answered ${res.status} without JSON.` };
+  }
+  return { status: res.status, body: parsed as ApiAnswer<T>['body'] };
+}
+
+export interface StreamHandlers {
+  onEvent(event: string, data: unknown): void;
+  /** The stream is (re)connected, or failed with a refusal the page should show (then it retries later). */
+  onState(state: 'open' | 'retrying' | 'refused', detail?: string): void;
+}
+
+/**
+ * A server-sent event stream over a signed fetch (EventSource cannot send the signature headers). Reconnects with a
+ * fresh signature when the server ends it (it does every few minutes) or the connection drops, backing off on
+ * failures; stops when `signal` aborts.
+ */
+export function openStream(key: StoredKey, path: string, handlers: StreamHandlers, signal: AbortSignal): void {
+  let delay = 500;
+  const run = async (): Promise<void> => {
+    while (!signal.aborted) {
+      try {
+        const url = new URL(path, location.origin);
+        const res = await fetch(url, { headers: { ...(await signatureHeaders(key, 'GET', url)), accept: 'text/event-stream' }, signal, credentials: 'omit', cache: 'no-store' });
+        if (!res.ok || res.body === null) {
+          const body = (await res.json().catch(() => ({}))) as { reason?: string; message?: string };
+          handlers.onState('refused', `${res.status} ${body.reason ?? ''}: ${body.message ?? ''}`);
+          delay = Math.min(delay * 2, 30_000);
+        } else {
+          handlers.onState('open');
+          delay = 500;
+          await readEvents(res.body as ReadableStream<BufferSource>, handlers.onEvent);
+        }
+      } catch (error) {
+        if (signal.aborted) return;
+        handlers.onState('retrying', error instanceof Error ? error.message : String(error));
+        delay = Math.min(delay * 2, 30_000);
+      }
+      if (!signal.aborted) await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  };
+  void run();
+}
+
+async function readEvents(body: ReadableStream<BufferSource>, onEvent: (event: string, data: unknown) => void): Promise<void> {
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffer += value;
+    let end: number;
+    while ((end = buffer.indexOf('\n\n')) !== -1) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      let event = 'message';
+      let data = '';
+      for (const line of block.split('\n')) {
+        if (line.startsWith('event: ')) event = line.slice(7);
+        else if (line.startsWith('data: ')) data += line.slice(6);
+      }
+      if (data === '') continue;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(data);
+      } catch {
+        continue;
+      }
+      onEvent(event, parsed);
+    }
+  }
+}
