@@ -32,6 +32,7 @@ function pin(name: string): string {
 
 interface ComposeService {
   image?: string;
+  profiles?: string[];
   ports?: string[];
   volumes?: string[];
   environment?: Record<string, string>;
@@ -60,12 +61,17 @@ describe('docker-compose.yml images match the pins', () => {
     ['redis', () => `redis:${pin('REDIS_VERSION')}`],
     ['otel-collector', () => `otel/opentelemetry-collector-contrib:${pin('OTELCOL_VERSION')}`],
     ['gateway', () => `node:${pin('NODE_PKG_VERSION')}-slim`],
+    ['kafka-1', () => `apache/kafka:${pin('KAFKA_VERSION')}`],
+    ['kafka-2', () => `apache/kafka:${pin('KAFKA_VERSION')}`],
+    ['kafka-3', () => `apache/kafka:${pin('KAFKA_VERSION')}`],
+    ['gateway-ha', () => `node:${pin('NODE_PKG_VERSION')}-slim`],
   ])('%s', (name, expected) => {
     expect(service(name).image).toBe(expected());
   });
 
   it('has no other service, and no unpinned image', () => {
-    expect(Object.keys(services).sort()).toEqual(['gateway', 'jaeger', 'kafka', 'otel-collector', 'redis']);
+    const base = Object.entries(services).filter(([, s]) => !s.profiles).map(([name]) => name);
+    expect(base.sort()).toEqual(['gateway', 'jaeger', 'kafka', 'otel-collector', 'redis']);
     for (const s of Object.values(services)) expect(s.image).toMatch(/:\d+\.\d+\.\d+(-[a-z]+)?$/);
   });
 });
@@ -103,6 +109,35 @@ describe('docker-compose.yml ports', () => {
       const host = mount.split(':')[0] ?? '';
       expect(existsSync(join(root, host)), `${host} (mounted by docker-compose.yml)`).toBe(true);
     }
+  });
+});
+
+describe('docker-compose.yml profile ha: the three-broker Kafka', () => {
+  const nodes = ['kafka-1', 'kafka-2', 'kafka-3'];
+  const env = (name: string) => service(name).environment ?? {};
+
+  it('is optional: every Kafka node sits in profile ha, and gateway-ha with them', () => {
+    for (const name of [...nodes, 'gateway-ha']) expect(service(name).profiles).toEqual(['ha']);
+  });
+
+  it.each(nodes.map((name, i) => [name, i + 1] as const))('%s is node %i of one cluster and one quorum, advertising its env.sh port', (name, id) => {
+    expect(env(name).KAFKA_NODE_ID).toBe(String(id));
+    expect(env(name).KAFKA_CONTROLLER_QUORUM_VOTERS).toBe(nodes.map((n, j) => `${j + 1}@${n}:9093`).join(','));
+    expect(env(name).CLUSTER_ID).toBe(env('kafka-1').CLUSTER_ID);
+    expect(env(name).KAFKA_ADVERTISED_LISTENERS).toContain(`HOST://127.0.0.1:\${TOOLGATE_KAFKA_NODE${id}_PORT:-${pin(`TOOLGATE_KAFKA_NODE${id}_PORT`)}}`);
+    expect(service(name).ports).toEqual([`127.0.0.1:\${TOOLGATE_KAFKA_NODE${id}_PORT:-${pin(`TOOLGATE_KAFKA_NODE${id}_PORT`)}}:19092`]);
+  });
+
+  it.each(nodes)('%s replicates: 3 replicas, min.insync.replicas=2, no unclean election', (name) => {
+    expect(env(name)).toMatchObject({ KAFKA_DEFAULT_REPLICATION_FACTOR: '3', KAFKA_MIN_INSYNC_REPLICAS: '2', KAFKA_UNCLEAN_LEADER_ELECTION_ENABLE: 'false', KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR: '3' });
+  });
+
+  it('gateway-ha uses all three brokers and requires the replicated topic', () => {
+    expect(env('gateway-ha')).toMatchObject({ TOOLGATE_KAFKA_BROKERS: nodes.map((n) => `${n}:9092`).join(','), TOOLGATE_KAFKA_REPLICATION_FACTOR: '3', TOOLGATE_KAFKA_MIN_INSYNC_REPLICAS: '2', TOOLGATE_AUDIT_DURABILITY: 'kafka' });
+  });
+
+  it('scripts/kafka-cluster.sh defaults to the same ports', () => {
+    expect(pin('TOOLGATE_KAFKA_CLUSTER_PORTS')).toBe('$TOOLGATE_KAFKA_NODE1_PORT,$TOOLGATE_KAFKA_NODE2_PORT,$TOOLGATE_KAFKA_NODE3_PORT');
   });
 });
 
