@@ -114,6 +114,8 @@ describe('approving in the browser', () => {
     expect(shown).toContain('Invoice and tax summary');
     expect(shown).toContain(gw.gate.policyRevision);
     await first.page.screenshot({ path: join(SCREENSHOTS, 'pending.png'), fullPage: true });
+    // The small one README shows (docs/console.png is a copy of it).
+    await first.page.screenshot({ path: join(SCREENSHOTS, 'readme.png'), clip: { x: 0, y: 0, width: 960, height: 470 } });
 
     await card(first.page, id).locator('textarea').fill('checked with the accountant');
     await card(first.page, id).locator('button.approve').click();
