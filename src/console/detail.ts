@@ -37,7 +37,7 @@ export function checkChain(event: AuditEvent, feed: AuditFeed, keys: ReadonlyMap
   }
   if (last.chain.sig === undefined) {
     // No checkpoint in memory after it: either none was written yet, or the walk hit a hole in what is kept.
-    const pending = feed.at(c.instance, c.epoch, last.chain.seq + 1) === undefined;
+    const pending = feed.lastSeq(c.instance, c.epoch) <= last.chain.seq;
     return { ...base, hash_ok: hashOk, signature: pending ? 'pending' : 'unavailable', checkpoint_seq: null };
   }
   const key = keys.get(last.chain.key_id);

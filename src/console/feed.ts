@@ -21,6 +21,8 @@ export class AuditFeed {
   readonly #byPosition = new Map<string, Entry>();
   /** Decision id to the summary of its decision event (what the pending list shows the policy revision from). */
   readonly #decisions = new Map<string, DecisionSummary>();
+  /** Highest sequence number seen per chain: tells a hole in what is kept from a chain's unwritten future. */
+  readonly #maxSeq = new Map<string, number>();
   readonly #listeners = new Set<FeedListener>();
   readonly #maxEvents: number;
   readonly #maxBytes: number;
@@ -48,6 +50,8 @@ export class AuditFeed {
     this.#bytes += line.length;
     this.#byPosition.set(key, entry);
     if (summary.type === 'decision') this.#decisions.set(summary.decision_id, summary);
+    const chainKey = positionKey(summary.chain.instance, summary.chain.epoch, -1);
+    if (!((this.#maxSeq.get(chainKey) ?? -1) >= summary.chain.seq)) this.#maxSeq.set(chainKey, summary.chain.seq);
     while (this.size > this.#maxEvents || (this.#bytes > this.#maxBytes && this.size > 1)) this.#evict();
     for (const listener of this.#listeners) listener(summary);
   }
@@ -80,6 +84,11 @@ export class AuditFeed {
   at(instance: string, epoch: string, seq: number): AuditEvent | undefined {
     const e = this.#byPosition.get(positionKey(instance, epoch, seq));
     return e === undefined ? undefined : (JSON.parse(e.line) as AuditEvent);
+  }
+
+  /** The highest sequence number seen in a chain (-1 for none). */
+  lastSeq(instance: string, epoch: string): number {
+    return this.#maxSeq.get(positionKey(instance, epoch, -1)) ?? -1;
   }
 
   /** The kept decision event's summary for a decision id. */
