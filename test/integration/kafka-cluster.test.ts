@@ -154,7 +154,8 @@ describe.runIf(integration)('audit on a 3-broker Kafka cluster, brokers killed u
 
       // 3. both back: the gateway recovers without a restart.
       const tBack = performance.now();
-      await Promise.all([cluster!.restart(first), cluster!.restart(second)]);
+      const served: number[] = [];
+      await Promise.all([first, second].map(async (id) => { await cluster!.restart(id); served.push(performance.now()); }));
       const tServing = performance.now();
       await progress('60 events committed after the brokers came back', tServing, 90_000);
       stop = true;
@@ -210,7 +211,7 @@ describe.runIf(integration)('audit on a 3-broker Kafka cluster, brokers killed u
         `  first allowed answer after the leader kill: +${(firstAfter(tKill1) - tKill1).toFixed(0)} ms (new leader seen at +${(tLeader - tKill1).toFixed(0)} ms)`,
         line('second killed (1 of 3 up)', lat(tKill2, tBack)),
         line('  of which 503', calls.filter((c) => c.start >= tKill2 && c.start < tBack && c.status >= 500).map((c) => c.end - c.start)),
-        `  recovery: first allowed answer +${(firstBack.end - tBack).toFixed(0)} ms after the restarts began (both serving at +${(tServing - tBack).toFixed(0)} ms)`,
+        `  recovery: restarted brokers serving at +${served.map((t) => (t - tBack).toFixed(0)).join(' and +')} ms (JVM start), first allowed answer at +${(firstBack.end - tBack).toFixed(0)} ms`,
         line('after recovery', lat(firstBack.end, Number.POSITIVE_INFINITY)),
       ].join('\n'));
     } finally {
