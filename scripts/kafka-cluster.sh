@@ -160,8 +160,9 @@ up() {
     node_pid "$n" >/dev/null || todo+=("$n")
   done
   # Formats run in parallel: each is a JVM start, and they are independent.
-  for n in "${todo[@]}"; do format "$n" & done
-  wait
+  local pids=()
+  for n in "${todo[@]}"; do format "$n" & pids+=($!); done
+  for n in "${pids[@]}"; do wait "$n" || die "kafka-cluster: formatting failed (above)"; done
   for n in "${todo[@]}"; do spawn_node "$n"; done
   for n in $(seq 1 "$N"); do wait_serves "$n" all; done
   log "kafka-cluster: $N nodes ready ($(brokers)); data and logs in $DIR"
