@@ -12,24 +12,19 @@ import { loadServerConfig } from '../../src/server/config.js';
 import { person } from '../helpers/calls.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { listen } from '../helpers/listen.js';
+import { takeEvents, type ServerEvent } from '../../src/console/web/sse-parse.js';
 
 /** The server-sent events of a response, as they come. */
-async function* sse(res: Response): AsyncGenerator<{ event: string; data: unknown }> {
+async function* sse(res: Response): AsyncGenerator<ServerEvent> {
   const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = '';
   try {
     for (;;) {
       const { value, done } = await reader.read();
       if (done) return;
-      buffer += value;
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) !== -1) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const event = /^event: (.*)$/m.exec(block)?.[1];
-        const data = /^data: (.*)$/m.exec(block)?.[1];
-        if (event !== undefined && data !== undefined) yield { event, data: JSON.parse(data) };
-      }
+      const { events, rest } = takeEvents(buffer + value);
+      buffer = rest;
+      yield* events;
     }
   } finally {
     await reader.cancel().catch(() => undefined);

@@ -1,5 +1,6 @@
 import type { StoredKey } from './keys.js';
 import { signatureHeaders } from './sign.js';
+import { takeEvents } from './sse-parse.js';
 
 export interface ApiAnswer<T = Record<string, unknown>> {
   readonly status: number;
@@ -65,25 +66,8 @@ async function readEvents(body: ReadableStream<BufferSource>, onEvent: (event: s
   for (;;) {
     const { value, done } = await reader.read();
     if (done) return;
-    buffer += value;
-    let end: number;
-    while ((end = buffer.indexOf('\n\n')) !== -1) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      let event = 'message';
-      let data = '';
-      for (const line of block.split('\n')) {
-        if (line.startsWith('event: ')) event = line.slice(7);
-        else if (line.startsWith('data: ')) data += line.slice(6);
-      }
-      if (data === '') continue;
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(data);
-      } catch {
-        continue;
-      }
-      onEvent(event, parsed);
-    }
+    const { events, rest } = takeEvents(buffer + value);
+    buffer = rest;
+    for (const e of events) onEvent(e.event, e.data);
   }
 }
