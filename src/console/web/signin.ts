@@ -85,7 +85,7 @@ export function renderStatus(status = byId('signin-status')): void {
       h('dt', null, 'Held as'), h('dd', null, `a non-extractable CryptoKey in this browser's IndexedDB (${key.source === 'file' ? 'imported from a key file' : 'generated here'})`)),
     standing,
     h('h3', null, 'Register it'),
-    h('p', null, 'Give this entry to whoever runs the gateway: they add it to a JWKS file listed in TOOLGATE_AGENT_KEYS (agentKeys in the config file) and restart or reload. For a key file, the CLI prints the same: ', h('code', null, 'toolgate jwks approver.key.json --agent <name> --label role=approver'), '.'),
+    h('p', null, 'Give this entry to whoever runs the gateway: they add it to a JWKS file listed in TOOLGATE_AGENT_KEYS (agentKeys in the config file) and restart the gateway. For a key file, the CLI prints the same: ', h('code', null, 'toolgate jwks approver.key.json --agent <name> --label role=approver'), '.'),
     h('pre', { id: 'registry-entry' }, registryEntry(key, who?.agent)));
   replace(status, card);
   append(status);
