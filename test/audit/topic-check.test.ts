@@ -2,6 +2,8 @@ import type { Admin } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
 import { assessTopic, ensureAuditTopic, requirements, validateTopicDurability, type Finding, type TopicFacts } from '../../src/audit/topic-check.js';
+import { KafkaSink } from '../../src/audit/kafka-sink.js';
+import { loadServerConfig } from '../../src/server/config.js';
 
 const SAFE = { acks: -1, idempotent: true };
 const facts = (replicas: number[], config: Record<string, string> = {}): TopicFacts => ({
@@ -120,5 +122,22 @@ describe('ensureAuditTopic', () => {
   it('a missing topic with creation off names the settings to create it with', async () => {
     const { admin } = fakeAdmin(3);
     await expect(ensureAuditTopic(admin, { topic: 'audit', producer: SAFE, create: false })).rejects.toMatchObject({ reason: 'audit_topic_missing', message: expect.stringMatching(/replication factor 3, min.insync.replicas=2/) });
+  });
+});
+
+describe('configuration', () => {
+  it('reads the requirement from the environment', () => {
+    const config = loadServerConfig({ TOOLGATE_KAFKA_BROKERS: 'a:9092,b:9092,c:9092', TOOLGATE_KAFKA_REPLICATION_FACTOR: '3', TOOLGATE_KAFKA_MIN_INSYNC_REPLICAS: '2', TOOLGATE_KAFKA_TOPIC_CHECK: 'warn' });
+    expect(config.audit.kafka).toMatchObject({ brokers: ['a:9092', 'b:9092', 'c:9092'], replicationFactor: 3, minInsyncReplicas: 2, topicCheck: 'warn' });
+    expect(loadServerConfig({ TOOLGATE_KAFKA_BROKERS: 'a:9092' }).audit.kafka).not.toHaveProperty('replicationFactor');
+  });
+
+  it.each([
+    [{ TOOLGATE_KAFKA_REPLICATION_FACTOR: 'three' }, /TOOLGATE_KAFKA_REPLICATION_FACTOR\) must be a positive integer/],
+    [{ TOOLGATE_KAFKA_REPLICATION_FACTOR: '2', TOOLGATE_KAFKA_MIN_INSYNC_REPLICAS: '3' }, /exceeds/],
+    [{ TOOLGATE_KAFKA_TOPIC_CHECK: 'off' }, /TOOLGATE_KAFKA_TOPIC_CHECK=off/],
+  ])('refuses %j when the sink is built, before connecting', (env, message) => {
+    const { brokers, topic, ...durability } = loadServerConfig({ TOOLGATE_KAFKA_BROKERS: '127.0.0.1:1', ...env }).audit.kafka!;
+    expect(() => new KafkaSink({ brokers, topic, clientId: 't', key: 't', durability })).toThrow(message);
   });
 });
