@@ -24,11 +24,16 @@ export class ConfigError extends ToolgateError {
   }
 }
 
-/** Malformed input from the caller: 400, or 413 for reason `body_too_large`. */
+/**
+ * Malformed input from the caller: 400, or 413 for reason `body_too_large`. `details` are extra members of the
+ * error body (e.g. the protocol versions the gateway speaks).
+ */
 export class BadRequestError extends ToolgateError {
   override readonly name = 'BadRequestError';
-  constructor(reason: string, message: string) {
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+  constructor(reason: string, message: string, details?: Readonly<Record<string, unknown>>) {
     super('bad_request', reason, message);
+    this.details = details;
   }
 }
 

@@ -60,6 +60,43 @@ export function definitionFacts(definition: unknown): ToolDefinitionFacts {
   };
 }
 
+/** A tool parameter the service asks clients to mirror in a `Mcp-Param-{header}` header (2026-07-28 `x-mcp-header`). */
+export interface McpMirror {
+  /** The name as declared (the header is `Mcp-Param-` + this); the catalog keys mirrors by its lower case. */
+  readonly header: string;
+  /** Property names from `arguments` down to the parameter. */
+  readonly path: readonly string[];
+  readonly type: 'string' | 'integer' | 'boolean';
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const MAX_SCHEMA_DEPTH = 32;
+
+/**
+ * The mirrored parameters a tool's inputSchema declares, keyed by lower-cased header name. Only what the spec
+ * allows counts: a token name on a `string`, `integer` or `boolean` property reached through `properties` alone.
+ * A name declared twice (in any case) counts for neither: the gateway cannot tell which parameter it mirrors.
+ */
+export function declaredMirrors(inputSchema: unknown): ReadonlyMap<string, McpMirror> {
+  const found = new Map<string, McpMirror>();
+  const clashing = new Set<string>();
+  const stack: { schema: unknown; path: string[] }[] = [{ schema: inputSchema, path: [] }];
+  while (stack.length > 0) {
+    const { schema, path } = stack.pop()!;
+    if (!isObject(schema) || path.length > MAX_SCHEMA_DEPTH) continue;
+    const declared = schema['x-mcp-header'];
+    if (path.length > 0 && typeof declared === 'string' && TOKEN.test(declared) && (schema.type === 'string' || schema.type === 'integer' || schema.type === 'boolean')) {
+      const key = declared.toLowerCase();
+      if (found.has(key)) clashing.add(key);
+      else found.set(key, { header: declared, path, type: schema.type });
+    }
+    if (!isObject(schema.properties)) continue;
+    for (const [name, child] of Object.entries(schema.properties)) stack.push({ schema: child, path: [...path, name] });
+  }
+  for (const key of clashing) found.delete(key);
+  return found;
+}
+
 export interface ToolCatalogOptions {
   /** Most definitions kept; the least recently listed are forgotten first (they become unknown). Default 10,000. */
   readonly maxTools?: number;
@@ -73,7 +110,7 @@ export interface ToolCatalogOptions {
  */
 export class ToolCatalog {
   readonly #max: number;
-  readonly #tools = new Map<string, ToolDefinitionFacts>();
+  readonly #tools = new Map<string, { readonly facts: ToolDefinitionFacts; readonly mirrors: ReadonlyMap<string, McpMirror> }>();
 
   constructor(options: ToolCatalogOptions = {}) {
     const max = options.maxTools ?? 10_000;
@@ -88,14 +125,19 @@ export class ToolCatalog {
       const facts = definitionFacts(tool);
       if (!facts.definition_known) continue;
       this.#tools.delete(tool.name); // re-inserted last: Map order is the eviction order
-      this.#tools.set(tool.name, facts);
+      this.#tools.set(tool.name, { facts, mirrors: declaredMirrors(tool.inputSchema) });
       if (this.#tools.size > this.#max) this.#tools.delete(this.#tools.keys().next().value as string);
     }
   }
 
   /** The facts the policy gets for a call of `name`: the listed definition's, or the spec's defaults. */
   facts(name: string): ToolDefinitionFacts {
-    return this.#tools.get(name) ?? UNKNOWN_TOOL;
+    return this.#tools.get(name)?.facts ?? UNKNOWN_TOOL;
+  }
+
+  /** The parameters a listed tool asks to be mirrored in `Mcp-Param-*` headers; undefined for a tool never listed. */
+  mirrors(name: string): ReadonlyMap<string, McpMirror> | undefined {
+    return this.#tools.get(name)?.mirrors;
   }
 
   get size(): number {

@@ -128,6 +128,11 @@ export interface ToolgateOptions {
    */
   readonly toolCatalog?: ToolCatalog;
   /**
+   * Origins (scheme://host[:port], exactly as browsers send them) that may use the MCP endpoint. A request with any
+   * other Origin header gets 403 `mcp_origin_forbidden`; requests without one (agents) are not affected. Default: none.
+   */
+  readonly mcpAllowedOrigins?: readonly string[];
+  /**
    * MCP methods other than `tools/call` that signed agents may send through to the service (no policy decision).
    * Default: initialize, ping, tools/list and the initialized/cancelled/progress notifications. Anything else is
    * refused with `mcp_method_not_allowed`.
@@ -148,7 +153,7 @@ export interface ToolgateOptions {
   readonly breakGlass?: BreakGlassVerifier;
 }
 
-const KNOWN = new Set(['policy', 'verifier', 'audit', 'gatewayId', 'environment', 'timezone', 'bodyLimit', 'json', 'mcpPath', 'toolsPath', 'mcpSessions', 'toolCatalog', 'version', 'now', 'logger', 'uploads', 'limits', 'approvals', 'breakGlass', 'mcpMethods']);
+const KNOWN = new Set(['policy', 'verifier', 'audit', 'gatewayId', 'environment', 'timezone', 'bodyLimit', 'json', 'mcpPath', 'toolsPath', 'mcpSessions', 'toolCatalog', 'mcpAllowedOrigins', 'version', 'now', 'logger', 'uploads', 'limits', 'approvals', 'breakGlass', 'mcpMethods']);
 const KNOWN_POLICY = new Set(['bundle', 'name', 'timeoutMs', 'workers', 'verificationKeyFile', 'verificationKeyId', 'polling', 'tokenFile', 'downloadTimeoutMs', 'shadow', 'canary', 'decisionPoint']);
 const KNOWN_AUDIT = new Set(['sink', 'file', 'kafka', 'signingKey', 'keyFile', 'failClosed', 'durability', 'spoolDir', 'ackTimeoutMs']);
 
@@ -178,6 +183,7 @@ export interface Configuration {
   readonly toolsPath: string;
   readonly mcpSessions: McpSessionStore;
   readonly toolCatalog: ToolCatalog;
+  readonly mcpAllowedOrigins: ReadonlySet<string>;
   readonly mcpMethods: ReadonlySet<string>;
   readonly version: string;
   readonly now: () => number;
@@ -312,6 +318,7 @@ export function resolveOptions(options: Readonly<ToolgateOptions>): Configuratio
     toolsPath: checkRoutePath(options.toolsPath ?? '/tools', 'toolsPath'),
     mcpSessions: options.mcpSessions ?? new MemoryMcpSessionStore(),
     toolCatalog: options.toolCatalog ?? new ToolCatalog(),
+    mcpAllowedOrigins: new Set(options.mcpAllowedOrigins ?? []),
     mcpMethods: new Set(options.mcpMethods ?? DEFAULT_MCP_METHODS),
     version,
     now: options.now ?? Date.now,

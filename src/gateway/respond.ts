@@ -1,7 +1,7 @@
 import type { Response } from 'express';
 import type { ToolCall } from '../extract/types.js';
 import type { Reason } from '../policy/types.js';
-import { ToolgateError } from '../errors.js';
+import { BadRequestError, ToolgateError } from '../errors.js';
 
 export const DECISION_ID_HEADER = 'Toolgate-Decision-Id';
 
@@ -23,17 +23,25 @@ export const RPC_CODES: Readonly<Record<string, number>> = {
 const RPC_GATEWAY_ERROR = -32080;
 
 /**
- * The statuses of a policy's refusal (deny, limited, approval needed). On /mcp they are answered 200 so an MCP
+ * The kinds of a policy's refusal (deny, limited, approval needed). On /mcp they are answered 200 so an MCP
  * client reads them as data: the official SDK turns a non-2xx answer into a transport error with no code or data,
  * and a 202 into "accepted, no body" (the caller then waits for its timeout).
  */
-const DECISION_STATUSES: ReadonlySet<number> = new Set([202, 403, 429]);
+const DECISION_KINDS: ReadonlySet<string> = new Set(['deny', 'approval_required', 'rate_limited']);
 
 /** Bad requests that have a more precise status than 400. */
 const BAD_REQUEST_STATUS: Readonly<Record<string, number>> = {
   body_too_large: 413,
   method_not_allowed: 405,
   unsupported_media_type: 415,
+  mcp_origin_forbidden: 403,
+};
+
+/** Bad requests the MCP specification gives a JSON-RPC code of its own (2026-07-28, and JSON-RPC's invalid params). */
+const SPEC_RPC_CODES: Readonly<Record<string, number>> = {
+  mcp_header_mismatch: -32020,
+  mcp_protocol_version_unsupported: -32022,
+  mcp_invalid_params: -32602,
 };
 
 export interface Refusal {
@@ -42,6 +50,8 @@ export interface Refusal {
   readonly kind: string;
   readonly message: string;
   readonly headers?: Readonly<Record<string, string>>;
+  /** The JSON-RPC error code on /mcp when the kind's is not the right one. */
+  readonly rpcCode?: number;
 }
 
 /**
@@ -59,13 +69,13 @@ export function sendRefusal(res: Response, decisionId: string, refusal: Refusal,
     return;
   }
   const id = call.rpcId ?? null;
-  const readable = DECISION_STATUSES.has(refusal.status) && id !== null;
+  const readable = DECISION_KINDS.has(refusal.kind) && id !== null;
   res.status(readable ? 200 : refusal.status);
   if (readable && call.tool !== undefined) {
     res.json({ jsonrpc: '2.0', id, result: refusedToolResult(refusal) });
     return;
   }
-  res.json({ jsonrpc: '2.0', id, error: { code: RPC_CODES[refusal.kind] ?? RPC_GATEWAY_ERROR, message: refusal.message, data: refusal.body } });
+  res.json({ jsonrpc: '2.0', id, error: { code: refusal.rpcCode ?? RPC_CODES[refusal.kind] ?? RPC_GATEWAY_ERROR, message: refusal.message, data: refusal.body } });
 }
 
 /**
@@ -86,11 +96,15 @@ function refusedToolResult(refusal: Refusal): Record<string, unknown> {
 export function errorRefusal(error: ToolgateError, decisionId: string): Refusal {
   const status = error.kind === 'unauthenticated' ? 401 : error.kind === 'bad_request' ? (BAD_REQUEST_STATUS[error.reason] ?? 400) : 503;
   const label = error.kind === 'config' ? 'unavailable' : error.kind;
+  const details = error instanceof BadRequestError ? error.details : undefined;
+  const rpcCode = SPEC_RPC_CODES[error.reason];
   return {
     status,
     kind: label,
     message: error.message,
-    body: { error: label, reason: error.reason, message: error.message, decision_id: decisionId },
+    // The details first: they can never overwrite the contract's members.
+    body: { ...details, error: label, reason: error.reason, message: error.message, decision_id: decisionId },
+    ...(rpcCode !== undefined ? { rpcCode } : {}),
   };
 }
 

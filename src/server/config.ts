@@ -30,6 +30,8 @@ export interface ServerConfig {
   readonly agentKeys: readonly string[];
   /** JWKS files of the admin keys that sign break-glass tokens (none: every token is refused). */
   readonly breakGlassKeys: readonly string[];
+  /** Browser origins that may use /mcp (TOOLGATE_MCP_ALLOWED_ORIGINS, comma-separated); any other Origin gets 403. */
+  readonly mcpAllowedOrigins: readonly string[];
   readonly audit: {
     readonly file: string;
     readonly keyFile: string;
@@ -57,7 +59,7 @@ export interface ServerConfig {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-const FILE_KEYS = new Set(['host', 'port', 'gatewayId', 'environment', 'timezone', 'policyBundle', 'policyTimeoutMs', 'policyVerificationKey', 'policyVerificationKeyId', 'policyTokenFile', 'policyPollMinMs', 'policyPollMaxMs', 'policyShadowBundle', 'policyShadowFraction', 'policyCanaryBundle', 'policyCanaryFraction', 'agentKeys', 'breakGlassKeys', 'audit', 'redisUrl', 'redisPrefix', 'telemetry', 'stateDir', 'identity', 'console']);
+const FILE_KEYS = new Set(['host', 'port', 'gatewayId', 'environment', 'timezone', 'policyBundle', 'policyTimeoutMs', 'policyVerificationKey', 'policyVerificationKeyId', 'policyTokenFile', 'policyPollMinMs', 'policyPollMaxMs', 'policyShadowBundle', 'policyShadowFraction', 'policyCanaryBundle', 'policyCanaryFraction', 'agentKeys', 'breakGlassKeys', 'mcpAllowedOrigins', 'audit', 'redisUrl', 'redisPrefix', 'telemetry', 'stateDir', 'identity', 'console']);
 
 function list(value: string | undefined): string[] | undefined {
   if (value === undefined || value.trim() === '') return undefined;
@@ -134,7 +136,7 @@ export function loadServerConfig(env: Env = process.env): ServerConfig {
     }
   }
   const f = file as Partial<{
-    host: string; port: number; gatewayId: string; environment: string; timezone: string; policyBundle: string; policyTimeoutMs: number; policyVerificationKey: string; policyVerificationKeyId: string; policyTokenFile: string; policyPollMinMs: number; policyPollMaxMs: number; policyShadowBundle: string; policyShadowFraction: number; policyCanaryBundle: string; policyCanaryFraction: number; agentKeys: string[]; breakGlassKeys: string[];
+    host: string; port: number; gatewayId: string; environment: string; timezone: string; policyBundle: string; policyTimeoutMs: number; policyVerificationKey: string; policyVerificationKeyId: string; policyTokenFile: string; policyPollMinMs: number; policyPollMaxMs: number; policyShadowBundle: string; policyShadowFraction: number; policyCanaryBundle: string; policyCanaryFraction: number; agentKeys: string[]; breakGlassKeys: string[]; mcpAllowedOrigins: string[];
     audit: { file?: string; keyFile?: string; kafka?: { brokers?: string[]; topic?: string } & TopicDurability; failClosed?: boolean; durability?: 'spool' | 'kafka'; spoolDir?: string; ackTimeoutMs?: number };
     redisUrl: string; redisPrefix: string; telemetry: { serviceName?: string; otlpEndpoint?: string }; stateDir: string; identity: Record<string, unknown>; console: { enabled?: boolean; jaegerUrl?: string };
   }>;
@@ -160,6 +162,7 @@ export function loadServerConfig(env: Env = process.env): ServerConfig {
     policyCanary: candidate('CANARY', env.TOOLGATE_POLICY_CANARY_BUNDLE ?? f.policyCanaryBundle, env.TOOLGATE_POLICY_CANARY_FRACTION ?? f.policyCanaryFraction),
     agentKeys: list(env.TOOLGATE_AGENT_KEYS) ?? f.agentKeys ?? [],
     breakGlassKeys: list(env.TOOLGATE_BREAK_GLASS_KEYS) ?? f.breakGlassKeys ?? [],
+    mcpAllowedOrigins: list(env.TOOLGATE_MCP_ALLOWED_ORIGINS) ?? f.mcpAllowedOrigins ?? [],
     audit: {
       file: env.TOOLGATE_AUDIT_FILE ?? f.audit?.file ?? `${stateDir}/audit.jsonl`,
       keyFile: env.TOOLGATE_AUDIT_KEY_FILE ?? f.audit?.keyFile ?? `${stateDir}/audit-ed25519.pem`,

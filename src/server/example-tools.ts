@@ -33,7 +33,15 @@ export function exampleTools(): { tools: Record<string, ToolHandler>; outbox: un
     }, { title: 'Remember something', annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false } }),
     'memory.read': describedTool((args) => ({
       records: memories.filter((m) => m.scope === args.scope && (args.scope === 'room' ? m.room === args.room : m.owner === args.owner)),
-    }), { title: 'Recall memories', annotations: { readOnlyHint: true, openWorldHint: false } }),
+    }), {
+      title: 'Recall memories',
+      // 2026-07-28 clients mirror the scope and the room in Mcp-Param-Scope / Mcp-Param-Room headers.
+      inputSchema: {
+        type: 'object',
+        properties: { scope: { type: 'string', 'x-mcp-header': 'Scope' }, room: { type: 'string', 'x-mcp-header': 'Room' }, owner: { type: 'string' }, on_behalf_of: { type: 'string' } },
+      },
+      annotations: { readOnlyHint: true, openWorldHint: false },
+    }),
     'memory.forget': describedTool((args) => {
       const at = memories.findIndex((m) => m.id === args.id);
       if (at >= 0) memories.splice(at, 1);

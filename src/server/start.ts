@@ -75,6 +75,7 @@ export async function startGateway(config: ServerConfig, options: StartOptions):
     approvals,
     uploads,
     mcpSessions,
+    mcpAllowedOrigins: config.mcpAllowedOrigins,
     breakGlass,
     ...(config.timezone ? { timezone: config.timezone } : {}),
     ...(options.logger ? { logger: options.logger } : {}),

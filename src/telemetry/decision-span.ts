@@ -13,8 +13,25 @@ export function parentContext(headers: Readonly<Record<string, string | string[]
   return propagation.extract(active, headers);
 }
 
-export function startDecisionSpan(tool: string, parent: Context, attributes: Attributes): Span {
-  return tracer().startSpan(`${A.SPAN_AUTHORIZE} ${tool}`, { kind: SpanKind.INTERNAL, attributes }, parent);
+/**
+ * The parent an MCP message names in `params._meta` (`traceparent`, `tracestate`: MCP's trace context, which
+ * wins over the HTTP header because it travels with the call itself). A service's active span still parents the
+ * decision; a malformed or absent `_meta.traceparent` leaves `parent` as it was.
+ */
+export function parentFromMeta(parent: Context, meta: unknown): Context {
+  if (typeof meta !== 'object' || meta === null) return parent;
+  const { traceparent, tracestate } = meta as Record<string, unknown>;
+  if (typeof traceparent !== 'string' || trace.getSpan(context.active())) return parent;
+  const carrier: Record<string, string> = { traceparent };
+  if (typeof tracestate === 'string') carrier.tracestate = tracestate;
+  const extracted = propagation.extract(context.active(), carrier);
+  const sc = trace.getSpanContext(extracted);
+  return sc && isSpanContextValid(sc) ? extracted : parent;
+}
+
+/** `startTime` (epoch ms) lets a span begin where the request began when it is opened once the body is read. */
+export function startDecisionSpan(tool: string, parent: Context, attributes: Attributes, startTime?: number): Span {
+  return tracer().startSpan(`${A.SPAN_AUTHORIZE} ${tool}`, { kind: SpanKind.INTERNAL, attributes, ...(startTime !== undefined ? { startTime } : {}) }, parent);
 }
 
 export function startExecuteSpan(tool: string, parent: Context, attributes: Attributes): Span {

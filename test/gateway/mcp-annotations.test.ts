@@ -2,10 +2,9 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentClient } from '../../src/agent/client.js';
 import { canonicalJson } from '../../src/audit/canonical.js';
-import type { AuditEvent } from '../../src/audit/types.js';
 import { exampleTools } from '../../src/server/example-tools.js';
 import type { ToolDescription } from '../../src/server/types.js';
-import { readAuditFile } from '../helpers/audit.js';
+import { auditEventOf } from '../helpers/audit.js';
 import { agent, expectOutcome, person } from '../helpers/calls.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { assertAuditEvent } from '../helpers/schema.js';
@@ -14,15 +13,7 @@ const LIST = { jsonrpc: '2.0', id: 1, method: 'tools/list' } as const;
 const MCP_HEADERS = { accept: 'application/json, text/event-stream' } as const;
 type Listed = { name: string } & Record<string, unknown>;
 
-async function decisionEvent(gw: TestGateway, decisionId: string | null): Promise<AuditEvent> {
-  const deadline = Date.now() + 5_000;
-  for (;;) {
-    const event = readAuditFile(gw.config.audit.file).find((e) => e.decision_id === decisionId && e.type === 'decision');
-    if (event) return event;
-    if (Date.now() > deadline) throw new Error(`no decision event for ${String(decisionId)} within 5 s`);
-    await new Promise((r) => setImmediate(r));
-  }
-}
+const decisionEvent = (gw: TestGateway, decisionId: string | null) => auditEventOf(gw.config.audit.file, decisionId);
 
 const digest = (definition: unknown) => createHash('sha256').update(canonicalJson(definition)).digest('hex');
 

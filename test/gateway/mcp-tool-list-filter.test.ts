@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentClient } from '../../src/agent/client.js';
 import type { AuditEvent } from '../../src/audit/types.js';
 import { exampleTools } from '../../src/server/example-tools.js';
-import { readAuditFile } from '../helpers/audit.js';
+import { auditEventOf } from '../helpers/audit.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { assertAuditEvent } from '../helpers/schema.js';
 import { buildBundle } from '../policy/bundles.js';
@@ -13,16 +13,8 @@ const MCP_HEADERS = { accept: 'application/json, text/event-stream' } as const;
 
 type ListAnswer = { id: number; result: { tools: { name: string }[] } };
 
-/** One request's audit event of a type, waited for (a completion event is recorded once the answer has finished). */
-async function eventsOf(gw: TestGateway, decisionId: string | null, type: AuditEvent['type']): Promise<AuditEvent> {
-  const deadline = Date.now() + 5_000;
-  for (;;) {
-    const event = readAuditFile(gw.config.audit.file).find((e) => e.decision_id === decisionId && e.type === type);
-    if (event) return event;
-    if (Date.now() > deadline) throw new Error(`no ${type} event for decision ${String(decisionId)} within 5 s`);
-    await new Promise((r) => setImmediate(r));
-  }
-}
+/** One request's audit event of a type (a completion event is recorded once the answer has finished). */
+const eventsOf = (gw: TestGateway, decisionId: string | null, type: AuditEvent['type']) => auditEventOf(gw.config.audit.file, decisionId, type);
 
 /** tools/list through the real demo gateway: each agent is shown the tools its policy lets it call. */
 describe('MCP tools/list filtered per caller', () => {

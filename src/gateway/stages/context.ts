@@ -51,8 +51,10 @@ export interface CallContext {
   readonly decisionId: string;
   readonly nowMs: number;
   readonly started: number;
+  /** The decision span, opened on first use (after the extract stage has settled `parent`). */
   readonly span: Span;
-  readonly parent: Context;
+  /** The caller's trace context: the HTTP `traceparent`, or an MCP message's `params._meta.traceparent`. */
+  parent: Context;
   /** Stage timings in the audit event's `metrics` (OPA's timer_*_ns names). */
   readonly timers: Record<string, number>;
   /** What this call took that must be given back if it does not execute. */

@@ -1,6 +1,7 @@
 export * from './context.js';
 export * from './extract.js';
 export * from './identify.js';
+export * from './mcp-transport.js';
 export * from './mcp.js';
 export * from './input.js';
 export * from './decide.js';

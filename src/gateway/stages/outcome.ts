@@ -30,6 +30,7 @@ export function errorStop(ctx: CallContext, error: unknown): Stop {
 /** Ends the decision span and counts the decision. */
 export function finish(ctx: CallContext, deps: GatewayDeps, outcome: string, reasons: readonly Reason[], error?: unknown): void {
   const { span, route } = ctx;
+  if (ctx.runtime) span.setAttribute(A.ATTR_POLICY_REVISION, (ctx.engine ?? ctx.runtime.engine).info.revision);
   span.setAttribute(A.ATTR_DECISION_OUTCOME, outcome);
   span.setAttribute(A.ATTR_DECISION_REASONS, reasons.map((r) => r.code));
   if (error) failSpan(span, error);
