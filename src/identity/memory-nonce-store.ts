@@ -16,14 +16,11 @@ export interface MemoryNonceStoreOptions {
 /** What one entry costs besides its key: a Map slot, the expiry number and the string header (V8, 64-bit). */
 export const ENTRY_OVERHEAD_BYTES = 64;
 
+const entryBytes = (key: string): number => Buffer.byteLength(key) + ENTRY_OVERHEAD_BYTES;
+
 /** Thrown when the store is full of live entries: refusing is safer than forgetting a nonce early. */
 export class NonceStoreFullError extends Error {
   override readonly name = 'NonceStoreFullError';
-}
-
-interface Entry {
-  readonly expiry: number;
-  readonly bytes: number;
 }
 
 /**
@@ -31,7 +28,11 @@ interface Entry {
  * cannot both see "first".
  */
 export class MemoryNonceStore implements NonceStore {
-  readonly #entries = new Map<string, Entry>();
+  /**
+   * Key → expiry (ms). A number, not an object: the store holds up to a window's worth of nonces (300,000 at 1,000
+   * calls/s), and every object among them is one more for each major GC to mark; an entry's bytes are its key's.
+   */
+  readonly #entries = new Map<string, number>();
   /**
    * Keys by the second their entry expires in (ceil(expiry / 1000)), so a sweep visits the seconds that have begun
    * instead of every live entry: at 1,000 calls/s over a 300 s window the full walk held the event loop 4-24 ms once
@@ -54,8 +55,8 @@ export class MemoryNonceStore implements NonceStore {
   async remember(key: string, ttlMs: number): Promise<boolean> {
     const now = this.#now();
     const existing = this.#entries.get(key);
-    if (existing !== undefined && existing.expiry > now) return false;
-    const bytes = Buffer.byteLength(key) + ENTRY_OVERHEAD_BYTES;
+    if (existing !== undefined && existing > now) return false;
+    const bytes = entryBytes(key);
     // At most one sweep a second, full or not: sweeping on every call while full of live nonces would cost O(n) per
     // request exactly when an agent floods the store.
     if (now >= this.#nextSweep) this.#sweep(now);
@@ -64,7 +65,7 @@ export class MemoryNonceStore implements NonceStore {
     }
     this.#delete(key);
     const expiry = now + Math.max(1, ttlMs);
-    this.#entries.set(key, { expiry, bytes });
+    this.#entries.set(key, expiry);
     this.#bytes += bytes;
     const second = Math.ceil(expiry / 1000);
     const keys = this.#bySecond.get(second);
@@ -87,10 +88,8 @@ export class MemoryNonceStore implements NonceStore {
   }
 
   #delete(key: string): void {
-    const entry = this.#entries.get(key);
-    if (entry === undefined) return;
-    this.#entries.delete(key);
-    this.#bytes -= entry.bytes;
+    if (!this.#entries.delete(key)) return;
+    this.#bytes -= entryBytes(key);
   }
 
   /** Deletes every entry that has expired (expiry <= now), as a walk of all of them would, visiting only their seconds. */
@@ -101,9 +100,9 @@ export class MemoryNonceStore implements NonceStore {
       if ((second - 1) * 1000 >= now) continue;
       const left: string[] = [];
       for (const key of keys) {
-        const entry = this.#entries.get(key);
-        if (entry === undefined || Math.ceil(entry.expiry / 1000) !== second) continue; // gone, or listed under its new second
-        if (entry.expiry <= now) this.#delete(key);
+        const expiry = this.#entries.get(key);
+        if (expiry === undefined || Math.ceil(expiry / 1000) !== second) continue; // gone, or listed under its new second
+        if (expiry <= now) this.#delete(key);
         else left.push(key);
       }
       if (left.length > 0) this.#bySecond.set(second, left);
