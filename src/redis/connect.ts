@@ -56,6 +56,8 @@ export async function connectRedis(url: string, options: Readonly<ConnectRedisOp
   } finally {
     clearTimeout(timer);
   }
+  let closed = false;
+  keepReconnecting(client, () => closed);
   const send = (...args: string[]) => client.call(args[0] ?? '', ...args.slice(1));
   return {
     sendCommand: waitForReplicas(send, target.waitReplicas, target.waitTimeoutMs, (acked) => new UnavailableError(
@@ -63,9 +65,31 @@ export async function connectRedis(url: string, options: Readonly<ConnectRedisOp
       `Redis took the write for ${options.purpose}, but only ${acked} of ${target.waitReplicas} replica(s) confirmed it within ${target.waitTimeoutMs} ms, so a failover could lose it; nothing ran. Check the replicas (redis-cli INFO replication), or lower waitReplicas in TOOLGATE_REDIS_URL.`,
     )),
     onClose: async () => {
+      closed = true;
       await client.quit().catch(() => client.disconnect());
     },
   };
+}
+
+/**
+ * ioredis gives up for good (status "end") when a connection attempt is cut short, e.g. when the sentinels'
+ * +switch-master arrives while it is still asking them for the primary: the failover detector disconnects the
+ * connector mid-lookup, the lookup rejects, and no reconnect is scheduled. Seen in the failover test: both
+ * gateways refused every call for 90 s after the primary was killed. So a client that ends without close() being
+ * called connects again, with the same backoff as ioredis's own retries.
+ */
+function keepReconnecting(client: Redis, closed: () => boolean): void {
+  let attempt = 0;
+  client.on('ready', () => {
+    attempt = 0;
+  });
+  client.on('end', () => {
+    if (closed()) return;
+    attempt++;
+    setTimeout(() => {
+      if (!closed() && client.status === 'end') client.connect().catch(() => undefined);
+    }, Math.min(attempt * 50, 500)).unref();
+  });
 }
 
 function createClient(target: RedisTarget, commandTimeout: number): Redis {

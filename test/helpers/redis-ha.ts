@@ -16,6 +16,12 @@ export interface SentinelTopology {
   primaryPort(): Promise<number | undefined>;
   /** The pid of the redis-server on `port`. */
   pidOf(port: number): number;
+  /** Starts the node on `port` again (after a kill -9) from its config; the sentinels make it a replica. */
+  restart(port: number): Promise<void>;
+  /** Replicas online at the current primary, as it reports them (INFO replication). */
+  onlineReplicas(): Promise<number>;
+  /** `SENTINEL <args> <name>` asked of the first sentinel, e.g. sentinel('failover'). */
+  sentinel(...args: string[]): Promise<string>;
   /** The script's status output (for failure messages). */
   status(): Promise<string>;
   down(): Promise<void>;
@@ -86,22 +92,31 @@ export async function startSentinelTopology(downAfterMs = 1000): Promise<Sentine
     killAll();
     throw error;
   }
+  const primaryPort = async (): Promise<number | undefined> => {
+    for (const p of sentinelPorts) {
+      try {
+        const { stdout } = await exec('redis-cli', ['-h', '127.0.0.1', '-p', String(p), 'sentinel', 'get-master-addr-by-name', name], { timeout: 2000 });
+        const port = Number(stdout.trim().split('\n')[1]);
+        if (Number.isInteger(port) && port > 0) return port;
+      } catch {
+        // ask the next sentinel
+      }
+    }
+    return undefined;
+  };
   return {
     url: `redis+sentinel://${sentinelPorts.map((p) => `127.0.0.1:${p}`).join(',')}/${name}`,
     nodePorts,
     pidOf,
-    primaryPort: async () => {
-      for (const p of sentinelPorts) {
-        try {
-          const { stdout } = await exec('redis-cli', ['-h', '127.0.0.1', '-p', String(p), 'sentinel', 'get-master-addr-by-name', name], { timeout: 2000 });
-          const port = Number(stdout.trim().split('\n')[1]);
-          if (Number.isInteger(port) && port > 0) return port;
-        } catch {
-          // ask the next sentinel
-        }
-      }
-      return undefined;
+    primaryPort,
+    restart: async (port) => {
+      await exec('redis-server', [join(dir, `node-${port}.conf`)], { timeout: 10_000 });
     },
+    onlineReplicas: async () => {
+      const { stdout } = await exec('redis-cli', ['-h', '127.0.0.1', '-p', String(await primaryPort()), 'info', 'replication'], { timeout: 2000 });
+      return stdout.split('\n').filter((l) => /^slave\d+:.*state=online/.test(l)).length;
+    },
+    sentinel: async (...args) => (await exec('redis-cli', ['-h', '127.0.0.1', '-p', String(sentinelPorts[0]), 'sentinel', ...args, name], { timeout: 5000 })).stdout.trim(),
     status: async () => (await script('status').catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? '' }))).stdout,
     down: async () => {
       try {
