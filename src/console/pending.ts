@@ -2,7 +2,7 @@ import type { ApprovalRecord, ApprovalStore } from '../approvals/types.js';
 import type { Logger } from '../logger.js';
 
 /** A pending approval as the live list shows it: the summary cut to a preview (the detail fetches it whole). */
-export type PendingItem = Omit<ApprovalRecord, 'summary'> & { readonly summary_preview?: string; readonly summary_chars?: number };
+export type PendingItem = Omit<ApprovalRecord, 'summary'> & { readonly summary_preview?: string; readonly summary_chars?: number; readonly policy_revision?: string | null };
 
 export type PendingListener = (items: readonly PendingItem[]) => void;
 
@@ -24,8 +24,12 @@ export class PendingWatch {
   #fingerprint = '';
   #busy: Promise<void> | undefined;
 
-  constructor(store: ApprovalStore, options: { pollMs: number; now: () => number; logger?: Logger | undefined }) {
+  readonly #enrich: (item: PendingItem) => PendingItem;
+
+  /** `enrich` adds what the store does not hold (the policy revision, from the audit trail); part of the change check. */
+  constructor(store: ApprovalStore, options: { pollMs: number; now: () => number; logger?: Logger | undefined; enrich?: (item: PendingItem) => PendingItem }) {
     this.#store = store;
+    this.#enrich = options.enrich ?? ((item) => item);
     this.#pollMs = options.pollMs;
     this.#now = options.now;
     this.#logger = options.logger;
@@ -69,10 +73,11 @@ export class PendingWatch {
       this.#logger?.warn('console cannot list pending approvals; retrying', { error: error instanceof Error ? error.message : String(error) });
       return;
     }
-    const fingerprint = records.map((r) => `${r.id}:${r.status}`).join(',');
+    const items = records.map((r) => this.#enrich(preview(r)));
+    const fingerprint = items.map((r) => `${r.id}:${r.status}:${String(r.policy_revision)}`).join(',');
     if (fingerprint === this.#fingerprint && this.#current !== undefined) return;
     this.#fingerprint = fingerprint;
-    this.#current = records.map(preview);
+    this.#current = items;
     for (const listener of this.#listeners) listener(this.#current);
   }
 }

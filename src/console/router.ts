@@ -56,7 +56,8 @@ export function consoleRouter(options: Readonly<ConsoleOptions>): ConsoleRouter 
   const pollMs = count(where, 'pollMs', options.pollMs, 1000);
   const feedMaxBytes = count(where, 'feedMaxBytes', options.feedMaxBytes, 32 * 1024 * 1024);
   const feed = new AuditFeed(count(where, 'feedMaxEvents', options.feedMaxEvents, 10_000), feedMaxBytes);
-  const pending = new PendingWatch(options.store, { pollMs, now, logger: options.logger });
+  // The policy revision that asked for an approval is in the audit trail, not in the approval record.
+  const pending = new PendingWatch(options.store, { pollMs, now, logger: options.logger, enrich: (item) => ({ ...item, policy_revision: feed.decision(item.decision_id)?.policy_revision ?? null }) });
   const isApprover = options.isApprover ?? ((a: VerifiedAgent) => a.labels.role === 'approver');
   const isViewer = options.isViewer ?? ((a: VerifiedAgent) => a.labels.role === 'approver' || a.labels.role === 'auditor');
   const config: Config = {
@@ -72,9 +73,9 @@ export function consoleRouter(options: Readonly<ConsoleOptions>): ConsoleRouter 
   const source = 'file' in options.audit
     ? tailAuditFile(options.audit.file, feed, { pollMs, startBytes: feedMaxBytes, logger: options.logger })
     : { ready: Promise.resolve(), ...tailAuditTopic(options.audit.kafka, feed, { logger: options.logger }) };
-  // A human's verdict reaches the trail at once: re-read the pending list then rather than at the next poll.
+  // A verdict, or a new request, reaches the trail: re-read the pending list then rather than at the next poll.
   const unsubscribe = feed.subscribe((s) => {
-    if (s.type === 'approval') void pending.refresh();
+    if (s.type === 'approval' || s.outcome === 'approval_required') void pending.refresh();
   });
   const assets = loadAssets(options.assetsDir ?? DEFAULT_ASSETS_DIR);
 
@@ -137,11 +138,7 @@ async function stream(config: Config, req: Request, res: Response, agent: Verifi
     if (matches(s, filter)) events.send('decision', s);
   });
   const offPending = safe(() => config.guard.roles.approver(agent))
-    ? config.pending.subscribe((items) => events.send('pending', {
-      // The policy revision that asked for the approval is in the audit trail, not the approval record.
-      approvals: items.map((item) => ({ ...item, policy_revision: config.feed.decision(item.decision_id)?.policy_revision ?? null })),
-      now: new Date(config.now()).toISOString(),
-    }))
+    ? config.pending.subscribe((items) => events.send('pending', { approvals: items, now: new Date(config.now()).toISOString() }))
     : undefined;
   events.send('hello', { agent: agent.id });
   await events.closed;

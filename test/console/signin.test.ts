@@ -61,6 +61,20 @@ describe('sign-in', () => {
     await page.context().close();
   });
 
+  it('signs in from a computer whose clock is ten minutes slow (the gateway\'s Date header corrects it)', async () => {
+    const context = await browser.newContext();
+    await context.addInitScript('{ const now = Date.now; Date.now = () => now() - 600000; }');
+    const page = await context.newPage();
+    await page.goto(`${gw.url}/console/`);
+    await page.waitForSelector('body[data-ready="true"]');
+    await page.setInputFiles('#key-file', files.auditor);
+    // Polled from here: Playwright's in-page waiting runs on the page's (here shifted) clock.
+    await expect.poll(() => page.locator('#signin-who').textContent().catch(() => null), { timeout: 15_000 }).toContain('"compliance"');
+    await page.goto(`${gw.url}/console/#decisions`);
+    await expect.poll(() => page.locator('#feed-note').textContent(), { timeout: 15_000 }).toContain('Newest first');
+    await context.close();
+  });
+
   it('lets an auditor read decisions but not the pending list', async () => {
     const { page } = await openConsole(browser, gw.url);
     await signIn(page, files.auditor, 'compliance');

@@ -1,5 +1,5 @@
 import type { StoredKey } from './keys.js';
-import { signatureHeaders } from './sign.js';
+import { setClockOffset, signatureHeaders } from './sign.js';
 import { takeEvents } from './sse-parse.js';
 
 export interface ApiAnswer<T = Record<string, unknown>> {
@@ -7,8 +7,23 @@ export interface ApiAnswer<T = Record<string, unknown>> {
   readonly body: T & { readonly reason?: string; readonly message?: string };
 }
 
-/** One signed call to the gateway (the console's API or the Approvals API), answered as JSON. */
+const CLOCK_REASONS = new Set(['signature_expired', 'signature_not_yet_valid']);
+
+/**
+ * One signed call to the gateway (the console's API or the Approvals API), answered as JSON. A refusal because this
+ * computer's clock is off is retried once with the gateway's clock (its Date header), so a laptop minutes off still
+ * signs in; a signature is never sent for longer than its 60 s.
+ */
 export async function call<T = Record<string, unknown>>(key: StoredKey, method: string, path: string, json?: unknown): Promise<ApiAnswer<T>> {
+  const first = await callOnce<T>(key, method, path, json);
+  if (first.status !== 401 || !CLOCK_REASONS.has(first.body.reason ?? '') || first.date === null) return first;
+  const serverMs = Date.parse(first.date);
+  if (!Number.isFinite(serverMs)) return first;
+  setClockOffset(serverMs - Date.now());
+  return callOnce<T>(key, method, path, json);
+}
+
+async function callOnce<T>(key: StoredKey, method: string, path: string, json?: unknown): Promise<ApiAnswer<T> & { date: string | null }> {
   const url = new URL(path, location.origin);
   const body = json === undefined ? undefined : { text: JSON.stringify(json), type: 'application/json' };
   const headers = await signatureHeaders(key, method, url, body);
@@ -19,7 +34,7 @@ export async function call<T = Record<string, unknown>>(key: StoredKey, method: 
   } catch {
     parsed = { reason: 'bad_answer', message: `The gateway answered ${res.status} without JSON.` };
   }
-  return { status: res.status, body: parsed as ApiAnswer<T>['body'] };
+  return { status: res.status, body: parsed as ApiAnswer<T>['body'], date: res.headers.get('date') };
 }
 
 export interface StreamHandlers {

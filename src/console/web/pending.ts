@@ -31,7 +31,13 @@ export function showPending(items: readonly PendingItem[], serverNow: string): v
     }
   }
   for (const item of items) {
-    if (cards.has(item.id)) continue;
+    const shown = cards.get(item.id);
+    if (shown !== undefined) {
+      // The revision can arrive after the approval (it is read from the audit trail).
+      const revision = shown.querySelector('.policy-revision');
+      if (revision !== null && item.policy_revision) replace(revision, item.policy_revision);
+      continue;
+    }
     const card = renderCard(item);
     cards.set(item.id, card);
     list.appendChild(card);
@@ -62,7 +68,7 @@ function renderCard(item: PendingItem): HTMLElement {
     h('h3', null, item.agent, ' wants to call ', h('code', null, item.tool)),
     h('dl', { class: 'kv' },
       h('dt', null, 'Why a human'), h('dd', null, h('ul', null, ...item.reasons.map((r) => h('li', null, h('code', null, r.code), ' ', r.message)))),
-      h('dt', null, 'Policy revision'), h('dd', null, item.policy_revision ?? 'unknown'),
+      h('dt', null, 'Policy revision'), h('dd', { class: 'policy-revision' }, item.policy_revision ?? 'unknown'),
       h('dt', null, 'Requested'), h('dd', null, new Date(item.created_at).toLocaleString()),
       h('dt', null, 'Expires'), h('dd', null, countdown),
       h('dt', null, 'Approval id'), h('dd', null, h('code', null, item.id))),

@@ -7,6 +7,13 @@ const BODY_COMPONENTS = ['content-digest', 'content-type'];
 /** Seconds a signature is valid, like the agents' default. */
 const EXPIRES_IN = 60;
 
+/** How far this computer's clock is from the gateway's, learnt from a refusal's Date header (see api.ts). */
+let clockOffsetMs = 0;
+
+export function setClockOffset(ms: number): void {
+  clockOffsetMs = ms;
+}
+
 export interface Body {
   readonly text: string;
   readonly type: string;
@@ -24,7 +31,7 @@ export async function signatureHeaders(key: StoredKey, method: string, url: URL,
     headers['content-type'] = body.type;
     headers['content-digest'] = `sha-256=:${base64(await sha256(bytes))}:`;
   }
-  const created = Math.floor(Date.now() / 1000);
+  const created = Math.floor((Date.now() + clockOffsetMs) / 1000);
   const nonce = base64url(crypto.getRandomValues(new Uint8Array(16)));
   const params = `(${components.map((c) => `"${c}"`).join(' ')});created=${created};expires=${created + EXPIRES_IN};keyid=${sfString(key.keyId)};nonce=${sfString(nonce)}`;
   const values: Record<string, string> = {
