@@ -22,6 +22,7 @@ import type { BreakGlassVerifier } from '../breakglass/index.js';
 import type { Logger } from '../logger.js';
 import { MemoryMcpSessionStore, type McpSessionStore } from './mcp-sessions.js';
 import { ToolCatalog } from './mcp-tool-catalog.js';
+import { RequestStateSealer } from './mcp-approval.js';
 import { resolveJsonLimits, type JsonLimits } from '../extract/json-limits.js';
 
 export interface AuditOptions {
@@ -133,6 +134,16 @@ export interface ToolgateOptions {
    */
   readonly mcpAllowedOrigins?: readonly string[];
   /**
+   * The gateway's URL as people reach it (scheme://host[:port]), for links such as the approval page an MCP client
+   * is sent to. Default: taken from each request's Host (set it in production: a Host header is the caller's say-so).
+   */
+  readonly publicUrl?: string;
+  /**
+   * 32-byte key that seals MCP 2026-07-28 `requestState` (AES-256-GCM). Default: random per process, so a retry
+   * must come back to the same instance; give every instance the same key to let it reach any.
+   */
+  readonly mcpStateKey?: Buffer;
+  /**
    * MCP methods other than `tools/call` that signed agents may send through to the service (no policy decision).
    * Default: initialize, ping, tools/list and the initialized/cancelled/progress notifications. Anything else is
    * refused with `mcp_method_not_allowed`.
@@ -153,7 +164,7 @@ export interface ToolgateOptions {
   readonly breakGlass?: BreakGlassVerifier;
 }
 
-const KNOWN = new Set(['policy', 'verifier', 'audit', 'gatewayId', 'environment', 'timezone', 'bodyLimit', 'json', 'mcpPath', 'toolsPath', 'mcpSessions', 'toolCatalog', 'mcpAllowedOrigins', 'version', 'now', 'logger', 'uploads', 'limits', 'approvals', 'breakGlass', 'mcpMethods']);
+const KNOWN = new Set(['policy', 'verifier', 'audit', 'gatewayId', 'environment', 'timezone', 'bodyLimit', 'json', 'mcpPath', 'toolsPath', 'mcpSessions', 'toolCatalog', 'mcpAllowedOrigins', 'publicUrl', 'mcpStateKey', 'version', 'now', 'logger', 'uploads', 'limits', 'approvals', 'breakGlass', 'mcpMethods']);
 const KNOWN_POLICY = new Set(['bundle', 'name', 'timeoutMs', 'workers', 'verificationKeyFile', 'verificationKeyId', 'polling', 'tokenFile', 'downloadTimeoutMs', 'shadow', 'canary', 'decisionPoint']);
 const KNOWN_AUDIT = new Set(['sink', 'file', 'kafka', 'signingKey', 'keyFile', 'failClosed', 'durability', 'spoolDir', 'ackTimeoutMs']);
 
@@ -184,6 +195,8 @@ export interface Configuration {
   readonly mcpSessions: McpSessionStore;
   readonly toolCatalog: ToolCatalog;
   readonly mcpAllowedOrigins: ReadonlySet<string>;
+  readonly publicUrl: string | undefined;
+  readonly requestStates: RequestStateSealer;
   readonly mcpMethods: ReadonlySet<string>;
   readonly version: string;
   readonly now: () => number;
@@ -319,6 +332,8 @@ export function resolveOptions(options: Readonly<ToolgateOptions>): Configuratio
     mcpSessions: options.mcpSessions ?? new MemoryMcpSessionStore(),
     toolCatalog: options.toolCatalog ?? new ToolCatalog(),
     mcpAllowedOrigins: new Set(options.mcpAllowedOrigins ?? []),
+    publicUrl: options.publicUrl,
+    requestStates: new RequestStateSealer(options.mcpStateKey),
     mcpMethods: new Set(options.mcpMethods ?? DEFAULT_MCP_METHODS),
     version,
     now: options.now ?? Date.now,

@@ -52,6 +52,8 @@ export interface Refusal {
   readonly headers?: Readonly<Record<string, string>>;
   /** The JSON-RPC error code on /mcp when the kind's is not the right one. */
   readonly rpcCode?: number;
+  /** The result a refused MCP tools/call answers instead of the tool failure (an MCP 2026-07-28 InputRequiredResult). */
+  readonly mcpResult?: Record<string, unknown>;
 }
 
 /**
@@ -72,7 +74,7 @@ export function sendRefusal(res: Response, decisionId: string, refusal: Refusal,
   const readable = DECISION_KINDS.has(refusal.kind) && id !== null;
   res.status(readable ? 200 : refusal.status);
   if (readable && call.tool !== undefined) {
-    res.json({ jsonrpc: '2.0', id, result: refusedToolResult(refusal) });
+    res.json({ jsonrpc: '2.0', id, result: refusal.mcpResult ?? refusedToolResult(refusal) });
     return;
   }
   res.json({ jsonrpc: '2.0', id, error: { code: refusal.rpcCode ?? RPC_CODES[refusal.kind] ?? RPC_GATEWAY_ERROR, message: refusal.message, data: refusal.body } });

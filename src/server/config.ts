@@ -32,6 +32,10 @@ export interface ServerConfig {
   readonly breakGlassKeys: readonly string[];
   /** Browser origins that may use /mcp (TOOLGATE_MCP_ALLOWED_ORIGINS, comma-separated); any other Origin gets 403. */
   readonly mcpAllowedOrigins: readonly string[];
+  /** The gateway's URL as people reach it (TOOLGATE_PUBLIC_URL), for the approval links MCP clients are sent to. */
+  readonly publicUrl: string | undefined;
+  /** 32-byte key sealing MCP requestState (TOOLGATE_MCP_STATE_KEY_FILE: the key in base64); unset: random per process. */
+  readonly mcpStateKey: Buffer | undefined;
   readonly audit: {
     readonly file: string;
     readonly keyFile: string;
@@ -59,7 +63,7 @@ export interface ServerConfig {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-const FILE_KEYS = new Set(['host', 'port', 'gatewayId', 'environment', 'timezone', 'policyBundle', 'policyTimeoutMs', 'policyVerificationKey', 'policyVerificationKeyId', 'policyTokenFile', 'policyPollMinMs', 'policyPollMaxMs', 'policyShadowBundle', 'policyShadowFraction', 'policyCanaryBundle', 'policyCanaryFraction', 'agentKeys', 'breakGlassKeys', 'mcpAllowedOrigins', 'audit', 'redisUrl', 'redisPrefix', 'telemetry', 'stateDir', 'identity', 'console']);
+const FILE_KEYS = new Set(['host', 'port', 'gatewayId', 'environment', 'timezone', 'policyBundle', 'policyTimeoutMs', 'policyVerificationKey', 'policyVerificationKeyId', 'policyTokenFile', 'policyPollMinMs', 'policyPollMaxMs', 'policyShadowBundle', 'policyShadowFraction', 'policyCanaryBundle', 'policyCanaryFraction', 'agentKeys', 'breakGlassKeys', 'mcpAllowedOrigins', 'publicUrl', 'mcpStateKeyFile', 'audit', 'redisUrl', 'redisPrefix', 'telemetry', 'stateDir', 'identity', 'console']);
 
 function list(value: string | undefined): string[] | undefined {
   if (value === undefined || value.trim() === '') return undefined;
@@ -136,7 +140,7 @@ export function loadServerConfig(env: Env = process.env): ServerConfig {
     }
   }
   const f = file as Partial<{
-    host: string; port: number; gatewayId: string; environment: string; timezone: string; policyBundle: string; policyTimeoutMs: number; policyVerificationKey: string; policyVerificationKeyId: string; policyTokenFile: string; policyPollMinMs: number; policyPollMaxMs: number; policyShadowBundle: string; policyShadowFraction: number; policyCanaryBundle: string; policyCanaryFraction: number; agentKeys: string[]; breakGlassKeys: string[]; mcpAllowedOrigins: string[];
+    host: string; port: number; gatewayId: string; environment: string; timezone: string; policyBundle: string; policyTimeoutMs: number; policyVerificationKey: string; policyVerificationKeyId: string; policyTokenFile: string; policyPollMinMs: number; policyPollMaxMs: number; policyShadowBundle: string; policyShadowFraction: number; policyCanaryBundle: string; policyCanaryFraction: number; agentKeys: string[]; breakGlassKeys: string[]; mcpAllowedOrigins: string[]; publicUrl: string; mcpStateKeyFile: string;
     audit: { file?: string; keyFile?: string; kafka?: { brokers?: string[]; topic?: string } & TopicDurability; failClosed?: boolean; durability?: 'spool' | 'kafka'; spoolDir?: string; ackTimeoutMs?: number };
     redisUrl: string; redisPrefix: string; telemetry: { serviceName?: string; otlpEndpoint?: string }; stateDir: string; identity: Record<string, unknown>; console: { enabled?: boolean; jaegerUrl?: string };
   }>;
@@ -163,6 +167,8 @@ export function loadServerConfig(env: Env = process.env): ServerConfig {
     agentKeys: list(env.TOOLGATE_AGENT_KEYS) ?? f.agentKeys ?? [],
     breakGlassKeys: list(env.TOOLGATE_BREAK_GLASS_KEYS) ?? f.breakGlassKeys ?? [],
     mcpAllowedOrigins: list(env.TOOLGATE_MCP_ALLOWED_ORIGINS) ?? f.mcpAllowedOrigins ?? [],
+    publicUrl: env.TOOLGATE_PUBLIC_URL ?? f.publicUrl,
+    mcpStateKey: stateKey(env.TOOLGATE_MCP_STATE_KEY_FILE ?? f.mcpStateKeyFile),
     audit: {
       file: env.TOOLGATE_AUDIT_FILE ?? f.audit?.file ?? `${stateDir}/audit.jsonl`,
       keyFile: env.TOOLGATE_AUDIT_KEY_FILE ?? f.audit?.keyFile ?? `${stateDir}/audit-ed25519.pem`,
@@ -200,4 +206,17 @@ function identityOptions(value: unknown): Record<string, unknown> {
     if (k in value) throw new ConfigError('config_identity_invalid', `identity.${k} cannot be set in the config file: use agentKeys / TOOLGATE_AGENT_KEYS and TOOLGATE_REDIS_URL.`);
   }
   return value as Record<string, unknown>;
+}
+
+/** The MCP requestState key from a file holding it in base64 (32 bytes), so several instances can share it. */
+function stateKey(file: string | undefined): Buffer | undefined {
+  if (file === undefined || file === '') return undefined;
+  let key: Buffer;
+  try {
+    key = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
+  } catch (error) {
+    throw new ConfigError('config_mcp_state_key', `TOOLGATE_MCP_STATE_KEY_FILE ${file} cannot be read (${error instanceof Error ? error.message : String(error)}); write 32 random bytes in base64 there, e.g. openssl rand -base64 32.`);
+  }
+  if (key.length !== 32) throw new ConfigError('config_mcp_state_key', `TOOLGATE_MCP_STATE_KEY_FILE ${file} holds ${key.length} bytes; it must hold 32 random bytes in base64 (openssl rand -base64 32).`);
+  return key;
 }

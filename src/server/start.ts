@@ -76,6 +76,8 @@ export async function startGateway(config: ServerConfig, options: StartOptions):
     uploads,
     mcpSessions,
     mcpAllowedOrigins: config.mcpAllowedOrigins,
+    ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
+    ...(config.mcpStateKey ? { mcpStateKey: config.mcpStateKey } : {}),
     breakGlass,
     ...(config.timezone ? { timezone: config.timezone } : {}),
     ...(options.logger ? { logger: options.logger } : {}),

@@ -70,6 +70,8 @@ export interface CallContext {
   identityError?: IdentityError;
   approvalHeader?: string;
   binding?: string;
+  /** The approval came back in an MCP 2026-07-28 `params.requestState` (the gateway answers in kind). */
+  viaRequestState?: boolean;
   /** MCP calls: the digest of the tool's listed definition (null: never listed); part of an approval's binding. */
   definition?: string | null;
   approval?: ApprovalFacts | null;

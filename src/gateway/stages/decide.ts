@@ -1,10 +1,11 @@
-import { newApprovalRecord } from '../../approvals/index.js';
+import { approvalBinding, newApprovalRecord } from '../../approvals/index.js';
 import { mask, SECRET_CLASSES } from '../../classify/mask.js';
 import { UnavailableError } from '../../errors.js';
 import { parseDecision, policyFor, shadowVerdict, startShadow, type Decision, type PolicyInput } from '../../policy/index.js';
 import * as A from '../../telemetry/attributes.js';
-import { decisionRefusal } from '../respond.js';
-import { elapsedNs } from './util.js';
+import { approvalUrl, inputRequiredResult, REQUEST_STATE_TTL_MS, wantsInputRequired } from '../mcp-approval.js';
+import { decisionRefusal, type Refusal } from '../respond.js';
+import { elapsedNs, headerValue } from './util.js';
 import type { CallContext, GatewayDeps, Stage } from './context.js';
 
 
@@ -59,10 +60,16 @@ export const decide: Stage = async (ctx, deps) => {
       await config.approvals.create(pending);
     }
     const ticket = { id: pending.id, expires_at: pending.expires_at };
-    return { kind: 'refuse', refusal: decisionRefusal('approval_required', decision.reasons, ctx.decisionId, revision, { approval: ticket }), outcome: 'approval_required', reasons: decision.reasons };
+    const refusal = decisionRefusal('approval_required', decision.reasons, ctx.decisionId, revision, { approval: ticket });
+    return { kind: 'refuse', refusal: withInputRequest(ctx, deps, refusal, ticket), outcome: 'approval_required', reasons: decision.reasons };
   }
   if (decision.outcome !== 'allow') {
-    return { kind: 'refuse', refusal: decisionRefusal(decision.outcome, decision.reasons, ctx.decisionId, revision), outcome: decision.outcome, reasons: decision.reasons };
+    const refusal = decisionRefusal(decision.outcome, decision.reasons, ctx.decisionId, revision);
+    // A 2026-07-28 client came back before the approver decided: it is sent to the same approval page again.
+    const waiting = ctx.viaRequestState && ctx.approval?.status === 'pending' && decision.reasons.every((r) => r.code === 'approval_pending');
+    const record = waiting ? await config.approvals.get(ctx.approval!.id) : null;
+    const answer = record ? withInputRequest(ctx, deps, refusal, { id: record.id, expires_at: record.expires_at }) : refusal;
+    return { kind: 'refuse', refusal: answer, outcome: decision.outcome, reasons: decision.reasons };
   }
   const glass = ctx.breakGlass;
   if (glass?.facts.valid && decision.reasons.some((r) => r.code === 'break_glass_used')) {
@@ -98,4 +105,20 @@ async function askDecisionPoint(point: (input: PolicyInput) => Promise<unknown>,
   }
   if (raw === undefined) throw new UnavailableError('policy_undefined', 'The external decision point returned no decision for this input: check the policy it serves.');
   return parseDecision(raw);
+}
+
+/**
+ * For an MCP 2026-07-28 client that declared URL-mode elicitation: the refusal also carries the InputRequiredResult
+ * that sends the user to the approval and seals the call's approval binding into the retry's requestState. Every
+ * other client gets the refusal as it is.
+ */
+function withInputRequest(ctx: CallContext, deps: GatewayDeps, refusal: Refusal, ticket: { id: string; expires_at: string }): Refusal {
+  const call = ctx.call!;
+  if (call.protocol !== 'mcp' || !wantsInputRequired(call.body, headerValue(ctx.req.headers['mcp-protocol-version']))) return refusal;
+  const agent = ctx.agent!.id;
+  const binding = ctx.binding ?? approvalBinding(agent, call.tool, call.args, ctx.definition);
+  const exp = Math.min(Date.parse(ticket.expires_at), ctx.nowMs + REQUEST_STATE_TTL_MS);
+  const state = deps.config.requestStates.seal({ agent, tool: call.tool, binding, approval: ticket.id, exp });
+  const base = deps.config.publicUrl ?? `${ctx.req.protocol}://${ctx.req.get('host') ?? '127.0.0.1'}`;
+  return { ...refusal, mcpResult: inputRequiredResult(approvalUrl(base, ticket.id), ticket, state, refusal.body) };
 }

@@ -4,6 +4,7 @@ import { scan } from '../../classify/scan.js';
 import { sha256Hex } from '../../audit/index.js';
 import { buildInput } from '../../input/index.js';
 import { resolveAttachments } from '../../uploads/resolve.js';
+import { requestStateOf, withoutApprovalRoundTrip } from '../mcp-approval.js';
 import { elapsedNs, headerValue } from './util.js';
 import type { Stage } from './context.js';
 
@@ -20,12 +21,20 @@ export const buildPolicyInput: Stage = async (ctx, deps) => {
   // An MCP tool is judged with what its service listed about it (or the spec's defaults when it never was).
   const definition = call.protocol === 'mcp' ? config.toolCatalog.facts(call.tool) : undefined;
   ctx.definition = definition?.definition_sha256 ?? null;
-  const approvalHeader = headerValue(ctx.req.headers[APPROVAL_HEADER]);
-  if (approvalHeader !== undefined) {
-    ctx.approvalHeader = approvalHeader;
+  let approvalHeader = headerValue(ctx.req.headers[APPROVAL_HEADER]);
+  // An MCP 2026-07-28 retry presents its approval in the sealed params.requestState the gateway answered with.
+  const state = call.protocol === 'mcp' ? requestStateOf(call.body) : undefined;
+  if (approvalHeader !== undefined || state !== undefined) {
     // The binding hashes the canonical arguments: only worth it when an approval is presented.
     ctx.binding = approvalBinding(agent.id, call.tool, call.args, ctx.definition);
   }
+  if (state !== undefined) {
+    approvalHeader = config.requestStates.open(state, { agent: agent.id, tool: call.tool, binding: ctx.binding! }, ctx.nowMs).approval;
+    ctx.viaRequestState = true;
+    // The round trip was the gateway's, not the service's: it never sees the state or the answer to our input request.
+    ctx.call = { ...call, body: withoutApprovalRoundTrip(call.body) };
+  }
+  if (approvalHeader !== undefined) ctx.approvalHeader = approvalHeader;
   ctx.approval = approvalHeader === undefined
     ? null
     : await lookupApproval(config.approvals, approvalHeader, ctx.binding!, ctx.nowMs, { agent: agent.id, tool: call.tool, args: call.args });

@@ -1,0 +1,117 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AgentClient, type ToolResult } from '../../src/agent/client.js';
+import { RequestStateSealer } from '../../src/gateway/mcp-approval.js';
+import { META_VERSION } from '../../src/gateway/mcp-transport.js';
+import { exampleTools } from '../../src/server/example-tools.js';
+import { describedTool, type ToolHandler } from '../../src/server/types.js';
+import { auditEventOf } from '../helpers/audit.js';
+import { person } from '../helpers/calls.js';
+import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+
+const V26 = '2026-07-28';
+const CAPS = 'io.modelcontextprotocol/clientCapabilities';
+type InputRequired = { resultType: string; inputRequests: Record<string, { method: string; params: { mode: string; url: string; message: string } }>; requestState: string };
+
+/**
+ * Approvals through MCP 2026-07-28 multi-round-trip requests, through the real gateway: a call that needs a person
+ * is answered with an InputRequiredResult (URL elicitation to the approval, sealed requestState); the retry with
+ * the state runs once approved; a state is accepted once, only for its own call, and never reaches the service.
+ */
+describe('MCP approvals as InputRequiredResult (2026-07-28)', () => {
+  let gw: TestGateway;
+  const demo = exampleTools();
+  const seen: unknown[] = [];
+  const forget = demo.tools['memory.forget']!;
+  const tools: Record<string, ToolHandler> = {
+    ...demo.tools,
+    'memory.forget': describedTool((args, req) => (seen.push(req.body), forget(args, req)), forget.description!),
+  };
+  let rpc = 0;
+  const call = (agent: string, args: Record<string, unknown>, extra: Record<string, unknown> = {}, caps: Record<string, unknown> = { elicitation: { url: {} } }): Promise<ToolResult> =>
+    new AgentClient({ baseUrl: gw.url, privateJwk: gw.agents.keys[agent as 'room-assistant'] }).send(
+      'POST',
+      '/mcp',
+      { jsonrpc: '2.0', id: (rpc += 1), method: 'tools/call', params: { name: 'memory.forget', arguments: args, _meta: { [META_VERSION]: V26, [CAPS]: caps }, ...extra } },
+      { accept: 'application/json, text/event-stream', 'MCP-Protocol-Version': V26, 'Mcp-Method': 'tools/call', 'Mcp-Name': 'memory.forget' },
+    );
+  const inputRequired = (res: ToolResult): InputRequired => {
+    expect(res.status).toBe(200);
+    const result = (res.body as { result: InputRequired }).result;
+    expect(result.resultType).toBe('input_required');
+    return result;
+  };
+  const approvalOf = (r: InputRequired) => decodeURIComponent(/#pending\/(.+)$/.exec(r.inputRequests['toolgate.approval']!.params.url)![1]!);
+
+  beforeAll(async () => {
+    gw = await startTestGateway({ TOOLGATE_PUBLIC_URL: 'https://gateway.example' }, { tools });
+  });
+  afterAll(() => gw?.close());
+
+  it('asks for the approval by URL, keeps asking while it waits, and runs the retry once approved, once', async () => {
+    const args = { id: 'mem_1' };
+    const first = await call('room-assistant', args);
+    const asked = inputRequired(first);
+    const request = asked.inputRequests['toolgate.approval']!;
+    expect(request).toMatchObject({ method: 'elicitation/create', params: { mode: 'url' } });
+    const id = approvalOf(asked);
+    expect(request.params.url).toBe(`https://gateway.example/console/#pending/${id}`);
+    expect(await auditEventOf(gw.config.audit.file, first.decisionId)).toMatchObject({ outcome: 'approval_required' });
+
+    // Back before anyone decided: sent to the same approval again, with a fresh state; the used one is spent.
+    const again = inputRequired(await call('room-assistant', args, { requestState: asked.requestState, inputResponses: { 'toolgate.approval': { action: 'accept' } } }));
+    expect(approvalOf(again)).toBe(id);
+    expect(again.requestState).not.toBe(asked.requestState);
+    const replay = await call('room-assistant', args, { requestState: asked.requestState });
+    expect(replay.status).toBe(400);
+    expect(replay.body).toMatchObject({ error: { data: { reason: 'mcp_request_state_invalid' } } });
+
+    expect((await person(gw.url, gw.agents.keys['finance-lead'])('POST', `/approvals/${id}/approve`)).status).toBe(200);
+    const ran = await call('room-assistant', args, { requestState: again.requestState, inputResponses: { 'toolgate.approval': { action: 'accept' } } });
+    expect(ran.status).toBe(200);
+    expect((ran.body as { result: { isError: boolean; structuredContent: unknown } }).result).toMatchObject({ isError: false, structuredContent: { forgotten: false } });
+    // The service saw the call, never the gateway's round trip.
+    const body = seen.at(-1) as { params: Record<string, unknown> };
+    expect(body.params.requestState).toBeUndefined();
+    expect(body.params.inputResponses).toBeUndefined();
+    expect(seen).toHaveLength(1);
+  });
+
+  it('refuses a state that was altered, or presented for other arguments or by another agent', async () => {
+    const asked = inputRequired(await call('room-assistant', { id: 'mem_2' }));
+    const state = asked.requestState;
+    const flipped = `${state.slice(0, 20)}${state[20] === 'A' ? 'B' : 'A'}${state.slice(21)}`;
+    for (const [agent, args, s] of [
+      ['room-assistant', { id: 'mem_2' }, flipped],
+      ['room-assistant', { id: 'mem_3' }, state],
+      ['room-assistant', { id: 'mem_2' }, 'x'.repeat(5000)],
+      ['receipts-bot', { id: 'mem_2' }, state],
+    ] as const) {
+      const res = await call(agent, args, { requestState: s });
+      expect(res.status, JSON.stringify(res.body)).toBe(400);
+      expect(res.body).toMatchObject({ error: { code: -32600, data: { reason: 'mcp_request_state_invalid' } } });
+    }
+    expect(seen).toHaveLength(1);
+  });
+
+  it('a client that did not declare URL elicitation gets the approval as a readable tool result', async () => {
+    const res = await call('room-assistant', { id: 'mem_4' }, {}, {});
+    expect(res.status).toBe(200);
+    expect((res.body as { result: { isError: boolean; structuredContent: { decision: string; approval: { id: string } } } }).result).toMatchObject({
+      isError: true,
+      structuredContent: { decision: 'approval_required', approval: { id: expect.stringMatching(/^apr_/) } },
+    });
+  });
+});
+
+describe('request state sealing', () => {
+  const call = { agent: 'a', tool: 't', binding: 'b' };
+  it('opens what it sealed once, before expiry, for the same call only; another key cannot open it', () => {
+    const sealer = new RequestStateSealer();
+    const state = sealer.seal({ ...call, approval: 'apr_1', exp: 2_000 });
+    expect(() => sealer.open(state, { ...call, binding: 'c' }, 1_000)).toThrow(/another agent, tool or arguments/);
+    expect(() => sealer.open(state, call, 2_000)).toThrow(/expired/);
+    expect(() => new RequestStateSealer().open(state, call, 1_000)).toThrow(/not one this gateway issued/);
+    expect(sealer.open(state, call, 1_000).approval).toBe('apr_1');
+    expect(() => sealer.open(state, call, 1_000)).toThrow(/already used/);
+  });
+});
