@@ -4,6 +4,9 @@ import type { DemoAgents } from './agents.js';
 
 type Body = Record<string, unknown> | null;
 
+const LIST = { jsonrpc: '2.0', id: 'list', method: 'tools/list' } as const;
+const MCP_ACCEPT = { accept: 'application/json, text/event-stream' } as const;
+
 /** The decision body: the answer itself over HTTP; over MCP a JSON-RPC error's data or a refused tool result's structured content. */
 function decisionOf(b: Body): Body {
   if (!(b && 'jsonrpc' in b)) return b;
@@ -35,13 +38,16 @@ function summarize(r: ToolResult): string {
   if (r.status === 403) return `403 deny${list}`;
   if (r.status === 429) return `429 ${reasons[0]?.code ?? 'limited'} (Retry-After: ${r.headers.get('retry-after')} s)${list}`;
   if (r.status === 202) return `202 approval_required, approval ${approvalIdOf(r)}${list}`;
+  const tools = b && 'jsonrpc' in b ? (b.result as { tools?: { name: string; annotations?: Record<string, boolean> }[] } | undefined)?.tools : undefined;
+  if (tools) return `${r.status} tools/list shows ${tools.map((t) => `${t.name}${t.annotations?.destructiveHint && !t.annotations.readOnlyHint ? ' (destructive)' : ''}`).join(', ')}`;
   const shown = JSON.stringify(b && 'jsonrpc' in b ? (b.result as { structuredContent?: unknown })?.structuredContent : b);
   return `${r.status} ${shown.length > 160 ? `${shown.slice(0, 157)}...` : shown}`;
 }
 
 /**
  * The scripted session `make demo` prints: the seed post's three scenarios through the gateway, allowed and
- * refused calls with their reasons, a human approval, an MCP call, and an unsigned call.
+ * refused calls with their reasons, a human approval, MCP tool lists filtered per caller, an approval the tool's
+ * own annotations ask for, and an unsigned call.
  */
 export async function walkthrough(baseUrl: string, agents: DemoAgents, out: Writable): Promise<ToolResult[]> {
   const as = (id: keyof DemoAgents['keys']) => new AgentClient({ baseUrl, privateJwk: agents.keys[id] });
@@ -88,6 +94,7 @@ export async function walkthrough(baseUrl: string, agents: DemoAgents, out: Writ
     receipts.callTool('trade.place', { symbol: 'NVDA', side: 'sell', quantity: 5, limit_price: 100 }));
 
   section('B. Rebalancing rules (advisor, rebalancer)');
+  await step('advisor lists the MCP tools (filtered per caller: only what the policy could ever let it call)', () => advisor.send('POST', '/mcp', LIST, MCP_ACCEPT));
   await step('advisor suggests trimming NVDA over MCP (allowed: advisory)', () =>
     advisor.callMcp('trade.suggest', { symbol: 'NVDA', side: 'sell', reason: 'NVDA is 11% of the portfolio; target 7%' }));
   await step('advisor tries to place the trade over MCP (refused: a tool result with isError and the decision)', () =>
@@ -106,6 +113,15 @@ export async function walkthrough(baseUrl: string, agents: DemoAgents, out: Writ
     room.callTool('memory.read', { scope: 'user', owner: 'u2', on_behalf_of: 'u1' }));
   await step('room-assistant writes secret data into the room (denied)', () =>
     room.callTool('memory.write', { scope: 'room', room: 'r1', on_behalf_of: 'u1', label: 'secret', content: 'salary bands', retention_days: 7 }));
+
+  await step("room-assistant lists its MCP tools (the service's annotations: memory.forget is destructive)", () => room.send('POST', '/mcp', LIST, MCP_ACCEPT));
+  const forget = { id: 'mem_demo' };
+  const forgetting = await step('room-assistant forgets a memory over MCP (a person must approve: the tool is destructive by its annotations)', () => room.callMcp('memory.forget', forget));
+  const forgetApproval = approvalIdOf(forgetting);
+  if (forgetApproval) {
+    await step('finance-lead approves it', () => financeLead.send('POST', `/approvals/${forgetApproval}/approve`, { comment: 'fine, stale note' }));
+    await step('room-assistant retries with Toolgate-Approval (allowed, once)', () => room.callMcp('memory.forget', forget, { 'toolgate-approval': forgetApproval }));
+  }
 
   section('Identity');
   await step('an unsigned caller tries to send email (rejected: no identity)', () =>
