@@ -7,7 +7,8 @@ import { build } from 'esbuild';
 /*
  * Builds the console page into dist/console/assets: app.js (src/console/web/main.ts bundled and minified by
  * esbuild), app.css and index.html, each with a .br and .gz beside it that the gateway sends to browsers that take
- * them. `npm run build:console` runs this file directly (node strips its types; it imports nothing relative).
+ * them. `npm run build` runs it compiled (dist/console/build.js) after tsc; the browser tests import it to build a
+ * missing page before they start.
  */
 
 const here = dirname(fileURLToPath(import.meta.url));
