@@ -72,12 +72,14 @@ async function serveOne(config: ReturnType<typeof loadServerConfig>, out: Writab
 }
 
 /**
- * Resolves on the first SIGTERM or SIGINT and keeps ignoring both afterwards: Ctrl-C reaches every process of the
- * group and the primary then sends SIGTERM too, and a second signal must not kill a worker mid-drain.
+ * Resolves on the first SIGTERM or SIGINT. A worker keeps ignoring both afterwards: Ctrl-C reaches every process of
+ * the group and the primary then sends SIGTERM too, and that second signal must not kill it mid-drain. Elsewhere a
+ * second signal keeps its default effect (exit now), the way to stop a drain that takes too long.
  */
 function untilSignalled(): Promise<void> {
   return new Promise<void>((resolve) => {
-    process.on('SIGTERM', () => resolve());
-    process.on('SIGINT', () => resolve());
+    const listen = cluster.isWorker ? process.on.bind(process) : process.once.bind(process);
+    listen('SIGTERM', () => resolve());
+    listen('SIGINT', () => resolve());
   });
 }
