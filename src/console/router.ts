@@ -50,7 +50,8 @@ export function consoleRouter(options: Readonly<ConsoleOptions>): ConsoleRouter 
   if (typeof options.store?.list !== 'function') throw new ConfigError('console_option_invalid', `${where}: store must be the gateway's ApprovalStore.`);
   if (typeof options.verifier?.verify !== 'function') throw new ConfigError('console_option_invalid', `${where}: verifier must be the gateway's Verifier.`);
   const audit = options.audit as Record<string, unknown> | undefined;
-  if (audit === undefined || (typeof audit.file !== 'string' && typeof audit.kafka !== 'object')) throw new ConfigError('console_option_invalid', `${where}: audit must be { file } (the JSONL audit file) or { kafka: { brokers, topic } }.`);
+  const files = audit === undefined ? undefined : typeof audit.file === 'string' ? [audit.file] : Array.isArray(audit.files) && audit.files.length > 0 && audit.files.every((f) => typeof f === 'string' && f !== '') ? (audit.files as string[]) : undefined;
+  if (audit === undefined || (files === undefined && typeof audit.kafka !== 'object')) throw new ConfigError('console_option_invalid', `${where}: audit must be { file } (the JSONL audit file), { files: [...] } (one per gateway process) or { kafka: { brokers, topic } }.`);
   const jaegerUrl = options.jaegerUrl === undefined || options.jaegerUrl === '' ? null : checkedUrl(options.jaegerUrl);
   const now = options.now ?? Date.now;
   const pollMs = count(where, 'pollMs', options.pollMs, 1000);
@@ -70,9 +71,8 @@ export function consoleRouter(options: Readonly<ConsoleOptions>): ConsoleRouter 
     now,
     logger: options.logger,
   };
-  const source = 'file' in options.audit
-    ? tailAuditFile(options.audit.file, feed, { pollMs, startBytes: feedMaxBytes, logger: options.logger })
-    : { ready: Promise.resolve(), ...tailAuditTopic(options.audit.kafka, feed, { logger: options.logger }) };
+  const source = files !== undefined ? tailFiles(files, feed, { pollMs, startBytes: feedMaxBytes, logger: options.logger })
+    : { ready: Promise.resolve(), ...tailAuditTopic((options.audit as { kafka: { brokers: readonly string[]; topic: string } }).kafka, feed, { logger: options.logger }) };
   // A verdict, or a new request, reaches the trail: re-read the pending list then rather than at the next poll.
   const unsubscribe = feed.subscribe((s) => {
     if (s.type === 'approval' || s.outcome === 'approval_required') void pending.refresh();
@@ -113,6 +113,11 @@ export function consoleRouter(options: Readonly<ConsoleOptions>): ConsoleRouter 
       pending.close();
     },
   };
+}
+
+function tailFiles(files: readonly string[], feed: AuditFeed, options: Parameters<typeof tailAuditFile>[2]): { ready: Promise<void>; close(): void } {
+  const tails = files.map((file) => tailAuditFile(file, feed, options));
+  return { ready: Promise.all(tails.map((t) => t.ready)).then(() => undefined), close: () => tails.forEach((t) => t.close()) };
 }
 
 function whoami(config: Config, res: Response, agent: VerifiedAgent): void {

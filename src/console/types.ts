@@ -4,9 +4,13 @@ import type { Logger } from '../logger.js';
 
 export type { DecisionSummary } from './wire.js';
 
-/** Where the console reads the audit trail from: the gateway's JSONL file, or its Kafka topic. */
+/**
+ * Where the console reads the audit trail from: the gateway's JSONL file, several (one per `serve --workers`
+ * process, each its own chain), or the Kafka topic.
+ */
 export type ConsoleAuditSource =
   | { readonly file: string }
+  | { readonly files: readonly string[] }
   | { readonly kafka: { readonly brokers: readonly string[]; readonly topic: string } };
 
 export interface ConsoleOptions {

@@ -58,7 +58,7 @@ export interface ServerConfig {
    */
   readonly identity: Readonly<Record<string, unknown>>;
   /** The approvals and decisions console at /console (README, Console): off unless enabled (the demo enables it). */
-  readonly console: { readonly enabled: boolean; readonly jaegerUrl: string | undefined };
+  readonly console: { readonly enabled: boolean; readonly jaegerUrl: string | undefined; readonly auditFiles: readonly string[] | undefined };
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -142,7 +142,7 @@ export function loadServerConfig(env: Env = process.env): ServerConfig {
   const f = file as Partial<{
     host: string; port: number; gatewayId: string; environment: string; timezone: string; policyBundle: string; policyTimeoutMs: number; policyVerificationKey: string; policyVerificationKeyId: string; policyTokenFile: string; policyPollMinMs: number; policyPollMaxMs: number; policyShadowBundle: string; policyShadowFraction: number; policyCanaryBundle: string; policyCanaryFraction: number; agentKeys: string[]; breakGlassKeys: string[]; mcpAllowedOrigins: string[]; publicUrl: string; mcpStateKeyFile: string;
     audit: { file?: string; keyFile?: string; kafka?: { brokers?: string[]; topic?: string } & TopicDurability; failClosed?: boolean; durability?: 'spool' | 'kafka'; spoolDir?: string; ackTimeoutMs?: number };
-    redisUrl: string; redisPrefix: string; telemetry: { serviceName?: string; otlpEndpoint?: string }; stateDir: string; identity: Record<string, unknown>; console: { enabled?: boolean; jaegerUrl?: string };
+    redisUrl: string; redisPrefix: string; telemetry: { serviceName?: string; otlpEndpoint?: string }; stateDir: string; identity: Record<string, unknown>; console: { enabled?: boolean; jaegerUrl?: string; auditFiles?: string[] };
   }>;
   const stateDir = env.TOOLGATE_STATE_DIR ?? f.stateDir ?? '.toolgate';
   const brokers = list(env.TOOLGATE_KAFKA_BROKERS) ?? f.audit?.kafka?.brokers;
@@ -190,11 +190,11 @@ export function loadServerConfig(env: Env = process.env): ServerConfig {
   };
 }
 
-function consoleConfig(env: Env, f: { enabled?: boolean; jaegerUrl?: string } | undefined): ServerConfig['console'] {
+function consoleConfig(env: Env, f: { enabled?: boolean; jaegerUrl?: string; auditFiles?: string[] } | undefined): ServerConfig['console'] {
   const flag = env.TOOLGATE_CONSOLE;
   if (flag !== undefined && flag !== 'true' && flag !== 'false') throw new ConfigError('console_flag_invalid', 'TOOLGATE_CONSOLE must be "true" (serve the console at /console) or "false".');
   if (f?.enabled !== undefined && typeof f.enabled !== 'boolean') throw new ConfigError('console_flag_invalid', 'The config file\'s console.enabled must be true or false.');
-  return { enabled: flag !== undefined ? flag === 'true' : (f?.enabled ?? false), jaegerUrl: env.TOOLGATE_CONSOLE_JAEGER_URL ?? f?.jaegerUrl };
+  return { enabled: flag !== undefined ? flag === 'true' : (f?.enabled ?? false), jaegerUrl: env.TOOLGATE_CONSOLE_JAEGER_URL ?? f?.jaegerUrl, auditFiles: list(env.TOOLGATE_CONSOLE_AUDIT_FILES) ?? f?.auditFiles };
 }
 
 function identityOptions(value: unknown): Record<string, unknown> {

@@ -89,7 +89,8 @@ export async function startGateway(config: ServerConfig, options: StartOptions):
     ? consoleRouter({
       store: approvals,
       verifier,
-      audit: config.audit.kafka ? { kafka: config.audit.kafka } : { file: config.audit.file },
+      // With --workers and the file sink each process has its own file: TOOLGATE_CONSOLE_AUDIT_FILES lists them all.
+      audit: config.audit.kafka ? { kafka: config.audit.kafka } : config.console.auditFiles?.length ? { files: config.console.auditFiles } : { file: config.audit.file },
       auditKeyFile: config.audit.keyFile,
       ...(config.console.jaegerUrl ? { jaegerUrl: config.console.jaegerUrl } : {}),
       ...(options.logger ? { logger: options.logger } : {}),

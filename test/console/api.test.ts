@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { appendFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import express from 'express';
@@ -12,6 +12,7 @@ import { loadServerConfig } from '../../src/server/config.js';
 import { person } from '../helpers/calls.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { listen } from '../helpers/listen.js';
+import { chain } from './events.js';
 import { takeEvents, type ServerEvent } from '../../src/console/web/sse-parse.js';
 
 /** The server-sent events of a response, as they come. */
@@ -85,6 +86,32 @@ describe('console mounting', () => {
     expect(() => consoleRouter({ ...base, colour: 'blue' } as never)).toThrow(expect.objectContaining({ reason: 'console_option_unknown' }));
     expect(() => consoleRouter({ ...base, jaegerUrl: 'javascript:alert(1)' })).toThrow(expect.objectContaining({ reason: 'console_option_invalid' }));
     expect(() => consoleRouter({ ...base, auditKeyFile: join(dir, 'missing.pem') })).toThrow(expect.objectContaining({ reason: 'console_audit_key_invalid' }));
+  });
+});
+
+describe('console on several audit files', () => {
+  it('follows every worker\'s file (serve --workers with the file sink) into one feed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tg-console-'));
+    const agents = ensureDemoAgents(join(dir, 'agents'));
+    const verifier = await createVerifier({ jwksFiles: [agents.jwksFile] });
+    const files = [join(dir, 'audit.w0.jsonl'), join(dir, 'audit.w1.jsonl')];
+    chain([2], 'gw-w0', 'a').events.forEach((e) => appendFileSync(files[0]!, `${JSON.stringify(e)}\n`));
+    chain([2], 'gw-w1', 'b').events.forEach((e) => appendFileSync(files[1]!, `${JSON.stringify(e)}\n`));
+    const console_ = consoleRouter({ store: new MemoryApprovalStore(), verifier, audit: { files } });
+    const app = express();
+    app.use(console_.router);
+    const server = await listen(app);
+    try {
+      await console_.ready;
+      const lead = person(server.origin, agents.keys['finance-lead']);
+      const listed = (await lead('GET', '/console/api/decisions')).body.decisions as { decision_id: string }[];
+      expect(listed.map((d) => d.decision_id).sort()).toEqual(['a0', 'a1', 'b0', 'b1']);
+      expect(loadServerConfig({ TOOLGATE_CONSOLE_AUDIT_FILES: files.join(',') }).console.auditFiles).toEqual(files);
+      expect(() => consoleRouter({ store: new MemoryApprovalStore(), verifier, audit: { files: [] } })).toThrow(expect.objectContaining({ reason: 'console_option_invalid' }));
+    } finally {
+      console_.close();
+      await server.close();
+    }
   });
 });
 

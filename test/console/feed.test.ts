@@ -3,34 +3,11 @@ import { appendFileSync, mkdtempSync, truncateSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AUDIT_SCHEMA, ChainSigner, ed25519Thumbprint, type AuditEvent, type UnchainedEvent } from '../../src/audit/index.js';
-import { createPublicKey } from 'node:crypto';
+import { ChainSigner, type AuditEvent } from '../../src/audit/index.js';
+import { chain, event } from './events.js';
 import { checkChain } from '../../src/console/detail.js';
 import { AuditFeed } from '../../src/console/feed.js';
 import { tailAuditFile } from '../../src/console/tail-file.js';
-
-const event = (id: string, over: Partial<UnchainedEvent> = {}): UnchainedEvent => ({
-  schema: AUDIT_SCHEMA, type: 'decision', decision_id: id, timestamp: '2026-11-25T10:00:00.000Z', path: 'toolgate/decision',
-  input: { args: { to: 'x' } }, result: null, bundles: {}, erased: [], masked: [], metrics: {},
-  trace_id: null, span_id: null, labels: { id: 'gw', version: '0', environment: 'test' },
-  agent: { id: 'bot', scheme: 'rfc9421', verified: true, key_id: 'k', thumbprint: 't' }, tool: { name: 'email.send', protocol: 'http' },
-  outcome: 'allow', reasons: [], policy: { revision: 'r1', sha256: 'a'.repeat(64) },
-  request: { method: 'POST', path: '/tools/email.send', body_sha256: 'b'.repeat(64), args_sha256: 'c'.repeat(64), attachments: [] },
-  response: null, approval: null, break_glass: null, ...over,
-});
-
-function chain(batches: readonly number[]): { events: AuditEvent[]; keys: Map<string, ReturnType<typeof createPublicKey>> } {
-  const { privateKey } = generateKeyPairSync('ed25519');
-  const signer = new ChainSigner(privateKey, 'gw-1');
-  const events: AuditEvent[] = [];
-  for (const size of batches) {
-    const drafted = signer.draft(Array.from({ length: size }, (_, i) => event(`d${events.length + i}`)));
-    signer.commit(drafted.at(-1)!);
-    events.push(...drafted);
-  }
-  const pub = createPublicKey(privateKey);
-  return { events, keys: new Map([[ed25519Thumbprint(pub), pub]]) };
-}
 
 const line = (e: AuditEvent) => JSON.stringify(e);
 
