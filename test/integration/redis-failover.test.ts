@@ -99,12 +99,14 @@ describe.skipIf(!haveSentinel() && !integration)('Redis Sentinel failover under 
   }, 60_000);
 
   afterAll(async () => {
-    await a?.close();
-    await b?.close();
-    await c?.close();
-    await d?.close();
-    await topo?.down();
-  }, 30_000);
+    // The topology first: its six processes are daemons that nothing else stops if closing a gateway hangs (a run
+    // that timed out left them behind). The gateways' clients then fail fast and close.
+    try {
+      await topo?.down();
+    } finally {
+      for (const gw of [a, b, c, d]) await gw?.close();
+    }
+  }, 60_000);
 
   it('holds exactly-N limits, single-use approvals and nonces across both gateways', async () => {
     // trade.suggest: 30 a minute for the advisor, asked 36 times at once through both instances.
