@@ -80,10 +80,14 @@ export function consoleRouter(options: Readonly<ConsoleOptions>): ConsoleRouter 
   const assets = loadAssets(options.assetsDir ?? DEFAULT_ASSETS_DIR);
 
   const router = Router();
+  // Every console response carries the page's security headers, the API's JSON and event streams included.
+  router.use('/console', (_req, res, next) => {
+    securityHeaders(res);
+    next();
+  });
   // Express matches /console and /console/ alike: the page's relative asset URLs need the slash, so add it.
   router.get('/console', (req, res) => {
     if (req.originalUrl.split('?')[0] === '/console/') return serveAsset(assets, 'index.html', req, res);
-    securityHeaders(res);
     res.redirect(301, '/console/');
   });
   router.get('/console/assets/:name', (req, res) => serveAsset(assets, String(req.params.name), req, res));
@@ -100,7 +104,6 @@ export function consoleRouter(options: Readonly<ConsoleOptions>): ConsoleRouter 
   }));
   router.get('/console/api/stream', signed(config.guard, 'viewer', (req, res, agent) => stream(config, req, res, agent)));
   router.all(/^\/console(\/.*)?$/, (req, res) => {
-    securityHeaders(res);
     if (req.method !== 'GET' && req.method !== 'HEAD') return fail(res, 405, 'bad_request', 'method_not_allowed', `${req.method.slice(0, 16)} is not accepted here: the console's API takes GET; approve and deny with POST /approvals/<id>/approve or /deny.`);
     fail(res, 404, 'not_found', 'console_route_unknown', 'No such console page or API route; open /console/.');
   });

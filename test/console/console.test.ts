@@ -71,6 +71,7 @@ describe('console page', () => {
     for (const path of ['/console/api/decisions', '/console/api/stream', '/console/api/whoami', '/console/api/stats']) {
       const res = await fetch(`${gw.url}${path}`);
       expect(res.status, path).toBe(401);
+      expect(res.headers.get('content-security-policy'), path).toContain("default-src 'none'");
       expect(await res.json(), path).toMatchObject({ error: 'unauthenticated', reason: 'signature_missing' });
     }
     const asAgent = person(gw.url, gw.agents.keys['receipts-bot']);
