@@ -4,6 +4,8 @@
 // a drift of the shared machine hits both alike. Needs `npm run build` and TOOLGATE_REDIS_URL.
 //
 //   node scripts/bench-workers.mjs [--connections 32] [--duration 10] [--rounds 2] [--workers 2]
+import console from 'node:console';
+import process from 'node:process';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
@@ -21,7 +23,7 @@ if (!redisUrl) {
 }
 const connections = Number(values.connections);
 const durationS = Number(values.duration);
-const ws = await prepareWorkspace({ outDir: join(process.cwd(), '.bench'), policyBundle: 'build/policy', regoDir: 'rego' });
+const ws = await prepareWorkspace({ outDir: 'build/bench', policyBundle: 'build/policy', regoDir: 'rego' });
 
 async function serve(workers, round) {
   const args = ['dist/cli/main.js', 'serve', ...(workers > 1 ? ['--workers', String(workers)] : [])];
