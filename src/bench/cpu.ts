@@ -33,8 +33,8 @@ export function cpuMs(pid: number): number {
 }
 
 /** CPU time so far of each thread of a process, by thread id, with its name (comm): `node-MainThread`, `WorkerThread`, `libuv-worker`, `node-V8Worker`. */
-export function threadCpuMs(pid: number): Map<string, { readonly name: string; readonly ms: number }> {
-  const out = new Map<string, { name: string; ms: number }>();
+export function threadCpuMs(pid: number): Map<string, { readonly name: string; readonly ms: number; readonly sysMs: number }> {
+  const out = new Map<string, { name: string; ms: number; sysMs: number }>();
   let tids: string[];
   try {
     tids = readdirSync(`/proc/${pid}/task`);
@@ -46,7 +46,7 @@ export function threadCpuMs(pid: number): Map<string, { readonly name: string; r
       const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
       const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.set(tid, { name, ms: ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks() });
+      out.set(tid, { name, ms: ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks(), sysMs: (Number(fields[12]) * 1000) / clockTicks() });
     } catch {
       // the thread ended between the listing and the read
     }
@@ -54,9 +54,14 @@ export function threadCpuMs(pid: number): Map<string, { readonly name: string; r
   return out;
 }
 
-/** CPU per thread name between two readings of threadCpuMs (a thread started in between counts from zero). */
-export function threadCpuDelta(before: ReturnType<typeof threadCpuMs>, after: ReturnType<typeof threadCpuMs>): Map<string, number> {
-  const byName = new Map<string, number>();
-  for (const [tid, t] of after) byName.set(t.name, (byName.get(t.name) ?? 0) + t.ms - (before.get(tid)?.ms ?? 0));
+/** CPU (and its system part) per thread name between two readings of threadCpuMs (a thread started in between counts from zero). */
+export function threadCpuDelta(before: ReturnType<typeof threadCpuMs>, after: ReturnType<typeof threadCpuMs>): Map<string, { ms: number; sysMs: number }> {
+  const byName = new Map<string, { ms: number; sysMs: number }>();
+  for (const [tid, t] of after) {
+    const sum = byName.get(t.name) ?? { ms: 0, sysMs: 0 };
+    sum.ms += t.ms - (before.get(tid)?.ms ?? 0);
+    sum.sysMs += t.sysMs - (before.get(tid)?.sysMs ?? 0);
+    byName.set(t.name, sum);
+  }
   return byName;
 }

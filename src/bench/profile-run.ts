@@ -24,7 +24,7 @@ interface Window {
   readonly ok: number;
   readonly cpuUs: number;
   readonly rps: number;
-  readonly threadCpu: readonly { readonly name: string; readonly usPerCall: number }[];
+  readonly threadCpu: readonly { readonly name: string; readonly usPerCall: number; readonly sysUsPerCall: number }[];
 }
 
 /** One pipeline server (its own process) warmed up, then measured for `durationS`; the server is stopped after. */
@@ -42,7 +42,7 @@ async function measured(workspace: BenchWorkspace, spec: ProfileSpec, stateDir: 
       const to = nowUs();
       if (out.non2xx > 0 || out.errors > 0 || out.ok === 0) throw new Error(`profile: ${out.ok} allowed, ${out.non2xx} refused, ${out.errors} errors: the profiled path must be the allowed call only`);
       const threads = threadCpuDelta(threads0, threadCpuMs(child.pid));
-      const threadCpu = [...threads].sort((a, b) => b[1] - a[1]).map(([name, ms]) => ({ name, usPerCall: (ms * 1000) / out.ok }));
+      const threadCpu = [...threads].sort((a, b) => b[1].ms - a[1].ms).map(([name, t]) => ({ name, usPerCall: (t.ms * 1000) / out.ok, sysUsPerCall: (t.sysMs * 1000) / out.ok }));
       return { from, to, ok: out.ok, cpuUs: ((cpuMs(child.pid) - cpu0) * 1000) / out.ok, rps: out.rps, threadCpu };
     };
     if (spec.warmupS > 0) await load(spec.warmupS);
@@ -65,7 +65,7 @@ export async function runProfile(workspace: BenchWorkspace, spec: ProfileSpec, l
   rmSync(profileDir, { recursive: true, force: true });
   mkdirSync(profileDir, { recursive: true });
   const plain = await measured(workspace, spec, join(workspace.stateDir, 'profile-plain'), []);
-  log(`profile: unprofiled ${plain.ok} calls at ${Math.round(plain.rps)} req/s, ${Math.round(plain.cpuUs)} us CPU/call: ${plain.threadCpu.map((t) => `${t.name} ${Math.round(t.usPerCall)}`).join(', ')}`);
+  log(`profile: unprofiled ${plain.ok} calls at ${Math.round(plain.rps)} req/s, ${Math.round(plain.cpuUs)} us CPU/call: ${plain.threadCpu.map((t) => `${t.name} ${Math.round(t.usPerCall)} (sys ${Math.round(t.sysUsPerCall)})`).join(', ')}`);
   const profiled = await measured(workspace, spec, join(workspace.stateDir, 'profile'), ['--cpu-prof', '--cpu-prof-interval', '500', '--cpu-prof-dir', profileDir]);
   log(`profile: profiled ${profiled.ok} calls at ${Math.round(profiled.rps)} req/s, ${Math.round(profiled.cpuUs)} us CPU/call`);
   return { ...summarizeProfiles(profileDir, profiled.ok, profiled.from, profiled.to), cpuUsPerCall: plain.cpuUs, rps: plain.rps, threadCpu: plain.threadCpu.filter((t) => t.usPerCall >= 0.5), profiledCpuUsPerCall: profiled.cpuUs };

@@ -136,7 +136,7 @@ export function toMarkdown(results: BenchResults): string {
   if (results.soak) lines.push(...soakSection(results.soak));
   if (results.profile) {
     const p = results.profile;
-    lines.push(...profileMarkdown(p), `- The kernel's count for the same load without the profiler (/proc): ${Math.round(p.cpuUsPerCall)} µs per call at ${Math.round(p.rps)} req/s; by thread: ${p.threadCpu.map((t) => `${t.name} ${Math.round(t.usPerCall)}`).join(', ')} µs. With the profiler: ${Math.round(p.profiledCpuUsPerCall)} µs per call. The profile's times are wall time between samples, so a thread preempted after waking another (the evaluator round trip, socket writes) shows more than its CPU: read the profile for shares.`, '');
+    lines.push(...profileMarkdown(p), `- The kernel's count for the same load without the profiler (/proc): ${Math.round(p.cpuUsPerCall)} µs per call at ${Math.round(p.rps)} req/s; by thread (of which in the kernel): ${p.threadCpu.map((t) => `${t.name} ${Math.round(t.usPerCall)} (${Math.round(t.sysUsPerCall)})`).join(', ')} µs. With the profiler: ${Math.round(p.profiledCpuUsPerCall)} µs per call. The profile's times are wall time between samples, so a thread preempted after waking another (the evaluator round trip, socket writes) shows more than its CPU: read the profile for shares.`, '');
   }
   return lines.join('\n');
 }

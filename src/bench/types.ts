@@ -240,5 +240,5 @@ export interface ProfileResult extends ProfileSummary {
    * The unprofiled server's CPU per call by kind of thread from /proc/<pid>/task: the kernel's count, which a
    * sampling profile cannot give on a loaded machine.
    */
-  readonly threadCpu: readonly { readonly name: string; readonly usPerCall: number }[];
+  readonly threadCpu: readonly { readonly name: string; readonly usPerCall: number; readonly sysUsPerCall: number }[];
 }
