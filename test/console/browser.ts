@@ -4,6 +4,12 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { buildConsole, CONSOLE_ASSETS_OUT } from '../../src/console/build.js';
 
+/** Longest wait for one page condition (Playwright's default is 30 s). */
+export const BROWSER_WAIT_MS = 60_000;
+
+/** A browser test's own budget: several page conditions, each of which may take a while under a loaded machine. */
+export const BROWSER_TEST_MS = 180_000;
+
 /** Where the browser tests put their screenshots (build/ is not in git). */
 export const SCREENSHOTS = join(process.cwd(), 'build', 'console');
 
@@ -39,6 +45,8 @@ export async function ensureConsoleBuilt(): Promise<void> {
  */
 export async function openConsole(browser: Browser, url: string): Promise<{ page: Page; dialogs: string[]; errors: string[] }> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  // make test runs the browser beside the whole suite on a small machine: waits get room, never fixed sleeps.
+  context.setDefaultTimeout(BROWSER_WAIT_MS);
   const page = await context.newPage();
   const dialogs: string[] = [];
   const errors: string[] = [];

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { agent, expectOutcome, person } from '../helpers/calls.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { ensureConsoleBuilt, launch, openConsole, SCREENSHOTS, signIn } from './browser.js';
+import { BROWSER_TEST_MS, ensureConsoleBuilt, launch, openConsole, SCREENSHOTS, signIn } from './browser.js';
 
 /*
  * The console in a real browser (Debian's Chromium driven by playwright-core) against a gateway on a free port with
@@ -16,6 +16,8 @@ let gw: TestGateway;
 let browser: Browser;
 let keyFile: string;
 let receipts: ReturnType<typeof agent>;
+
+vi.setConfig({ testTimeout: BROWSER_TEST_MS });
 
 beforeAll(async () => {
   await ensureConsoleBuilt();
@@ -122,7 +124,7 @@ describe('approving in the browser', () => {
     await card(first.page, id).locator('button.approve').click();
     await card(first.page, id).waitFor({ state: 'detached' });
     // The other open console drops it too, without a reload.
-    await card(second.page, id).waitFor({ state: 'detached', timeout: 10_000 });
+    await card(second.page, id).waitFor({ state: 'detached' });
 
     const done = await receipts('email.send', args, 'http', { 'toolgate-approval': id });
     expectOutcome(done, 200);

@@ -2,13 +2,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { generateAgentKey } from '../../src/agent/keys.js';
 import { ensureDemoAgents, type DemoAgents } from '../../src/demo/agents.js';
 import { jwkThumbprint, type Jwk } from '../../src/identity/jwk.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { ensureConsoleBuilt, launch, openConsole, SCREENSHOTS, signIn } from './browser.js';
+import { BROWSER_TEST_MS, BROWSER_WAIT_MS, ensureConsoleBuilt, launch, openConsole, SCREENSHOTS, signIn } from './browser.js';
 
 /*
  * Sign-in in a real browser: a P-256 key file (the ECDSA path), an auditor's key (feed only), a key generated in the
@@ -38,6 +38,8 @@ function agentsWithExtraKeys(dir: string): DemoAgents {
   return agents;
 }
 
+vi.setConfig({ testTimeout: BROWSER_TEST_MS });
+
 beforeAll(async () => {
   await ensureConsoleBuilt();
   const dir = mkdtempSync(join(tmpdir(), 'tg-console-signin-'));
@@ -63,15 +65,16 @@ describe('sign-in', () => {
 
   it('signs in from a computer whose clock is ten minutes slow (the gateway\'s Date header corrects it)', async () => {
     const context = await browser.newContext();
+    context.setDefaultTimeout(BROWSER_WAIT_MS);
     await context.addInitScript('{ const now = Date.now; Date.now = () => now() - 600000; }');
     const page = await context.newPage();
     await page.goto(`${gw.url}/console/`);
     await page.waitForSelector('body[data-ready="true"]');
     await page.setInputFiles('#key-file', files.auditor);
     // Polled from here: Playwright's in-page waiting runs on the page's (here shifted) clock.
-    await expect.poll(() => page.locator('#signin-who').textContent().catch(() => null), { timeout: 15_000 }).toContain('"compliance"');
+    await expect.poll(() => page.locator('#signin-who').textContent().catch(() => null), { timeout: 60_000 }).toContain('"compliance"');
     await page.goto(`${gw.url}/console/#decisions`);
-    await expect.poll(() => page.locator('#feed-note').textContent(), { timeout: 15_000 }).toContain('Newest first');
+    await expect.poll(() => page.locator('#feed-note').textContent(), { timeout: 60_000 }).toContain('Newest first');
     await context.close();
   });
 
@@ -120,6 +123,7 @@ describe('sign-in', () => {
 
   it('falls back to ECDSA P-256 where the browser has no Ed25519', async () => {
     const context = await browser.newContext();
+    context.setDefaultTimeout(BROWSER_WAIT_MS);
     // Playwright's init script runs before the page's own (CSP does not apply to it): a browser without Ed25519.
     await context.addInitScript(`{
       const generate = crypto.subtle.generateKey.bind(crypto.subtle);
