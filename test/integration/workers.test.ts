@@ -10,6 +10,7 @@ import { signRequest } from '../../src/agent/sign-request.js';
 import { ensureDemoAgents, type DemoAgents } from '../../src/demo/agents.js';
 import { POLICY_BUNDLE } from '../helpers/gateway.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
+import { waitFor } from '../helpers/services.js';
 
 const exec = promisify(execFile);
 
@@ -42,7 +43,8 @@ function call(url: string, agents: DemoAgents, agent: keyof DemoAgents['keys'], 
   const target = new URL(`/tools/${tool}`, url);
   const headers = { 'content-type': 'application/json', ...signRequest({ method: 'POST', url: target.href, headers: { 'content-type': 'application/json' }, body }, { privateJwk: agents.keys[agent] }) };
   return new Promise((resolve) => {
-    const req = request(target, { method: 'POST', headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
+    // A connection per call (no keep-alive pool): the primary deals connections, not requests, to the workers.
+    const req = request(target, { method: 'POST', agent: false, headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
       res.resume();
       res.on('end', () => resolve({ status: res.statusCode ?? 0 }));
       res.on('error', (e: NodeJS.ErrnoException) => resolve({ status: 0, error: e.code ?? e.message }));
@@ -98,6 +100,38 @@ describe('toolgate serve --workers', () => {
     }
     expect(served.line.audit.map((f) => f.replace(dir, ''))).toEqual(['/audit.w1.jsonl', '/audit.w2.jsonl']);
   }, 60_000);
+
+  it('restarts a worker that dies, which continues its own audit chain', async () => {
+    const served = await serveWorkers({ ...env, TOOLGATE_STATE_DIR: join(dir, 'restart'), TOOLGATE_REDIS_PREFIX: `${redis.prefix}restart:` }, 2);
+    const workers = async () => (await exec('pgrep', ['-P', String(served.child.pid)]).catch(() => ({ stdout: '' }))).stdout.split('\n').filter(Boolean).map(Number);
+    const read = () => call(served.line.listening, agents, 'room-assistant', 'memory.read', { scope: 'user', owner: 'u1', on_behalf_of: 'u1' });
+    try {
+      expect((await Promise.all(Array.from({ length: 10 }, read))).map((r) => r.status)).toEqual(Array(10).fill(200));
+      const before = await workers();
+      expect(before).toHaveLength(2);
+      process.kill(before[0]!, 'SIGKILL');
+      const after = await waitFor('the killed worker replaced', async () => {
+        const now = await workers();
+        return now.length === 2 && !now.includes(before[0]!) ? now : undefined;
+      }, 30_000, 50);
+      expect(after).toContain(before[1]);
+      // Both workers answer again (connections are dealt in turn), and each chain goes on where it stopped.
+      await waitFor('calls through both workers', async () => {
+        const lines = served.line.audit.map((f) => readFileSync(f, 'utf8').split('\n').filter(Boolean).length);
+        await Promise.all(Array.from({ length: 10 }, read));
+        const grown = served.line.audit.map((f, i) => readFileSync(f, 'utf8').split('\n').filter(Boolean).length > lines[i]!);
+        return grown.every(Boolean) ? true : undefined;
+      }, 30_000, 50);
+      served.child.kill('SIGTERM');
+      expect(await served.exited).toBe(0);
+    } finally {
+      served.child.kill('SIGKILL');
+    }
+    for (const file of served.line.audit) {
+      const { stdout } = await exec(process.execPath, ['dist/cli/main.js', 'audit', 'verify', '--file', file, '--key', join(dir, 'restart', 'audit-ed25519.pem')]);
+      expect(stdout).toMatch(/^OK: .* 1 chain\(s\)/);
+    }
+  }, 90_000);
 
   it('refuses to start several workers without Redis, saying why', async () => {
     const { TOOLGATE_REDIS_URL: _url, ...noRedis } = env;
