@@ -6,6 +6,11 @@ export interface EventStream {
 }
 
 const HEARTBEAT_MS = 15_000;
+/**
+ * A client this far behind (bytes queued, unsent) is cut off rather than buffered without bound: the page
+ * reconnects and reloads the list, which is cheaper than holding a slow reader's backlog in the gateway.
+ */
+export const MAX_QUEUED_BYTES = 4 * 1024 * 1024;
 
 /**
  * Turns a response into a server-sent event stream. It ends after `maxMs`: the page reconnects with a fresh
@@ -37,6 +42,10 @@ export function openEventStream(req: Request, res: Response, maxMs: number): Eve
     closed,
     send(event, data) {
       if (res.writableEnded) return;
+      if (res.writableLength > MAX_QUEUED_BYTES) {
+        res.end();
+        return;
+      }
       // JSON never contains a raw newline, so one data line carries the whole event.
       res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     },
