@@ -18,6 +18,7 @@ function connect(): void {
   if (key === undefined || session.who === undefined || !session.who.viewer) return;
   stream = new AbortController();
   const query = filterQuery();
+  let opened = false;
   openStream(key, `/console/api/stream${query ? `?${query}` : ''}`, {
     onEvent(event, data) {
       if (event === 'pending') {
@@ -28,6 +29,9 @@ function connect(): void {
       }
     },
     onState(state, detail) {
+      // A reconnect (the server ends streams every few minutes, or the link dropped): fetch what was missed.
+      if (state === 'open' && opened) void loadDecisions();
+      if (state === 'open') opened = true;
       const el = byId('link-state');
       el.setAttribute('data-state', state);
       replace(el, state === 'open' ? 'live' : `${state}${detail ? `: ${detail}` : ''}`);
