@@ -101,7 +101,9 @@ export class KafkaSink implements AuditSink {
     } catch (cause) {
       this.#ok = false;
       this.#stale = true;
-      throw new UnavailableError('audit_unavailable', 'The Kafka audit stream did not acknowledge the decision; nothing was executed. Check TOOLGATE_KAFKA_BROKERS and the broker.', { cause });
+      // The client's own words (e.g. "connect ECONNREFUSED", "not enough replicas") tell the operator which broker or setting to look at.
+      const why = cause instanceof Error ? ` (${cause.message}${cause.cause instanceof Error ? `: ${cause.cause.message}` : ''})` : '';
+      throw new UnavailableError('audit_unavailable', `The Kafka audit stream did not acknowledge the decision${why}; nothing was executed. Check TOOLGATE_KAFKA_BROKERS and the broker.`, { cause });
     }
   }
 

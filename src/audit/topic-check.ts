@@ -148,6 +148,7 @@ export async function ensureAuditTopic(admin: Admin, o: EnsureTopicOptions): Pro
     try {
       await admin.createTopics({
         waitForLeaders: true,
+        timeout: 30_000, // electing 3 partitions' leaders on a busy cluster can take more than kafkajs' 5 s default
         topics: [{
           topic: o.topic,
           numPartitions: o.partitions ?? 3,
@@ -156,8 +157,9 @@ export async function ensureAuditTopic(admin: Admin, o: EnsureTopicOptions): Pro
         }],
       });
     } catch (cause) {
-      // Another gateway created it between our list and create: check what it made, as for any existing topic.
-      if (!(cause instanceof Error && /already exists/i.test(cause.message))) {
+      // Another gateway created it between our list and create, or it was created and only the wait for its
+      // leaders gave up: check what exists, as for any existing topic.
+      if (!(await admin.listTopics().catch(() => [] as string[])).includes(o.topic)) {
         throw new ConfigError('audit_topic_create_failed', `Creating Kafka topic ${o.topic} (${req.replicationFactor} replicas, min.insync.replicas=${req.minInsyncReplicas}) failed: ${cause instanceof Error ? cause.message : String(cause)}. Check the brokers, or create the topic yourself.`, { cause });
       }
       return check(admin, o, req);

@@ -94,6 +94,22 @@ describe('ensureAuditTopic', () => {
     expect(created[0]?.configEntries).toEqual(expect.arrayContaining([{ name: 'min.insync.replicas', value: '2' }, { name: 'unclean.leader.election.enable', value: 'false' }, { name: 'retention.ms', value: '-1' }]));
   });
 
+  it('a topic created whose leaders were not all elected in time is checked, not refused', async () => {
+    const { admin } = fakeAdmin(3);
+    const create = admin.createTopics.bind(admin);
+    admin.createTopics = async (args) => {
+      await create(args);
+      throw Object.assign(new Error('This server does not host this topic-partition'), { retriable: true });
+    };
+    await expect(ensureAuditTopic(admin, { topic: 'audit', producer: SAFE })).resolves.toMatchObject({ findings: [] });
+  });
+
+  it('a creation that failed is refused with the brokers\' reason', async () => {
+    const { admin } = fakeAdmin(3);
+    admin.createTopics = async () => { throw new Error('Topic authorization failed'); };
+    await expect(ensureAuditTopic(admin, { topic: 'audit', producer: SAFE })).rejects.toMatchObject({ reason: 'audit_topic_create_failed', message: expect.stringContaining('Topic authorization failed') });
+  });
+
   it('refuses to create with fewer live brokers than the required replicas, saying which', async () => {
     const { admin } = fakeAdmin(2);
     await expect(ensureAuditTopic(admin, { topic: 'audit', producer: SAFE, durability: { replicationFactor: 3 } })).rejects.toMatchObject({ reason: 'audit_topic_create_failed', message: expect.stringMatching(/only 2 broker/) });

@@ -41,6 +41,8 @@ describe.runIf(integration)('audit on a 3-broker Kafka cluster, brokers killed u
   const executed = new Set<number>();
   const calls: Call[] = [];
   let loaders: Promise<void>[] = [];
+  /** The gateway's warnings (the spool's forwarding errors): shown when a wait fails. */
+  const gatewayLog: string[] = [];
   let stop = false;
 
   beforeAll(async () => {
@@ -78,6 +80,7 @@ describe.runIf(integration)('audit on a 3-broker Kafka cluster, brokers killed u
   it('keeps every seen decision through a leader crash and a second broker crash, fails closed below min ISR', async () => {
     gw = await startTestGateway({ ...env(), TOOLGATE_AUDIT_TOPIC: TOPIC }, {
       tools: { 'memory.read': (args) => { executed.add(Number(args.n)); return { records: [] }; } },
+      logger: { warn: (m, f) => gatewayLog.push(`${performance.now().toFixed(0)} ${m} ${JSON.stringify(f)}`), error: (m, f) => gatewayLog.push(`${performance.now().toFixed(0)} ${m} ${JSON.stringify(f)}`) },
     });
     const admin = cluster!.admin();
     await admin.connect();
@@ -115,7 +118,14 @@ describe.runIf(integration)('audit on a 3-broker Kafka cluster, brokers killed u
       const allowedSince = (t: number) => calls.filter((c) => c.start >= t && c.status === 200).length;
       const progress = async (what: string, since: number, timeoutMs: number) => {
         const base = await waitFor('the topic offsets', committed);
-        await waitFor(what, async () => ((await committed()) >= base + 60 && allowedSince(since) >= 3 ? true : undefined), timeoutMs);
+        let last: unknown = base;
+        await waitFor(what, async () => {
+          last = await committed().catch((e: unknown) => String(e));
+          return typeof last === 'number' && last >= base + 60 && allowedSince(since) >= 3 ? true : undefined;
+        }, timeoutMs).catch((e: unknown) => {
+          const statuses = calls.filter((c) => c.start >= since).map((c) => c.status).join(' ');
+          throw new Error(`${String(e)}\ncommitted: ${base} at the start, ${String(last)} last; answers since: ${statuses}\nat ${performance.now().toFixed(0)}, gateway log:\n${gatewayLog.slice(-15).join('\n')}`);
+        });
       };
 
       const partitionOf = async () => {
