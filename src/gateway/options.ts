@@ -23,6 +23,7 @@ import type { Logger } from '../logger.js';
 import { MemoryMcpSessionStore, type McpSessionStore } from './mcp-sessions.js';
 import { ToolCatalog } from './mcp-tool-catalog.js';
 import { RequestStateSealer } from './mcp-approval.js';
+import { ElicitationSessions } from './mcp-elicitation.js';
 import { resolveJsonLimits, type JsonLimits } from '../extract/json-limits.js';
 
 export interface AuditOptions {
@@ -197,6 +198,8 @@ export interface Configuration {
   readonly mcpAllowedOrigins: ReadonlySet<string>;
   readonly publicUrl: string | undefined;
   readonly requestStates: RequestStateSealer;
+  /** Sessions that declared URL-mode elicitation, and the approval each elicited call was sent to (in this process). */
+  readonly elicitations: ElicitationSessions;
   readonly mcpMethods: ReadonlySet<string>;
   readonly version: string;
   readonly now: () => number;
@@ -334,6 +337,7 @@ export function resolveOptions(options: Readonly<ToolgateOptions>): Configuratio
     mcpAllowedOrigins: new Set(options.mcpAllowedOrigins ?? []),
     publicUrl: options.publicUrl,
     requestStates: new RequestStateSealer(options.mcpStateKey),
+    elicitations: new ElicitationSessions(),
     mcpMethods: new Set(options.mcpMethods ?? DEFAULT_MCP_METHODS),
     version,
     now: options.now ?? Date.now,

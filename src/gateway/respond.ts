@@ -54,6 +54,8 @@ export interface Refusal {
   readonly rpcCode?: number;
   /** The result a refused MCP tools/call answers instead of the tool failure (an MCP 2026-07-28 InputRequiredResult). */
   readonly mcpResult?: Record<string, unknown>;
+  /** The JSON-RPC error a refused MCP tools/call answers instead (MCP 2025-11-25 URLElicitationRequiredError). */
+  readonly mcpError?: { readonly code: number; readonly message: string; readonly data: Record<string, unknown> };
 }
 
 /**
@@ -74,7 +76,7 @@ export function sendRefusal(res: Response, decisionId: string, refusal: Refusal,
   const readable = DECISION_KINDS.has(refusal.kind) && id !== null;
   res.status(readable ? 200 : refusal.status);
   if (readable && call.tool !== undefined) {
-    res.json({ jsonrpc: '2.0', id, result: refusal.mcpResult ?? refusedToolResult(refusal) });
+    res.json(refusal.mcpError ? { jsonrpc: '2.0', id, error: refusal.mcpError } : { jsonrpc: '2.0', id, result: refusal.mcpResult ?? refusedToolResult(refusal) });
     return;
   }
   res.json({ jsonrpc: '2.0', id, error: { code: refusal.rpcCode ?? RPC_CODES[refusal.kind] ?? RPC_GATEWAY_ERROR, message: refusal.message, data: refusal.body } });

@@ -115,3 +115,59 @@ describe('request state sealing', () => {
     expect(() => sealer.open(state, call, 1_000)).toThrow(/already used/);
   });
 });
+
+/**
+ * Approvals through MCP 2025-11-25 URL-mode elicitation: a session opened with capabilities.elicitation.url gets the
+ * spec's -32042 error pointing at the approval; its retry of the same call (nothing added) runs once approved, once.
+ */
+describe('MCP approvals as URL elicitation (2025-11-25)', () => {
+  let gw: TestGateway;
+  let rpc = 0;
+  const V25 = '2025-11-25';
+  const client = () => new AgentClient({ baseUrl: gw.url, privateJwk: gw.agents.keys['room-assistant'] });
+  const headers = (session?: string) => ({ accept: 'application/json, text/event-stream', 'MCP-Protocol-Version': V25, ...(session ? { 'mcp-session-id': session } : {}) });
+  const open = async (capabilities: Record<string, unknown>): Promise<string> => {
+    const res = await client().send('POST', '/mcp', { jsonrpc: '2.0', id: (rpc += 1), method: 'initialize', params: { protocolVersion: V25, capabilities, clientInfo: { name: 't', version: '1' } } }, headers());
+    expect(res.status).toBe(200);
+    return res.headers.get('mcp-session-id')!;
+  };
+  const forget = (session: string, args: Record<string, unknown>) =>
+    client().send('POST', '/mcp', { jsonrpc: '2.0', id: (rpc += 1), method: 'tools/call', params: { name: 'memory.forget', arguments: args } }, headers(session));
+  type Elicited = { error: { code: number; data: { elicitations: { mode: string; elicitationId: string; url: string }[]; decision: string } } };
+
+  beforeAll(async () => {
+    gw = await startTestGateway({ TOOLGATE_PUBLIC_URL: 'https://gateway.example' });
+  });
+  afterAll(() => gw?.close());
+
+  it('sends the user to the approval with -32042; the plain retry runs once approved, and only once', async () => {
+    const session = await open({ elicitation: { form: {}, url: {} } });
+    const args = { id: 'mem_e1' };
+    const first = await forget(session, args);
+    expect(first.status).toBe(200);
+    const error = (first.body as Elicited).error;
+    expect(error.code).toBe(-32042);
+    const [elicitation] = error.data.elicitations;
+    expect(elicitation).toMatchObject({ mode: 'url', elicitationId: expect.stringMatching(/^apr_/) });
+    expect(elicitation!.url).toBe(`https://gateway.example/console/#pending/${elicitation!.elicitationId}`);
+    expect(error.data.decision).toBe('approval_required');
+
+    // Retried before anyone decided: the same approval again.
+    const waiting = (await forget(session, args)).body as Elicited;
+    expect(waiting.error.data.elicitations[0]!.elicitationId).toBe(elicitation!.elicitationId);
+
+    expect((await person(gw.url, gw.agents.keys['finance-lead'])('POST', `/approvals/${elicitation!.elicitationId}/approve`)).status).toBe(200);
+    const ran = await forget(session, args);
+    expect((ran.body as { result: { isError: boolean } }).result.isError).toBe(false);
+    // The approval covered one call: the next identical call asks for a new one.
+    const next = (await forget(session, args)).body as Elicited;
+    expect(next.error.code).toBe(-32042);
+    expect(next.error.data.elicitations[0]!.elicitationId).not.toBe(elicitation!.elicitationId);
+  });
+
+  it('a session that did not declare URL elicitation, or another session, gets the readable tool result', async () => {
+    const plain = await open({ elicitation: {} });
+    const res = await forget(plain, { id: 'mem_e2' });
+    expect((res.body as { result: { isError: boolean; structuredContent: { decision: string } } }).result).toMatchObject({ isError: true, structuredContent: { decision: 'approval_required' } });
+  });
+});

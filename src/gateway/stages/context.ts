@@ -72,6 +72,8 @@ export interface CallContext {
   binding?: string;
   /** The approval came back in an MCP 2026-07-28 `params.requestState` (the gateway answers in kind). */
   viaRequestState?: boolean;
+  /** The approval was the one this MCP session's user was sent to by URL elicitation (2025-11-25). */
+  viaElicitation?: boolean;
   /** MCP calls: the digest of the tool's listed definition (null: never listed); part of an approval's binding. */
   definition?: string | null;
   approval?: ApprovalFacts | null;

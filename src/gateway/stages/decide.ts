@@ -4,6 +4,8 @@ import { UnavailableError } from '../../errors.js';
 import { parseDecision, policyFor, shadowVerdict, startShadow, type Decision, type PolicyInput } from '../../policy/index.js';
 import * as A from '../../telemetry/attributes.js';
 import { approvalUrl, inputRequiredResult, REQUEST_STATE_TTL_MS, wantsInputRequired } from '../mcp-approval.js';
+import { URL_ELICITATION_VERSION, urlElicitationError } from '../mcp-elicitation.js';
+import { SESSION_HEADER } from '../mcp-sessions.js';
 import { decisionRefusal, type Refusal } from '../respond.js';
 import { elapsedNs, headerValue } from './util.js';
 import type { CallContext, GatewayDeps, Stage } from './context.js';
@@ -66,7 +68,7 @@ export const decide: Stage = async (ctx, deps) => {
   if (decision.outcome !== 'allow') {
     const refusal = decisionRefusal(decision.outcome, decision.reasons, ctx.decisionId, revision);
     // A 2026-07-28 client came back before the approver decided: it is sent to the same approval page again.
-    const waiting = ctx.viaRequestState && ctx.approval?.status === 'pending' && decision.reasons.every((r) => r.code === 'approval_pending');
+    const waiting = (ctx.viaRequestState || ctx.viaElicitation) && ctx.approval?.status === 'pending' && decision.reasons.every((r) => r.code === 'approval_pending');
     const record = waiting ? await config.approvals.get(ctx.approval!.id) : null;
     const answer = record ? withInputRequest(ctx, deps, refusal, { id: record.id, expires_at: record.expires_at }) : refusal;
     return { kind: 'refuse', refusal: answer, outcome: decision.outcome, reasons: decision.reasons };
@@ -108,17 +110,29 @@ async function askDecisionPoint(point: (input: PolicyInput) => Promise<unknown>,
 }
 
 /**
- * For an MCP 2026-07-28 client that declared URL-mode elicitation: the refusal also carries the InputRequiredResult
- * that sends the user to the approval and seals the call's approval binding into the retry's requestState. Every
- * other client gets the refusal as it is.
+ * For an MCP client that can send its user to a URL, the refusal says so the MCP way: a 2026-07-28 request that
+ * declares URL-mode elicitation gets the InputRequiredResult that sends the user to the approval and seals the call's
+ * approval binding into the retry's requestState; a 2025-11-25 session that declared it at initialize gets the
+ * URLElicitationRequiredError (-32042), and its retry of the same call is matched to the approval. Every other
+ * client gets the refusal as it is.
  */
 function withInputRequest(ctx: CallContext, deps: GatewayDeps, refusal: Refusal, ticket: { id: string; expires_at: string }): Refusal {
   const call = ctx.call!;
-  if (call.protocol !== 'mcp' || !wantsInputRequired(call.body, headerValue(ctx.req.headers['mcp-protocol-version']))) return refusal;
+  if (call.protocol !== 'mcp') return refusal;
+  const version = headerValue(ctx.req.headers['mcp-protocol-version']);
+  const session = headerValue(ctx.req.headers[SESSION_HEADER]);
+  const mrtr = wantsInputRequired(call.body, version);
+  const elicit = !mrtr && version !== undefined && version >= URL_ELICITATION_VERSION && deps.config.elicitations.capable(session);
+  if (!mrtr && !elicit) return refusal;
   const agent = ctx.agent!.id;
   const binding = ctx.binding ?? approvalBinding(agent, call.tool, call.args, ctx.definition);
+  const base = deps.config.publicUrl ?? `${ctx.req.protocol}://${ctx.req.get('host') ?? '127.0.0.1'}`;
+  const url = approvalUrl(base, ticket.id);
+  if (elicit) {
+    deps.config.elicitations.remember(session!, binding, ticket.id);
+    return { ...refusal, mcpError: urlElicitationError(url, ticket, refusal.body) };
+  }
   const exp = Math.min(Date.parse(ticket.expires_at), ctx.nowMs + REQUEST_STATE_TTL_MS);
   const state = deps.config.requestStates.seal({ agent, tool: call.tool, binding, approval: ticket.id, exp });
-  const base = deps.config.publicUrl ?? `${ctx.req.protocol}://${ctx.req.get('host') ?? '127.0.0.1'}`;
-  return { ...refusal, mcpResult: inputRequiredResult(approvalUrl(base, ticket.id), ticket, state, refusal.body) };
+  return { ...refusal, mcpResult: inputRequiredResult(url, ticket, state, refusal.body) };
 }

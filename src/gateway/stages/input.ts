@@ -1,10 +1,11 @@
 import { APPROVAL_HEADER, approvalBinding, lookupApproval } from '../../approvals/index.js';
 import { BREAK_GLASS_HEADER } from '../../breakglass/index.js';
 import { scan } from '../../classify/scan.js';
-import { sha256Hex } from '../../audit/index.js';
+import { bodySha256 } from '../../identity/index.js';
 import { buildInput } from '../../input/index.js';
 import { resolveAttachments } from '../../uploads/resolve.js';
 import { requestStateOf, withoutApprovalRoundTrip } from '../mcp-approval.js';
+import { SESSION_HEADER } from '../mcp-sessions.js';
 import { elapsedNs, headerValue } from './util.js';
 import type { Stage } from './context.js';
 
@@ -24,7 +25,10 @@ export const buildPolicyInput: Stage = async (ctx, deps) => {
   let approvalHeader = headerValue(ctx.req.headers[APPROVAL_HEADER]);
   // An MCP 2026-07-28 retry presents its approval in the sealed params.requestState the gateway answered with.
   const state = call.protocol === 'mcp' ? requestStateOf(call.body) : undefined;
-  if (approvalHeader !== undefined || state !== undefined) {
+  // A 2025-11-25 session whose user was sent to an approval by URL elicitation retries the call as it was.
+  const session = call.protocol === 'mcp' ? headerValue(ctx.req.headers[SESSION_HEADER]) : undefined;
+  const elicited = approvalHeader === undefined && state === undefined && config.elicitations.capable(session);
+  if (approvalHeader !== undefined || state !== undefined || elicited) {
     // The binding hashes the canonical arguments: only worth it when an approval is presented.
     ctx.binding = approvalBinding(agent.id, call.tool, call.args, ctx.definition);
   }
@@ -34,12 +38,22 @@ export const buildPolicyInput: Stage = async (ctx, deps) => {
     // The round trip was the gateway's, not the service's: it never sees the state or the answer to our input request.
     ctx.call = { ...call, body: withoutApprovalRoundTrip(call.body) };
   }
+  if (elicited) {
+    approvalHeader = config.elicitations.pendingFor(session, ctx.binding!);
+    ctx.viaElicitation = approvalHeader !== undefined;
+  }
   if (approvalHeader !== undefined) ctx.approvalHeader = approvalHeader;
   ctx.approval = approvalHeader === undefined
     ? null
     : await lookupApproval(config.approvals, approvalHeader, ctx.binding!, ctx.nowMs, { agent: agent.id, tool: call.tool, args: call.args });
+  if (ctx.viaElicitation && ctx.approval && ctx.approval.status !== 'pending' && ctx.approval.status !== 'approved') {
+    // Decided and done with (used, expired, gone) or denied: the user is not sent there again. A denial is told once.
+    config.elicitations.forgetCall(session!, ctx.binding!);
+    if (ctx.approval.status !== 'denied') ctx.approval = null;
+  }
   ctx.breakGlass = config.breakGlass.inspect(headerValue(ctx.req.headers[BREAK_GLASS_HEADER]));
-  ctx.bodySha256 = sha256Hex(ctx.raw!);
+  // The signature check hashed these bytes already (Content-Digest): the memo gives the same digest without a pass.
+  ctx.bodySha256 = bodySha256(ctx.raw!).toString('hex');
   ctx.input = buildInput({
     facts: ctx.facts!,
     path: ctx.target,

@@ -1,6 +1,7 @@
 import type { Response } from 'express';
 import { BadRequestError } from '../../errors.js';
 import { SESSION_HEADER, SESSION_ID } from '../mcp-sessions.js';
+import { declaresUrlElicitation } from '../mcp-elicitation.js';
 import { decisionRefusal } from '../respond.js';
 import { filterToolsList } from './tool-list.js';
 import type { Stage } from './context.js';
@@ -34,13 +35,17 @@ export const admitMcp: Stage = async (ctx, deps) => {
     }
   }
   const logError = (what: string) => (error?: unknown) => deps.logger.error(what, { decisionId, ...(error ? { error: String(error) } : {}) });
+  // A client that can send its user to a URL says so when it opens the session (MCP 2025-11-25).
+  const elicits = declaresUrlElicitation(ctx.message?.body);
   bindOpenedSession(res, session, (id) => {
+    if (elicits) config.elicitations.declare(id);
     Promise.resolve(config.mcpSessions.bind(id, agent.id, config.now()))
       .then((ok) => ok || logError('the MCP service issued a session id that another agent owns; not rebinding it')())
       .catch(logError('the owner of a new MCP session could not be recorded; the session will be refused'));
   });
   if (req.method === 'DELETE' && session !== undefined) {
     res.on('finish', () => {
+      if (res.statusCode >= 200 && res.statusCode < 300) config.elicitations.end(session);
       if (res.statusCode >= 200 && res.statusCode < 300) Promise.resolve(config.mcpSessions.unbind(session)).catch(logError('an ended MCP session could not be forgotten; it expires on its own'));
     });
   }
