@@ -14,3 +14,5 @@ export { setupTelemetry } from './telemetry/setup.js';
 export { MemoryUploadStore, uploadsRouter, type UploadStore, type UploadRecord } from './uploads/index.js';
 export { AgentClient } from './agent/client.js';
 export { createSignedFetch, signRequest, generateAgentKey } from './agent/index.js';
+export { consoleRouter, CONSOLE_CSP, type ConsoleOptions } from './console/index.js';
+export { ToolCatalog, type ToolDefinitionFacts } from './gateway/mcp-tool-catalog.js';
