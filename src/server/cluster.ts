@@ -58,16 +58,30 @@ export async function startCluster(config: ServerConfig, workers: number, logger
   loadOrCreateSigningKey(config.audit.keyFile);
   let stopping = false;
   const live = new Map<number, Worker>();
-  // Only a worker that once listened is restarted: one that cannot start would fail again at once.
+  // Only a worker that once listened is restarted: one that cannot start at all would fail again at once.
   const listened = new Set<number>();
+  // Exits of each worker since it last listened: a worker that keeps dying is restarted ever later (0.1 s doubling,
+  // up to 10 s), not in a loop that takes the machine's cores from the others.
+  const failures = new Map<number, number>();
+  const pending = new Set<NodeJS.Timeout>();
   const fork = (index: number): Worker => {
     const worker = cluster.fork(workerEnv(config, index));
     live.set(index, worker);
+    worker.on('message', (m: WorkerReady) => {
+      if (m?.type === 'toolgate-listening') failures.delete(index);
+    });
     worker.on('exit', (code, signal) => {
       if (live.get(index) === worker) live.delete(index);
       if (stopping || !listened.has(index)) return;
-      logger.error('gateway worker exited; starting it again', { worker: index, code, signal });
-      fork(index);
+      const n = (failures.get(index) ?? 0) + 1;
+      failures.set(index, n);
+      const delayMs = Math.min(100 * 2 ** (n - 1), 10_000);
+      logger.error('gateway worker exited; starting it again', { worker: index, code, signal, delayMs });
+      const timer = setTimeout(() => {
+        pending.delete(timer);
+        if (!stopping) fork(index);
+      }, delayMs);
+      pending.add(timer);
     });
     return worker;
   };
@@ -95,6 +109,7 @@ export async function startCluster(config: ServerConfig, workers: number, logger
     auditFiles: indexes.map((i) => workerEnv(config, i).TOOLGATE_AUDIT_FILE!),
     stop: async () => {
       stopping = true;
+      for (const timer of pending) clearTimeout(timer);
       await stopAll([...live.values()]);
     },
     reload: () => {

@@ -76,22 +76,27 @@ describe('toolgate serve --workers', () => {
 
   it('shares the port and the limits, writes one verifiable audit chain per worker, and drains on SIGTERM', async () => {
     const served = await serveWorkers(env, 2);
+    let drained: { status: number; error?: string }[] | undefined;
     try {
       expect(served.line.workers).toBe(2);
       // trade.suggest: 30 a minute for the advisor, asked 40 times at once; the primary deals connections to both.
       const sent = await Promise.all(Array.from({ length: 40 }, () => call(served.line.listening, agents, 'advisor', 'trade.suggest', { symbol: 'VTI' })));
       expect(sent.filter((s) => s.status === 200)).toHaveLength(30);
       expect(sent.filter((s) => s.status === 429)).toHaveLength(10);
-      // Calls in flight when SIGTERM arrives are answered; later ones find the port closed, none is cut off.
+      // SIGTERM while calls are on their way: each is either answered or never decided. A connection still in the
+      // listen backlog when the port closes is reset (ECONNRESET) or refused, as with one process; none may be cut
+      // off after the gateway decided it, which the audit shows below (one decision event per answered call).
       const inFlight = Array.from({ length: 20 }, () => call(served.line.listening, agents, 'room-assistant', 'memory.read', { scope: 'user', owner: 'u1', on_behalf_of: 'u1' }));
       await inFlight[0];
       served.child.kill('SIGTERM');
-      const drained = await Promise.all(inFlight);
-      expect(drained.filter((r) => r.status === 0 && r.error !== 'ECONNREFUSED')).toEqual([]);
+      drained = await Promise.all(inFlight);
+      expect(drained.filter((r) => r.status === 0 && r.error !== 'ECONNREFUSED' && r.error !== 'ECONNRESET')).toEqual([]);
       expect(await served.exited).toBe(0);
     } finally {
       served.child.kill('SIGKILL');
     }
+    const decided = served.line.audit.flatMap((f) => readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; tool?: { name: string } }));
+    expect(decided.filter((e) => e.type === 'decision' && e.tool?.name === 'memory.read')).toHaveLength(drained!.filter((r) => r.status > 0).length);
     // Both workers decided calls (round-robin), each in its own chain, and each chain verifies with the key.
     for (const file of served.line.audit) {
       expect(readFileSync(file, 'utf8').split('\n').filter(Boolean).length).toBeGreaterThan(0);
