@@ -24,6 +24,12 @@ const MCP_METHODS: ReadonlySet<string> = new Set(['POST', 'GET', 'DELETE']);
  * `invalid`: refused, never passed on. Everything else is `null` and not the gate's business.
  */
 export function classifyRoute(method: string, target: string, paths: ProtectedPaths): Route | null {
+  // The exact spellings agents use take the same answer the full reading gives them, without decoding anything.
+  if (target === paths.mcpPath && method === 'POST') return { kind: 'mcp' };
+  if (method === 'POST' && target.length > paths.toolsPath.length + 1 && target.startsWith(paths.toolsPath) && target.charCodeAt(paths.toolsPath.length) === 47 /* / */) {
+    const tool = target.slice(paths.toolsPath.length + 1);
+    if (TOOL_NAME.test(tool)) return { kind: 'http', tool }; // starts with a letter or digit: never a dot segment
+  }
   const tools = configuredForm(paths.toolsPath);
   const mcp = configuredForm(paths.mcpPath);
   // Fast path for every other route: no reading can reach a protected route unless the decoded, folded target
