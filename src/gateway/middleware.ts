@@ -17,6 +17,11 @@ import type { Toolgate } from './types.js';
 export type { Toolgate, ToolgateContext } from './types.js';
 
 /** The request path, in request order. Each stage may stop the request; `enforce` then hands it to the tool. */
+const responseClosed = (res: Response): Promise<void> => (res.closed || res.writableFinished ? Promise.resolve() : new Promise((r) => res.once('close', () => r())));
+
+/** How long close() waits for calls still being decided or recorded before it closes the audit sink. */
+const CLOSE_DRAIN_MS = 10_000;
+
 const STAGES: readonly Stage[] = [ready, extract, identify, checkTransport, admitMcp, buildPolicyInput, decide, reserve, record];
 
 /**
@@ -56,9 +61,18 @@ export function toolgate(options: Readonly<ToolgateOptions>): Toolgate {
     enforce(ctx, deps, admit, next);
   }
 
+  // Calls being decided or recorded now: close() lets them finish their audit trail before the sink closes.
+  const inFlight = new Set<Promise<void>>();
+  const track = (res: Response, work: Promise<void>): Promise<void> => {
+    // Until the answer is done as well: an allowed call records its completion when the tool's answer finishes.
+    const done = Promise.allSettled([work, responseClosed(res)]).then(() => new Promise<void>((r) => setImmediate(r)));
+    inFlight.add(done);
+    void done.finally(() => inFlight.delete(done));
+    return work;
+  };
   const middleware = ((req: Request, res: Response, next: NextFunction) => {
     if (admitted.has(req)) return next();
-    handle(req, res, next).catch(next);
+    track(res, handle(req, res, next)).catch(next);
   }) as Toolgate;
   const wrap = (expect: 'tools' | 'mcp', handler: RequestHandler): RequestHandler => {
     if (typeof handler !== 'function') throw new TypeError(`gate.${expect}(handler) takes an Express handler or router.`);
@@ -67,7 +81,7 @@ export function toolgate(options: Readonly<ToolgateOptions>): Toolgate {
       const through: NextFunction = (error?: unknown) =>
         error !== undefined && error !== null ? next(error) : admitted.has(req) ? handler(req, res, next) : next(new Error('toolgate: a request reached a gated route without being admitted'));
       if (admitted.has(req)) return through();
-      handle(req, res, through, expect).catch(next);
+      track(res, handle(req, res, through, expect)).catch(next);
     };
   };
   middleware.tools = (handler) => wrap('tools', handler);
@@ -109,6 +123,8 @@ export function toolgate(options: Readonly<ToolgateOptions>): Toolgate {
   Object.defineProperty(middleware, 'policyRevision', { get: () => runtime?.engine.info.revision ?? null });
   middleware.close = async () => {
     const rt = await starting.catch(() => undefined);
+    // Bounded: a call stuck on a dependency must not hold the shutdown forever.
+    await Promise.race([Promise.allSettled([...inFlight]), new Promise((r) => setTimeout(r, CLOSE_DRAIN_MS).unref())]);
     await rt?.policy.close(); // stops polling, closes every revision's evaluator threads
     await rollout?.close(); // the candidates running now (the configured ones, or those set since)
     await rt?.audit.close();
