@@ -141,6 +141,38 @@ describe('docker-compose.yml profile ha: the three-broker Kafka', () => {
   });
 });
 
+describe('docker-compose.yml profile ha: Redis with Sentinel', () => {
+  const nodes = ['redis-ha-1', 'redis-ha-2', 'redis-ha-3'];
+  const sentinels = ['sentinel-1', 'sentinel-2', 'sentinel-3'];
+  const command = (name: string) => ((service(name) as { command?: string[] }).command ?? []).join(' ');
+
+  it('is optional, pinned like the single Redis, and publishes nothing', () => {
+    for (const name of [...nodes, ...sentinels]) {
+      expect(service(name).profiles).toEqual(['ha']);
+      expect(service(name).image).toBe(`redis:${pin('REDIS_VERSION')}`);
+      expect(service(name).ports).toBeUndefined();
+    }
+  });
+
+  it('one primary, two replicas of it, each refusing writes without a replica in sync (as scripts/redis-ha.sh)', () => {
+    for (const name of nodes) expect(command(name)).toContain('--min-replicas-to-write 1');
+    expect(command('redis-ha-1')).not.toContain('--replicaof');
+    for (const name of nodes.slice(1)) expect(command(name)).toContain('--replicaof redis-ha-1 6379');
+  });
+
+  it.each(sentinels)('%s monitors the primary as "toolgate" with quorum 2 and the script\'s timeouts', (name) => {
+    const text = command(name);
+    expect(text).toContain('sentinel monitor toolgate redis-ha-1 6379 2');
+    expect(text).toContain('sentinel down-after-milliseconds toolgate 2000');
+    expect(text).toContain('sentinel failover-timeout toolgate 10000');
+    expect(text).toContain('sentinel resolve-hostnames yes');
+  });
+
+  it('gateway-ha finds the primary through all three sentinels and waits for a replica on each write', () => {
+    expect(service('gateway-ha').environment?.TOOLGATE_REDIS_URL).toBe(`redis+sentinel://${sentinels.map((s) => `${s}:26379`).join(',')}/toolgate?waitReplicas=1`);
+  });
+});
+
 describe('local service configs match the pins', () => {
   it('services/jaeger.yaml listens on the env.sh ports, on 127.0.0.1 unless told otherwise', () => {
     const text = read('services/jaeger.yaml');
