@@ -35,13 +35,22 @@ const DRAIN_MS = 30_000;
  * or all of them on the Kafka topic, where verify separates chains by instance). The index is stable across a
  * worker's restart, so a restarted worker continues its chain.
  */
-export function workerEnv(config: ServerConfig, index: number): Record<string, string> {
+export function workerEnv(config: ServerConfig, index: number, workers = 1): Record<string, string> {
   const base = config.gatewayId ?? `toolgate-${hostname()}`;
-  const file = parse(config.audit.file);
+  const fileOf = (i: number) => {
+    const file = parse(config.audit.file);
+    return join(file.dir, `${file.name}.w${i}${file.ext}`);
+  };
+  // Each worker's console shows every worker's decisions: with the file sink it reads all their files (unless the
+  // operator named the files; with Kafka the topic holds them all).
+  const consoleFiles = config.console.enabled && !config.audit.kafka && config.console.auditFiles === undefined
+    ? { TOOLGATE_CONSOLE_AUDIT_FILES: Array.from({ length: workers }, (_, i) => fileOf(i + 1)).join(',') }
+    : {};
   return {
     TOOLGATE_GATEWAY_ID: `${base}-w${index}`,
-    TOOLGATE_AUDIT_FILE: join(file.dir, `${file.name}.w${index}${file.ext}`),
+    TOOLGATE_AUDIT_FILE: fileOf(index),
     TOOLGATE_AUDIT_SPOOL_DIR: join(config.audit.spoolDir, `w${index}`),
+    ...consoleFiles,
   };
 }
 
@@ -65,7 +74,7 @@ export async function startCluster(config: ServerConfig, workers: number, logger
   const failures = new Map<number, number>();
   const pending = new Set<NodeJS.Timeout>();
   const fork = (index: number): Worker => {
-    const worker = cluster.fork(workerEnv(config, index));
+    const worker = cluster.fork(workerEnv(config, index, workers));
     live.set(index, worker);
     worker.on('message', (m: WorkerReady) => {
       if (m?.type === 'toolgate-listening') failures.delete(index);
