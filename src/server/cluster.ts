@@ -43,7 +43,7 @@ export function workerEnv(config: ServerConfig, index: number, workers = 1): Rec
   };
   // Each worker's console shows every worker's decisions: with the file sink it reads all their files (unless the
   // operator named the files; with Kafka the topic holds them all).
-  const consoleFiles = config.console.enabled && !config.audit.kafka && config.console.auditFiles === undefined
+  const consoleFiles: Record<string, string> = config.console.enabled && !config.audit.kafka && config.console.auditFiles === undefined
     ? { TOOLGATE_CONSOLE_AUDIT_FILES: Array.from({ length: workers }, (_, i) => fileOf(i + 1)).join(',') }
     : {};
   return {

@@ -5,6 +5,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll } from 'vitest';
 import type { SendCommand } from '../../src/redis/index.js';
+import { parseRedisUrl } from '../../src/redis/url.js';
 import { integration } from './services.js';
 
 /**
@@ -43,7 +44,12 @@ export async function startTestRedis(): Promise<TestRedis> {
   const prefix = `toolgate-test:${randomBytes(6).toString('hex')}:`;
   const clients: Redis[] = [];
   const client = async (): Promise<Redis> => {
-    const c = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
+    // A redis+sentinel:// URL (TOOLGATE_REDIS_MODE=sentinel make test) is reached through its sentinels.
+    const target = parseRedisUrl(url);
+    const options = { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false } as const;
+    const c = target.kind === 'sentinel'
+      ? new Redis({ ...options, sentinels: [...target.sentinels], name: target.name, db: target.db, ...(target.username ? { username: target.username } : {}), ...(target.password ? { password: target.password } : {}) })
+      : new Redis(url, options);
     c.on('error', () => undefined);
     await c.connect();
     clients.push(c);
