@@ -34,8 +34,6 @@ N="${#PORTS[@]}"
   || die "TOOLGATE_KAFKA_CLUSTER_PORTS ($TOOLGATE_KAFKA_CLUSTER_PORTS) and TOOLGATE_KAFKA_CLUSTER_CONTROLLER_PORTS \
 ($TOOLGATE_KAFKA_CLUSTER_CONTROLLER_PORTS) must list the same number of ports"
 
-alive() { [ -r "/proc/$1/stat" ] && [ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)" != Z ]; }
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 node_dir() { echo "$DIR/node-$1"; }
 brokers() { local i out=(); for i in "${!PORTS[@]}"; do out+=("127.0.0.1:${PORTS[$i]}"); done; (IFS=,; echo "${out[*]}"); }
 

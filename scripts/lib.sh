@@ -3,6 +3,12 @@
 log() { printf '[toolgate] %s\n' "$*" >&2; }
 die() { printf '[toolgate] error: %s\n' "$*" >&2; exit 1; }
 
+# alive PID: the process runs (a zombie, exited but not reaped yet, counts as gone).
+alive() { [ -r "/proc/$1/stat" ] && [ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)" != Z ]; }
+
+# port_open PORT: something accepts connections on 127.0.0.1:PORT.
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
 # version_ge A B: true when dotted version A >= B (leading "v" ignored).
 version_ge() {
   [ "$(printf '%s\n%s\n' "${2#v}" "${1#v}" | sort -V | head -n1)" = "${2#v}" ]

@@ -32,7 +32,6 @@ READY_S="${TOOLGATE_REDIS_READY_S:-20}"
   || die "redis-ha: TOOLGATE_REDIS_HA_PORTS and TOOLGATE_REDIS_HA_SENTINEL_PORTS need three ports each"
 
 cli() { redis-cli -h 127.0.0.1 -p "$1" "${@:2}" 2>/dev/null; }
-alive() { [ -r "/proc/$1/stat" ] && [ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)" != Z ]; }
 # Prints the pid behind a pidfile if it is a live redis process (never signal a stranger through a stale file).
 pid_of() {
   local f="$DIR/$1.pid" pid

@@ -28,11 +28,7 @@ REDIS_READY_S="${TOOLGATE_REDIS_READY_S:-20}"
 STOP_S="${TOOLGATE_STOP_S:-30}"
 
 # ---------------------------------------------------------------- helpers
-
-# A process that exited but was not reaped yet (a zombie) counts as gone.
-alive() { [ -r "/proc/$1/stat" ] && [ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)" != Z ]; }
-
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# (alive, port_open: lib.sh)
 
 pidfile() { echo "$TOOLGATE_RUN/$1.pid"; }
 logfile() { echo "$TOOLGATE_RUN/$1.log"; }

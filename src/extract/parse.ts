@@ -2,17 +2,16 @@ import { BadRequestError } from '../errors.js';
 import type { McpMessage, ToolCall } from './types.js';
 import { parseJsonBody } from './json-body.js';
 import { DEFAULT_JSON_LIMITS, type JsonLimits } from './json-limits.js';
+import { isObject } from '../object.js';
 
 /** Tool names: letters, digits, ".", "_" and "-", 1-128 characters, spelled exactly (no percent-encoding). */
 export const TOOL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** POST /tools/{tool}: the body is the arguments object (empty body means no arguments). */
 export function parseHttpCall(tool: string, raw: Buffer, limits: JsonLimits = DEFAULT_JSON_LIMITS): ToolCall {
   const body = parseJsonBody(raw, limits);
   const args = body === undefined ? {} : body;
-  if (!isPlainObject(args)) {
+  if (!isObject(args)) {
     throw new BadRequestError('args_not_object', 'Tool arguments must be a JSON object, e.g. {"to": ["a@b.c"]}.');
   }
   return { tool, protocol: 'http', args, body: args };
@@ -28,7 +27,7 @@ export function parseMcpCall(raw: Buffer, limits: JsonLimits = DEFAULT_JSON_LIMI
   if (Array.isArray(body)) {
     throw new BadRequestError('mcp_batch_unsupported', 'JSON-RPC batches are not supported on /mcp (MCP removed them): send one message per POST.');
   }
-  if (!isPlainObject(body) || body.jsonrpc !== '2.0') throw invalidMessage();
+  if (!isObject(body) || body.jsonrpc !== '2.0') throw invalidMessage();
   const id = body.id;
   if (body.method === undefined) {
     if (!isResponse(body)) throw invalidMessage();
@@ -38,11 +37,11 @@ export function parseMcpCall(raw: Buffer, limits: JsonLimits = DEFAULT_JSON_LIMI
   const rpcId = typeof id === 'string' || typeof id === 'number' || id === null ? id : undefined;
   if (body.method !== 'tools/call') return { kind: id === undefined ? 'notification' : 'request', method: body.method, rpcId, body };
   const params = body.params;
-  if (!isPlainObject(params) || typeof params.name !== 'string' || !TOOL_NAME.test(params.name)) {
+  if (!isObject(params) || typeof params.name !== 'string' || !TOOL_NAME.test(params.name)) {
     throw new BadRequestError('mcp_invalid_params', 'tools/call needs params.name, a tool name of letters, digits, ".", "_" and "-", and params.arguments as an object.');
   }
   const args = params.arguments === undefined ? {} : params.arguments;
-  if (!isPlainObject(args)) {
+  if (!isObject(args)) {
     throw new BadRequestError('args_not_object', 'params.arguments must be a JSON object.');
   }
   return { tool: params.name, protocol: 'mcp', args, rpcId, body };
@@ -57,7 +56,7 @@ function isResponse(body: Record<string, unknown>): boolean {
   const hasResult = Object.hasOwn(body, 'result');
   const error = body.error;
   if (hasResult === (error !== undefined)) return false;
-  return hasResult || (isPlainObject(error) && Number.isInteger(error.code) && typeof error.message === 'string');
+  return hasResult || (isObject(error) && Number.isInteger(error.code) && typeof error.message === 'string');
 }
 
 export function isMcpMessage(parsed: ToolCall | McpMessage): parsed is McpMessage {

@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { BadRequestError } from '../errors.js';
 import { MIRRORING_VERSION } from './mcp-transport.js';
+import { isObject } from '../object.js';
 
 /**
  * Approvals through MCP 2026-07-28's multi-round-trip requests: a tools/call that needs a person is answered with an
@@ -31,8 +32,6 @@ export interface SealedFacts {
   /** Random, so that each state is distinct and single use can be tracked. */
   readonly jti: string;
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Seals and opens request states under one 32-byte key, and remembers which were accepted (bounded by expiry). */
 export class RequestStateSealer {

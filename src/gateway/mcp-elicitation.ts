@@ -1,3 +1,6 @@
+import { isObject } from '../object.js';
+import { BoundedMap } from './bounded-map.js';
+
 /**
  * Approvals through MCP 2025-11-25 URL-mode elicitation. A client declares `capabilities.elicitation.url` when it
  * opens its session (initialize); a tools/call of that session that needs a person is then answered with the
@@ -11,8 +14,6 @@ export const URL_ELICITATION_REQUIRED = -32042;
 /** The revision that brought URL-mode elicitation. */
 export const URL_ELICITATION_VERSION = '2025-11-25';
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 /** Whether an initialize request declares URL-mode elicitation. */
 export function declaresUrlElicitation(body: unknown): boolean {
   if (!isObject(body) || body.method !== 'initialize' || !isObject(body.params)) return false;
@@ -20,30 +21,13 @@ export function declaresUrlElicitation(body: unknown): boolean {
   return isObject(caps) && isObject(caps.elicitation) && isObject(caps.elicitation.url);
 }
 
-/** A Map that forgets its oldest entries beyond `max`. */
-class Bounded<V> {
-  readonly #map = new Map<string, V>();
-  constructor(readonly max: number) {}
-  get(key: string): V | undefined {
-    return this.#map.get(key);
-  }
-  set(key: string, value: V): void {
-    this.#map.delete(key);
-    this.#map.set(key, value);
-    if (this.#map.size > this.max) this.#map.delete(this.#map.keys().next().value as string);
-  }
-  delete(key: string): void {
-    this.#map.delete(key);
-  }
-}
-
 export class ElicitationSessions {
-  readonly #capable: Bounded<true>;
-  readonly #pending: Bounded<string>;
+  readonly #capable: BoundedMap<true>;
+  readonly #pending: BoundedMap<string>;
 
   constructor(maxSessions = 100_000, maxPending = 100_000) {
-    this.#capable = new Bounded(maxSessions);
-    this.#pending = new Bounded(maxPending);
+    this.#capable = new BoundedMap(maxSessions);
+    this.#pending = new BoundedMap(maxPending);
   }
 
   /** The service opened `session` for a client that declared URL-mode elicitation. */

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { UnavailableError } from '../errors.js';
 import { connectRedis, requireSendCommand, type RedisStoreOptions, type SendCommand } from '../redis/index.js';
+import { BoundedMap } from './bounded-map.js';
 
 /**
  * Which agent opened which MCP session. A session id is not a credential (MCP says so): every request is signed,
@@ -27,21 +28,22 @@ export interface MemorySessionOptions {
 
 /** In-process session owners, bounded in count and idle time. */
 export class MemoryMcpSessionStore implements McpSessionStore {
-  readonly #max: number;
   readonly #ttl: number;
-  // Map order is recency order: a use moves the entry to the end, eviction takes from the front.
-  readonly #owners = new Map<string, { agent: string; seen: number }>();
+  // Recency order: a use makes the entry the newest; beyond maxSessions the least recently used goes.
+  readonly #owners: BoundedMap<{ agent: string; seen: number }>;
 
   constructor(options: MemorySessionOptions = {}) {
-    this.#max = options.maxSessions ?? 100_000;
+    this.#owners = new BoundedMap(options.maxSessions ?? 100_000);
     this.#ttl = options.idleTtlMs ?? 24 * 3600_000;
   }
 
   owner(sessionId: string, nowMs: number): string | null {
     const entry = this.#owners.get(sessionId);
     if (!entry) return null;
-    this.#owners.delete(sessionId);
-    if (nowMs - entry.seen > this.#ttl) return null;
+    if (nowMs - entry.seen > this.#ttl) {
+      this.#owners.delete(sessionId);
+      return null;
+    }
     this.#owners.set(sessionId, { agent: entry.agent, seen: nowMs });
     return entry.agent;
   }
@@ -50,10 +52,6 @@ export class MemoryMcpSessionStore implements McpSessionStore {
     const current = this.owner(sessionId, nowMs);
     if (current !== null) return current === agentId;
     this.#owners.set(sessionId, { agent: agentId, seen: nowMs });
-    while (this.#owners.size > this.#max) {
-      const oldest = this.#owners.keys().next().value as string;
-      this.#owners.delete(oldest);
-    }
     return true;
   }
 

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../audit/canonical.js';
+import { isObject } from '../object.js';
+import { BoundedMap } from './bounded-map.js';
 
 /** MCP tool annotations (schema.ts `ToolAnnotations`), each with the spec's default when the service omits it. */
 export interface ToolAnnotations {
@@ -30,8 +32,6 @@ export const DEFAULT_ANNOTATIONS: ToolAnnotations = Object.freeze({
 });
 
 export const UNKNOWN_TOOL: ToolDefinitionFacts = Object.freeze({ annotations: DEFAULT_ANNOTATIONS, definition_sha256: null, definition_known: false });
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * The facts of one listed definition. Only a JSON boolean counts as a hint: `"false"`, 0 or null leave the
@@ -109,13 +109,12 @@ export interface ToolCatalogOptions {
  * than `maxTools` tools pushes the oldest out, and those are judged as unknown (the spec's defaults) again.
  */
 export class ToolCatalog {
-  readonly #max: number;
-  readonly #tools = new Map<string, { readonly facts: ToolDefinitionFacts; readonly mirrors: ReadonlyMap<string, McpMirror> }>();
+  readonly #tools: BoundedMap<{ readonly facts: ToolDefinitionFacts; readonly mirrors: ReadonlyMap<string, McpMirror> }>;
 
   constructor(options: ToolCatalogOptions = {}) {
     const max = options.maxTools ?? 10_000;
     if (!Number.isSafeInteger(max) || max < 1) throw new TypeError(`maxTools must be a positive integer, got ${String(max)}`);
-    this.#max = max;
+    this.#tools = new BoundedMap(max);
   }
 
   /** Takes in the `tools` array of one tools/list answer (a page); entries without a string name are ignored. */
@@ -124,9 +123,7 @@ export class ToolCatalog {
       if (!isObject(tool) || typeof tool.name !== 'string') continue;
       const facts = definitionFacts(tool);
       if (!facts.definition_known) continue;
-      this.#tools.delete(tool.name); // re-inserted last: Map order is the eviction order
       this.#tools.set(tool.name, { facts, mirrors: declaredMirrors(tool.inputSchema) });
-      if (this.#tools.size > this.#max) this.#tools.delete(this.#tools.keys().next().value as string);
     }
   }
 

@@ -1,10 +1,10 @@
+import { isObject } from '../object.js';
+
 /** What one caller is shown of a tools/list answer, and the names it was not shown. */
 export interface FilteredToolList {
   readonly message: unknown;
   readonly hidden: readonly string[];
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * The answer to the caller's tools/list `rpcId` with only the tools `visible` admits. Each page is filtered on its

@@ -1,5 +1,6 @@
 import { BadRequestError } from '../errors.js';
 import type { McpMirror } from './mcp-tool-catalog.js';
+import { isObject } from '../object.js';
 
 /** The MCP revisions this gateway speaks on Streamable HTTP, oldest first. */
 export const MCP_PROTOCOL_VERSIONS: readonly string[] = ['2024-10-07', '2024-11-05', '2025-03-26', '2025-06-18', '2025-11-25', '2026-07-28'];
@@ -12,8 +13,6 @@ const VERSION_HEADER = 'mcp-protocol-version';
 const METHOD_HEADER = 'mcp-method';
 const NAME_HEADER = 'mcp-name';
 const PARAM_PREFIX = 'mcp-param-';
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export type HeadersDistinct = Readonly<Record<string, readonly string[] | undefined>>;
 

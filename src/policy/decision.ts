@@ -1,5 +1,6 @@
 import { UnavailableError } from '../errors.js';
 import type { Decision, LimitObligation, Outcome, Reason } from './types.js';
+import { isObject } from '../object.js';
 
 const OUTCOMES: ReadonlySet<string> = new Set<Outcome>(['allow', 'deny', 'approval_required']);
 const LIMIT_KINDS: ReadonlySet<string> = new Set(['rate', 'budget', 'cooldown']);
@@ -8,7 +9,6 @@ const AUDIT_LEVELS: ReadonlySet<string> = new Set(['standard', 'full', 'critical
 const malformed = (what: string) =>
   new UnavailableError('policy_malformed_decision', `The policy returned a malformed decision (${what}); fix the policy so data.toolgate.decision matches the decision contract.`);
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
 

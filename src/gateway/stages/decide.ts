@@ -1,4 +1,4 @@
-import { approvalBinding, newApprovalRecord } from '../../approvals/index.js';
+import { newApprovalRecord, type ApprovalRecord } from '../../approvals/index.js';
 import { mask, SECRET_CLASSES } from '../../classify/mask.js';
 import { UnavailableError } from '../../errors.js';
 import { parseDecision, policyFor, shadowVerdict, startShadow, type Decision, type PolicyInput } from '../../policy/index.js';
@@ -63,14 +63,14 @@ export const decide: Stage = async (ctx, deps) => {
     }
     const ticket = { id: pending.id, expires_at: pending.expires_at };
     const refusal = decisionRefusal('approval_required', decision.reasons, ctx.decisionId, revision, { approval: ticket });
-    return { kind: 'refuse', refusal: withInputRequest(ctx, deps, refusal, ticket), outcome: 'approval_required', reasons: decision.reasons };
+    return { kind: 'refuse', refusal: withInputRequest(ctx, deps, refusal, pending), outcome: 'approval_required', reasons: decision.reasons };
   }
   if (decision.outcome !== 'allow') {
     const refusal = decisionRefusal(decision.outcome, decision.reasons, ctx.decisionId, revision);
     // A 2026-07-28 client came back before the approver decided: it is sent to the same approval page again.
     const waiting = (ctx.viaRequestState || ctx.viaElicitation) && ctx.approval?.status === 'pending' && decision.reasons.every((r) => r.code === 'approval_pending');
     const record = waiting ? await config.approvals.get(ctx.approval!.id) : null;
-    const answer = record ? withInputRequest(ctx, deps, refusal, { id: record.id, expires_at: record.expires_at }) : refusal;
+    const answer = record ? withInputRequest(ctx, deps, refusal, record) : refusal;
     return { kind: 'refuse', refusal: answer, outcome: decision.outcome, reasons: decision.reasons };
   }
   const glass = ctx.breakGlass;
@@ -116,7 +116,7 @@ async function askDecisionPoint(point: (input: PolicyInput) => Promise<unknown>,
  * URLElicitationRequiredError (-32042), and its retry of the same call is matched to the approval. Every other
  * client gets the refusal as it is.
  */
-function withInputRequest(ctx: CallContext, deps: GatewayDeps, refusal: Refusal, ticket: { id: string; expires_at: string }): Refusal {
+function withInputRequest(ctx: CallContext, deps: GatewayDeps, refusal: Refusal, approval: Pick<ApprovalRecord, 'id' | 'expires_at' | 'binding'>): Refusal {
   const call = ctx.call!;
   if (call.protocol !== 'mcp') return refusal;
   const version = headerValue(ctx.req.headers['mcp-protocol-version']);
@@ -124,8 +124,8 @@ function withInputRequest(ctx: CallContext, deps: GatewayDeps, refusal: Refusal,
   const mrtr = wantsInputRequired(call.body, version);
   const elicit = !mrtr && version !== undefined && version >= URL_ELICITATION_VERSION && deps.config.elicitations.capable(session);
   if (!mrtr && !elicit) return refusal;
-  const agent = ctx.agent!.id;
-  const binding = ctx.binding ?? approvalBinding(agent, call.tool, call.args, ctx.definition);
+  const ticket = { id: approval.id, expires_at: approval.expires_at };
+  const binding = approval.binding; // the call's: a pending approval is found only by its exact binding
   const base = deps.config.publicUrl ?? `${ctx.req.protocol}://${ctx.req.get('host') ?? '127.0.0.1'}`;
   const url = approvalUrl(base, ticket.id);
   if (elicit) {
@@ -133,6 +133,6 @@ function withInputRequest(ctx: CallContext, deps: GatewayDeps, refusal: Refusal,
     return { ...refusal, mcpError: urlElicitationError(url, ticket, refusal.body) };
   }
   const exp = Math.min(Date.parse(ticket.expires_at), ctx.nowMs + REQUEST_STATE_TTL_MS);
-  const state = deps.config.requestStates.seal({ agent, tool: call.tool, binding, approval: ticket.id, exp });
+  const state = deps.config.requestStates.seal({ agent: ctx.agent!.id, tool: call.tool, binding, approval: ticket.id, exp });
   return { ...refusal, mcpResult: inputRequiredResult(url, ticket, state, refusal.body) };
 }

@@ -1,12 +1,11 @@
 import { APPROVAL_HEADER, approvalBinding, lookupApproval } from '../../approvals/index.js';
 import { BREAK_GLASS_HEADER } from '../../breakglass/index.js';
 import { scan } from '../../classify/scan.js';
-import { bodySha256 } from '../../identity/index.js';
 import { buildInput } from '../../input/index.js';
 import { resolveAttachments } from '../../uploads/resolve.js';
 import { requestStateOf, withoutApprovalRoundTrip } from '../mcp-approval.js';
 import { SESSION_HEADER } from '../mcp-sessions.js';
-import { elapsedNs, headerValue } from './util.js';
+import { bodyDigest, elapsedNs, headerValue } from './util.js';
 import type { Stage } from './context.js';
 
 /**
@@ -52,12 +51,10 @@ export const buildPolicyInput: Stage = async (ctx, deps) => {
     if (ctx.approval.status !== 'denied') ctx.approval = null;
   }
   ctx.breakGlass = config.breakGlass.inspect(headerValue(ctx.req.headers[BREAK_GLASS_HEADER]));
-  // The signature check hashed these bytes already (Content-Digest): the memo gives the same digest without a pass.
-  ctx.bodySha256 = bodySha256(ctx.raw!).toString('hex');
   ctx.input = buildInput({
     facts: ctx.facts!,
     path: ctx.target,
-    bodySha256: ctx.bodySha256,
+    bodySha256: bodyDigest(ctx),
     call,
     agent,
     time: ctx.runtime!.clock(ctx.nowMs),

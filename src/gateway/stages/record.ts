@@ -1,7 +1,7 @@
 import { traceIds } from '../../telemetry/decision-span.js';
-import { decisionEvent, nanoTimestamp, sha256Hex, type AuditOutcome } from '../../audit/index.js';
+import { decisionEvent, nanoTimestamp, type AuditOutcome } from '../../audit/index.js';
 import type { Reason } from '../../policy/index.js';
-import { elapsedNs } from './util.js';
+import { bodyDigest, elapsedNs } from './util.js';
 import type { CallContext, GatewayDeps, Stage } from './context.js';
 
 /**
@@ -26,7 +26,7 @@ export async function recordDecision(ctx: CallContext, deps: GatewayDeps, outcom
     traceId,
     spanId,
     metrics: { ...ctx.timers }, // a snapshot: timers keep changing after the event is hashed
-    request: { method: ctx.req.method, path: ctx.target, bodySha256: (ctx.bodySha256 ??= sha256Hex(ctx.raw ?? '')) },
+    request: { method: ctx.req.method, path: ctx.target, bodySha256: bodyDigest(ctx) },
     tool: call ? { name: call.tool, protocol: call.protocol } : { name: route.kind === 'http' ? route.tool : null, protocol: route.kind === 'mcp' || route.kind === 'mcp-session' ? 'mcp' : 'http' },
     agent: agent
       ? { id: agent.id, scheme: agent.scheme, keyId: agent.keyId, thumbprint: agent.thumbprint, verified: true }

@@ -1,9 +1,10 @@
-import { completionEvent, nanoTimestamp, sha256Hex } from '../../audit/index.js';
+import { completionEvent, nanoTimestamp } from '../../audit/index.js';
 import { buildInput } from '../../input/index.js';
 import { policyFor, type PolicyInput } from '../../policy/index.js';
 import { filterToolList, listedTools } from '../mcp-tool-list.js';
 import { transformResponse } from '../response-rewrite.js';
 import type { CallContext, GatewayDeps } from './context.js';
+import { bodyDigest } from './util.js';
 
 const NO_FINDINGS = { secrets: [], pii: [] } as const;
 
@@ -34,7 +35,7 @@ export function filterToolsList(ctx: CallContext, deps: GatewayDeps, rpcId: stri
     const base = buildInput({
       facts: ctx.facts!,
       path: ctx.target,
-      bodySha256: (ctx.bodySha256 ??= sha256Hex(ctx.raw ?? '')),
+      bodySha256: bodyDigest(ctx),
       call: { tool: '', protocol: 'mcp', args: {}, body: undefined },
       agent,
       time: runtime.clock(ctx.nowMs),
