@@ -104,9 +104,12 @@ export interface ToolCatalogOptions {
 
 /**
  * The MCP service's tool definitions as this gateway last saw them listed (from the tools/list answers it
- * passes through), by tool name. The latest listing wins: a definition that changes is seen on the next list,
- * and its new digest no longer matches an approval granted for the old one. Bounded: a service listing more
- * than `maxTools` tools pushes the oldest out, and those are judged as unknown (the spec's defaults) again.
+ * passes through), by tool name and by who listed them. A list may differ by the caller's authorization, so a
+ * definition counts only for the agent whose list showed it, unless the service marked the answer
+ * `cacheScope: "public"` (MCP 2026-07-28), which every agent then shares: no agent's calls are judged with a
+ * definition another agent was shown. The latest listing wins: a definition that changes is seen on the next list,
+ * and its new digest no longer matches an approval granted for the old one. Bounded: past `maxTools` the least
+ * recently listed are forgotten and judged as unknown (the spec's defaults) again.
  */
 export class ToolCatalog {
   readonly #tools: BoundedMap<{ readonly facts: ToolDefinitionFacts; readonly mirrors: ReadonlyMap<string, McpMirror> }>;
@@ -117,27 +120,37 @@ export class ToolCatalog {
     this.#tools = new BoundedMap(max);
   }
 
-  /** Takes in the `tools` array of one tools/list answer (a page); entries without a string name are ignored. */
-  learn(tools: readonly unknown[]): void {
+  /**
+   * Takes in the `tools` array of one tools/list answer (a page) that `agent` was shown; `shared` when the answer
+   * is `cacheScope: "public"`. Entries without a string name are ignored.
+   */
+  learn(tools: readonly unknown[], agent: string, shared = false): void {
     for (const tool of tools) {
       if (!isObject(tool) || typeof tool.name !== 'string') continue;
       const facts = definitionFacts(tool);
       if (!facts.definition_known) continue;
-      this.#tools.set(tool.name, { facts, mirrors: declaredMirrors(tool.inputSchema) });
+      this.#tools.set(key(shared ? null : agent, tool.name), { facts, mirrors: declaredMirrors(tool.inputSchema) });
     }
   }
 
-  /** The facts the policy gets for a call of `name`: the listed definition's, or the spec's defaults. */
-  facts(name: string): ToolDefinitionFacts {
-    return this.#tools.get(name)?.facts ?? UNKNOWN_TOOL;
+  /** The facts the policy gets for `agent`'s call of `name`: from its own listing, else a public one, else the spec's defaults. */
+  facts(name: string, agent: string): ToolDefinitionFacts {
+    return this.#entry(name, agent)?.facts ?? UNKNOWN_TOOL;
   }
 
-  /** The parameters a listed tool asks to be mirrored in `Mcp-Param-*` headers; undefined for a tool never listed. */
-  mirrors(name: string): ReadonlyMap<string, McpMirror> | undefined {
-    return this.#tools.get(name)?.mirrors;
+  /** The parameters a listed tool asks to be mirrored in `Mcp-Param-*` headers; undefined for a tool `agent` never saw listed. */
+  mirrors(name: string, agent: string): ReadonlyMap<string, McpMirror> | undefined {
+    return this.#entry(name, agent)?.mirrors;
+  }
+
+  #entry(name: string, agent: string) {
+    return this.#tools.get(key(agent, name)) ?? this.#tools.get(key(null, name));
   }
 
   get size(): number {
     return this.#tools.size;
   }
 }
+
+/** Unambiguous for any agent id and tool name; null is the public scope. */
+const key = (agent: string | null, name: string): string => JSON.stringify([agent, name]);

@@ -41,7 +41,10 @@ describe('MCP tool annotations as policy input', () => {
   });
   afterAll(() => gw?.close());
 
-  it('a tool called before any tools/list is judged with the spec defaults: destructive, so it needs a person', async () => {
+  it('a tool called before its agent listed it is judged with the spec defaults (another agent\'s list does not count): destructive, so it needs a person', async () => {
+    // The advisor's list passes through the gateway too (its definitions count only for the advisor).
+    const advisor = new AgentClient({ baseUrl: gw.url, privateJwk: gw.agents.keys.advisor });
+    expect((await advisor.send('POST', '/mcp', LIST, MCP_HEADERS)).status).toBe(200);
     const o = await room()('memory.forget', { id: 'mem_1' }, 'mcp');
     expectOutcome(o, 202, ['tool_destructive']);
     const event = await decisionEvent(gw, o.decisionId);

@@ -19,7 +19,7 @@ export const buildPolicyInput: Stage = async (ctx, deps) => {
   const agent = ctx.agent!;
   const findings = scan(call.args, '/args');
   // An MCP tool is judged with what its service listed about it (or the spec's defaults when it never was).
-  const definition = call.protocol === 'mcp' ? config.toolCatalog.facts(call.tool) : undefined;
+  const definition = call.protocol === 'mcp' ? config.toolCatalog.facts(call.tool, agent.id) : undefined;
   ctx.definition = definition?.definition_sha256 ?? null;
   let approvalHeader = headerValue(ctx.req.headers[APPROVAL_HEADER]);
   // An MCP 2026-07-28 retry presents its approval in the sealed params.requestState the gateway answered with.

@@ -24,6 +24,6 @@ export const checkTransport: Stage = async (ctx, deps) => {
     headers,
     body,
     kind: call ? (call.rpcId === undefined ? 'notification' : 'request') : message!.kind,
-    ...(call ? { mirrors: config.toolCatalog.mirrors(call.tool) } : {}),
+    ...(call ? { mirrors: config.toolCatalog.mirrors(call.tool, ctx.agent!.id) } : {}),
   });
 };

@@ -48,7 +48,7 @@ export function filterToolsList(ctx: CallContext, deps: GatewayDeps, rpcId: stri
     });
     // Asked after the page's definitions are learnt: the rule sees the annotations of the tool it judges.
     visible = (name: string): boolean => {
-      const input: PolicyInput = { ...base, tool: { name, protocol: 'mcp', ...catalog.facts(name) } };
+      const input: PolicyInput = { ...base, tool: { name, protocol: 'mcp', ...catalog.facts(name, agent.id) } };
       try {
         return engine.visible(input);
       } catch (error) {
@@ -60,7 +60,7 @@ export function filterToolsList(ctx: CallContext, deps: GatewayDeps, rpcId: stri
   transformResponse(res, (doc) => {
     const listed = listedTools(doc, rpcId);
     if (!listed) return doc;
-    catalog.learn(listed.tools);
+    catalog.learn(listed.tools, agent.id, listed.result.cacheScope === 'public');
     if (!hidden || !visible) return doc;
     const filtered = filterToolList(doc, rpcId, visible);
     hidden.push(...filtered.hidden);
