@@ -16,7 +16,17 @@ export interface LoopDelay {
   readonly meanMs: number;
 }
 
-export type ChildMessage = { listening: number } | { error: string } | { stopped: true } | { loopDelay: LoopDelay };
+/** The server process's memory (process.memoryUsage), in KiB; after a full garbage collection when asked for one. */
+export interface MemoryReading {
+  readonly rssKiB: number;
+  readonly heapUsedKiB: number;
+  readonly heapTotalKiB: number;
+  /** Memory of C++ objects bound to JavaScript ones, ArrayBuffers included (WASM memories are ArrayBuffers too). */
+  readonly externalKiB: number;
+  readonly afterGc: boolean;
+}
+
+export type ChildMessage = { listening: number } | { error: string } | { stopped: true } | { loopDelay: LoopDelay } | { memory: MemoryReading };
 
 /** The values both the gateway and the sidecar app put in input.context, so they decide on the same document. */
 export const BENCH_CONTEXT = { environment: 'development', timezone: 'UTC', gatewayId: 'bench' } as const;
@@ -33,6 +43,8 @@ export interface ServerChild {
   readonly pid: number;
   /** Reads the server's event-loop delay since the previous call and starts a new measurement. */
   loopDelay(): Promise<LoopDelay>;
+  /** Reads the server's memory; with `gc`, after a full garbage collection in that process (live memory only). */
+  memory(gc: boolean): Promise<MemoryReading>;
   stop(): Promise<void>;
 }
 
@@ -75,20 +87,8 @@ export async function startServerChild(spec: ServerSpec, timeoutMs = 30_000, exe
     kind: spec.kind,
     url: `http://127.0.0.1:${port}`,
     pid: child.pid ?? -1,
-    loopDelay: () =>
-      new Promise<LoopDelay>((resolve, reject) => {
-        const onMessage = (msg: ChildMessage) => {
-          if (!('loopDelay' in msg)) return;
-          child.off('message', onMessage);
-          resolve(msg.loopDelay);
-        };
-        child.on('message', onMessage);
-        child.send({ loopDelay: true }, (error) => {
-          if (!error) return;
-          child.off('message', onMessage);
-          reject(error);
-        });
-      }),
+    loopDelay: () => ask(child, { loopDelay: true }, (msg) => ('loopDelay' in msg ? msg.loopDelay : undefined)),
+    memory: (gc) => ask(child, { memory: { gc } }, (msg) => ('memory' in msg ? msg.memory : undefined)),
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const timer = setTimeout(kill, 10_000);
@@ -98,4 +98,22 @@ export async function startServerChild(spec: ServerSpec, timeoutMs = 30_000, exe
       clearTimeout(timer);
     },
   };
+}
+
+/** Sends one request over the IPC channel and resolves with the first answer `pick` recognises. */
+function ask<T>(child: ChildProcess, request: object, pick: (msg: ChildMessage) => T | undefined): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onMessage = (msg: ChildMessage) => {
+      const answer = pick(msg);
+      if (answer === undefined) return;
+      child.off('message', onMessage);
+      resolve(answer);
+    };
+    child.on('message', onMessage);
+    child.send(request, (error) => {
+      if (!error) return;
+      child.off('message', onMessage);
+      reject(error);
+    });
+  });
 }

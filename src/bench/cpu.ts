@@ -65,3 +65,21 @@ export function threadCpuDelta(before: ReturnType<typeof threadCpuMs>, after: Re
   }
   return byName;
 }
+
+/** The machine's CPU time so far, all CPUs, in clock ticks: busy (user, nice, system, irq, softirq, steal) and all (busy plus idle and iowait). Zeros off Linux. */
+export function machineTicks(): { readonly busy: number; readonly all: number } {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
+    const [user, nice, system, idle, iowait, irq, softirq, steal] = line.trim().split(/\s+/).slice(1, 9).map(Number) as number[];
+    const busy = user! + nice! + system! + irq! + softirq! + (steal ?? 0);
+    return { busy, all: busy + idle! + iowait! };
+  } catch {
+    return { busy: 0, all: 0 };
+  }
+}
+
+/** Share of the machine's CPUs busy between two readings of machineTicks (0 to 1; NaN when nothing was counted). */
+export function machineBusy(before: ReturnType<typeof machineTicks>, after: ReturnType<typeof machineTicks>): number {
+  const all = after.all - before.all;
+  return all > 0 ? (after.busy - before.busy) / all : Number.NaN;
+}

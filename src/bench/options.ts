@@ -14,7 +14,7 @@ export const BENCH_USAGE = `node dist/bench/main.js [options]   (make bench runs
   --wasm-iterations N   evaluate() calls per WASM round                   BENCH_WASM_ITERATIONS default 20000
   --hostile-search N    generated strings timed for the hostile bodies    BENCH_HOSTILE_SEARCH default 300
   --only LIST           comma list of bare,pipeline,fair,sidecar,         BENCH_TARGETS       default all
-                        wasm,micro,body,hostile (all), soak, profile (only when named)
+                        wasm,micro,body,hostile,soak (all), profile (only when named)
   --soak-calls N        allowed calls of the soak (server RSS slope)      BENCH_SOAK_CALLS    default 1000000
   --out DIR             results.md, results.json, scratch state           BENCH_OUT           default build/bench
   --readme FILE         table written between its bench markers ("" off)  BENCH_README        default README.md (none with --only)

@@ -12,6 +12,8 @@ export const TARGETS = {
   addedP99Ms: 2,
   wasmP50Us: 30,
   hostileLoopMaxMs: 50,
+  /** "RSS flat": at most 1 MiB more per 100,000 calls (about 10 bytes a call, 10 MiB over the million). */
+  rssSlopeKiBPer100k: 1024,
 } as const;
 
 export const CHECK = {
@@ -23,6 +25,7 @@ export const CHECK = {
   addedP99: 'added p99 over bare at 50% load',
   wasm: 'WASM evaluate p50',
   hostile: 'gateway event-loop delay, 1 MiB hostile body',
+  soak: 'pipeline server RSS slope over the soak',
 } as const;
 
 export const HOSTILE_CHECK = CHECK.hostile;
@@ -37,7 +40,7 @@ export function saturation(http: readonly LoadShapeResult[]): LoadShapeResult | 
 }
 
 /** The targets this run can judge (a ratio needs both of its targets measured). */
-export function checkTargets(http: readonly LoadShapeResult[], wasm: WasmResult | undefined, hostile?: HostileResult, floor?: Floor): TargetCheck[] {
+export function checkTargets(http: readonly LoadShapeResult[], wasm: WasmResult | undefined, hostile?: HostileResult, floor?: Floor, soak?: SoakResult): TargetCheck[] {
   const checks: TargetCheck[] = [];
   if (floor) checks.push(check(CHECK.floor, floor.multiple, TARGETS.floorMultiple, 'max', 'x'));
   const sat = saturation(http)?.targets ?? {};
@@ -51,6 +54,7 @@ export function checkTargets(http: readonly LoadShapeResult[], wasm: WasmResult 
   }
   if (wasm) checks.push(check(CHECK.wasm, wasm.p50Us, TARGETS.wasmP50Us, 'max', 'us'));
   if (hostile && hostile.cases.length > 0) checks.push(check(CHECK.hostile, hostile.maxLoopDelayMs, TARGETS.hostileLoopMaxMs, 'max', 'ms'));
+  if (soak && Number.isFinite(soak.slopeKiBPer100k)) checks.push(check(CHECK.soak, soak.slopeKiBPer100k, TARGETS.rssSlopeKiBPer100k, 'max', 'KiB'));
   return checks;
 }
 
@@ -61,11 +65,12 @@ const LABELS: Record<HttpTargetName, string> = {
   sidecar: 'Cheapest sidecar (signature check + input, OPA REST; no audit, no spans)',
 };
 
+const pct = (n: number | undefined) => (n !== undefined && Number.isFinite(n) ? `${Math.round(n * 100)} %` : 'n/a');
 const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
 const ms = (n: number) => (Number.isFinite(n) ? `${n < 10 ? n.toFixed(2) : n.toFixed(1)} ms` : 'n/a');
 const us = (n: number) => (Number.isFinite(n) ? `${n < 100 ? n.toFixed(1) : Math.round(n).toLocaleString('en-US')} µs` : 'n/a');
 const x = (n: number) => (Number.isFinite(n) ? `${n.toFixed(2)}×` : 'n/a');
-const num = (c: TargetCheck) => (c.unit === 'x' ? x(c.measured) : c.unit === 'ms' ? ms(c.measured) : us(c.measured));
+const num = (c: TargetCheck) => (c.unit === 'x' ? x(c.measured) : c.unit === 'ms' ? ms(c.measured) : c.unit === 'KiB' ? `${int(c.measured)} KiB per 100,000 calls` : us(c.measured));
 
 function cpu(t: HttpTargetResult): string {
   return t.opaCpuUsPerCall === undefined ? us(t.cpuUsPerCall) : `${us(t.cpuUsPerCall)} + OPA ${us(t.opaCpuUsPerCall)}`;
@@ -90,11 +95,12 @@ export function toMarkdown(results: BenchResults): string {
   if (open) {
     const bare = open.targets.bare;
     lines.push(`Open loop at ${int(open.rate ?? 0)} req/s (${Math.round(o.openFraction * 100)} % of the pipeline's best closed-loop rate), requests on a fixed schedule, latency from each one's due time:`, '');
-    lines.push('| target | p50 | p99 | p99.9 | added over bare (p50 / p99 / p99.9) | server CPU / call |', '|---|---:|---:|---:|---|---:|');
+    lines.push('| target | p50 | p99 | p99.9 | added over bare (p50 / p99 / p99.9) | server CPU / call | machine CPU busy |', '|---|---:|---:|---:|---|---:|---:|');
     for (const t of Object.values(open.targets)) {
       const added = bare && t.target !== 'bare' ? `${ms(t.p50Ms - bare.p50Ms)} / ${ms(t.p99Ms - bare.p99Ms)} / ${ms(t.p999Ms - bare.p999Ms)}` : '—';
-      lines.push(`| ${LABELS[t.target]} | ${ms(t.p50Ms)} | ${ms(t.p99Ms)} | ${ms(t.p999Ms)} | ${added} | ${cpu(t)} |`);
+      lines.push(`| ${LABELS[t.target]} | ${ms(t.p50Ms)} | ${ms(t.p99Ms)} | ${ms(t.p999Ms)} | ${added} | ${cpu(t)} | ${pct(t.machineBusy)} |`);
     }
+    lines.push('', 'Machine CPU busy: the share of both CPUs in use over each round (/proc/stat), the load generator and every other process included; near 100 % the machine itself queues the requests.');
     lines.push('');
   }
   if (floor) {
@@ -103,7 +109,11 @@ export function toMarkdown(results: BenchResults): string {
       '',
     );
   }
-  if (wasm) lines.push(`WASM \`PolicyEngine.evaluate\`, the demo decision (allowed email.send with an attachment): p50 ${us(wasm.p50Us)}, p99 ${us(wasm.p99Us)}; the HTTP bench call's input: p50 ${us(wasm.benchInputP50Us)}.`, '');
+  if (wasm) {
+    const runtime = wasm.runtimeFloorP50Us;
+    const split = runtime === undefined ? '' : ` Of the demo decision's p50, ${us(runtime)} is OPA's WASM runtime and the engine alone (a one-rule policy returning the same decision for the same input: the input parsed into WASM memory, the result serialised and parsed back, the decision contract checked) and ${us(wasm.p50Us - runtime)} the demo policy's rules.`;
+    lines.push(`WASM \`PolicyEngine.evaluate\`, the demo decision (allowed email.send with an attachment): p50 ${us(wasm.p50Us)}, p99 ${us(wasm.p99Us)}; the HTTP bench call's input: p50 ${us(wasm.benchInputP50Us)}.${split}`, '');
+  }
   if (results.micro?.length) {
     lines.push('| stage (in process, one call at a time) | p50 | p99 |', '|---|---:|---:|', ...results.micro.map((s) => `| ${s.name} | ${us(s.p50Us)} | ${us(s.p99Us)} |`), '');
   }
@@ -161,10 +171,15 @@ function hostileSection(h: HostileResult, c: TargetCheck | undefined): string[] 
 /** The soak (only when named): the pipeline server's RSS over a long run of allowed calls. */
 function soakSection(k: SoakResult): string[] {
   const mib = (n: number) => (Number.isFinite(n) ? `${(n / 1024).toFixed(1)} MiB` : 'n/a');
+  const perCall = (kib: number) => (Number.isFinite(kib) ? `${Math.round(kib).toLocaleString('en-US')} KiB per 100,000 calls` : 'n/a');
   return [
     '### Soak: the pipeline server\'s RSS over a long run',
     '',
-    `${int(k.calls)} allowed calls in ${Math.round(k.seconds)} s (${int(k.calls / k.seconds)} req/s). RSS ${mib(k.rssStartKiB)} at start, ${mib(k.rssAfterWarmupKiB)} after ${int(k.warmupCalls)} calls of warm-up, ${mib(k.rssEndKiB)} at the end (max ${mib(k.rssMaxKiB)}); slope after warm-up **${Number.isFinite(k.slopeKiBPer100k) ? Math.round(k.slopeKiBPer100k).toLocaleString('en-US') : 'n/a'} KiB per 100,000 calls** (least squares over the samples read after every 10,000 calls).`,
+    `${int(k.calls)} allowed calls in ${Math.round(k.seconds)} s (${int(k.calls / k.seconds)} req/s). RSS ${mib(k.rssStartKiB)} at start, ${mib(k.rssAfterWarmupKiB)} after ${int(k.warmupCalls)} calls of warm-up, ${mib(k.rssEndKiB)} at the end (max ${mib(k.rssMaxKiB)}); slope after warm-up **${perCall(k.slopeKiBPer100k)}** (least squares over the samples read after every 10,000 calls). Live memory after a full collection (JavaScript heap in use plus external memory), slope after warm-up: **${perCall(k.liveSlopeKiBPer100k)}**.`,
+    '',
+    '| calls | live heap | external | heap V8 holds | RSS after the collection |',
+    '|---:|---:|---:|---:|---:|',
+    ...k.live.map((l) => `| ${int(l.calls)} | ${mib(l.heapUsedKiB)} | ${mib(l.externalKiB)} | ${mib(l.heapTotalKiB)} | ${mib(l.rssKiB)} |`),
     '',
   ];
 }

@@ -2,7 +2,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { startServerChild, type ServerChild, type ServerSpec } from './children.js';
-import { cpuMs } from './cpu.js';
+import { cpuMs, machineBusy, machineTicks } from './cpu.js';
 import { runLoad } from './load.js';
 import { runOpenLoop } from './open-loop.js';
 import { benchCallInput, benchDataSize, benchStages } from './micro.js';
@@ -69,7 +69,8 @@ export async function runBench(options: BenchOptions, log: Log = () => undefined
     let wasm: BenchResults['wasm'];
     if (wanted.has('wasm')) {
       log(`wasm: ${options.rounds} x ${options.wasmIterations} evaluate() calls after ${options.wasmWarmup} warm-up`);
-      wasm = await benchWasm({ bundleDir: workspace.bundleDir, iterations: options.wasmIterations, warmup: options.wasmWarmup, rounds: options.rounds, benchInput: benchCallInput() });
+      opaBin ??= resolveOpa(options.opa);
+      wasm = await benchWasm({ bundleDir: workspace.bundleDir, iterations: options.wasmIterations, warmup: options.wasmWarmup, rounds: options.rounds, benchInput: benchCallInput(), opa: opaBin });
       log(`wasm: p50 ${wasm.p50Us.toFixed(1)} us, p99 ${wasm.p99Us.toFixed(1)} us; bench call input p50 ${wasm.benchInputP50Us.toFixed(1)} us`);
     }
     let micro: BenchResults['micro'];
@@ -117,19 +118,21 @@ export async function runBench(options: BenchOptions, log: Log = () => undefined
       // costs milliseconds per signature (its digest).
       r.signed?.refill(rate ? rate * durationS + 4 * connections : r.estimateRps ? r.estimateRps * 2 * durationS + 4 * connections : FIRST_POOL);
       const cpu0 = cpuMs(r.pid);
+      const machine0 = machineTicks();
       const opa0 = r.opaPid ? cpuMs(r.opaPid) : Number.NaN;
       const headers = r.signed?.next ?? noHeaders;
       const out = rate
         ? await runOpenLoop({ url: r.url, path: BENCH_PATH, body: r.body, rate, durationS, headers })
         : await runLoad({ url: r.url, path: BENCH_PATH, body: r.body, connections, durationS, headers });
       const cpuUs = ((cpuMs(r.pid) - cpu0) * 1000) / out.ok;
+      const busy = machineBusy(machine0, machineTicks());
       const opaUs = r.opaPid ? ((cpuMs(r.opaPid) - opa0) * 1000) / out.ok : undefined;
       if (out.non2xx > 0 || out.errors > 0 || out.ok === 0) {
         throw new BenchError(`${r.target}: ${out.ok} allowed responses, ${out.non2xx} others ${JSON.stringify(out.statuses)}, ${out.errors} socket errors/timeouts: the measured path must be the allowed call only`);
       }
       if (!rate) r.estimateRps = Math.max(r.estimateRps ?? 0, out.rps);
       const { statuses: _statuses, ...measured } = out;
-      return { ...measured, signedInline: r.signed?.signedInline ?? 0, cpuUsPerCall: cpuUs, ...(opaUs !== undefined ? { opaCpuUsPerCall: opaUs } : {}) };
+      return { ...measured, signedInline: r.signed?.signedInline ?? 0, cpuUsPerCall: cpuUs, machineBusy: busy, ...(opaUs !== undefined ? { opaCpuUsPerCall: opaUs } : {}) };
     };
 
     /** Warm-up once, then `rounds` interleaved rounds over `running`; the medians per target. */
@@ -187,9 +190,9 @@ export async function runBench(options: BenchOptions, log: Log = () => undefined
     // Last, with the load targets stopped: one request at a time, so the gateway's loop delay is that request's.
     const hostile = wanted.has('hostile') ? await benchHostile(workspace, { search: options.hostileSearch }, log) : undefined;
 
-    // Only when named: a million calls take many minutes.
+    // Last of the default parts: a million calls take 15-20 minutes here.
     const soak = wanted.has('soak') ? await runSoak(workspace, { calls: options.soakCalls, connections: options.connections[0] ?? 10 }, log) : undefined;
-    if (soak) log(`soak: RSS ${Math.round(soak.rssAfterWarmupKiB / 1024)} MiB after warm-up, ${Math.round(soak.rssEndKiB / 1024)} MiB at the end; slope ${soak.slopeKiBPer100k.toFixed(0)} KiB per 100k calls`);
+    if (soak) log(`soak: RSS ${Math.round(soak.rssAfterWarmupKiB / 1024)} MiB after warm-up, ${Math.round(soak.rssEndKiB / 1024)} MiB at the end; slope ${soak.slopeKiBPer100k.toFixed(0)} KiB per 100k calls, live memory ${soak.liveSlopeKiBPer100k.toFixed(0)} KiB per 100k`);
 
     const profile = wanted.has('profile') ? await runProfile(workspace, { profileDir: join(options.outDir, 'cpu-profiles'), durationS: options.durationS, warmupS: options.warmupS, connections: options.connections[0] ?? 10 }, log) : undefined;
 
@@ -210,7 +213,7 @@ export async function runBench(options: BenchOptions, log: Log = () => undefined
       hostile,
       soak,
       profile,
-      checks: checkTargets(http, wasm, hostile, floor),
+      checks: checkTargets(http, wasm, hostile, floor, soak),
     };
   } finally {
     // Stop in reverse order: the sidecar apps before their OPA.
@@ -230,6 +233,7 @@ function summarize(target: HttpTargetName, rounds: readonly LoadRound[]): HttpTa
     p99Ms: median(rounds.map((x) => x.p99Ms)),
     p999Ms: median(rounds.map((x) => x.p999Ms)),
     cpuUsPerCall: median(rounds.map((x) => x.cpuUsPerCall)),
+    machineBusy: median(rounds.map((x) => x.machineBusy)),
     ...(opa.length ? { opaCpuUsPerCall: median(opa) } : {}),
   };
 }

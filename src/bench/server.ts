@@ -8,13 +8,15 @@ import type { PolicyInput } from '../policy/index.js';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { exampleTools } from '../server/example-tools.js';
 import { loadServerConfig } from '../server/config.js';
 import { startGateway } from '../server/start.js';
 import { setupTelemetry } from '../telemetry/setup.js';
 import { createBareApp, createSidecarApp } from './apps.js';
 import { opaDecisionPoint } from './fair-sidecar.js';
-import { BENCH_CONTEXT, type ChildMessage, type ServerSpec } from './children.js';
+import { BENCH_CONTEXT, type ChildMessage, type MemoryReading, type ServerSpec } from './children.js';
 
 function listen(app: { listen(port: number, host: string, cb: () => void): Server }): Promise<Server> {
   return new Promise((resolve, reject) => {
@@ -106,8 +108,26 @@ const ms = (ns: number) => (Number.isFinite(ns) ? ns / 1e6 : 0);
 
 let running: { close(): Promise<void> } | undefined;
 process.on('disconnect', () => process.exit(0));
-process.on('message', (msg: { start?: ServerSpec; stop?: true; loopDelay?: true }) => {
-  if (msg.loopDelay) {
+/**
+ * A full garbage collection on request (the soak's live-memory readings), without starting the process with
+ * --expose-gc: the flag set at run time exposes `gc` to contexts created after it.
+ */
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
+
+function memory(gc: boolean): MemoryReading {
+  if (gc) collectGarbage();
+  const m = process.memoryUsage();
+  const kib = (n: number) => Math.round(n / 1024);
+  return { rssKiB: kib(m.rss), heapUsedKiB: kib(m.heapUsed), heapTotalKiB: kib(m.heapTotal), externalKiB: kib(m.external), afterGc: gc };
+}
+
+process.on('message', (msg: { start?: ServerSpec; stop?: true; loopDelay?: true; memory?: { gc: boolean } }) => {
+  if (msg.memory) {
+    send({ memory: memory(msg.memory.gc) });
+  } else if (msg.loopDelay) {
     send({ loopDelay: { maxMs: ms(loop.max), p99Ms: ms(loop.percentile(99)), meanMs: ms(loop.mean) } });
     loop.reset();
   } else if (msg.start) {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { startServerChild } from './children.js';
 import { SignedRequests } from './signed-requests.js';
-import type { SoakResult } from './types.js';
+import type { LiveSample, SoakResult } from './types.js';
 import { BENCH_AGENT, BENCH_BODY, BENCH_PATH, type BenchWorkspace } from './workspace.js';
 
 export interface SoakSpec {
@@ -15,6 +15,8 @@ export interface SoakSpec {
 
 /** Calls per chunk: signed before it (a pool of this size is made in about a second and outlives its chunk by far), RSS read after it. */
 const CHUNK = 10_000;
+/** Every this many chunks (100,000 calls) the server collects its garbage and reports its live memory. */
+const LIVE_EVERY = 10;
 /** The first part of the run is warm-up (JIT, pools): left out of the slope. */
 const WARMUP_FRACTION = 0.2;
 /**
@@ -75,7 +77,9 @@ function drive(url: string, amount: number, connections: number, headers: () => 
  * Drives the pipeline server (its own child process, as in the HTTP targets) with `calls` allowed calls in chunks of
  * 10,000 and reads its RSS after each; reports the least-squares slope over the chunks after the first 20 % and
  * the first 310 s (KiB per 100,000 calls; NaN when the run is too short to have any). A flat RSS has a slope near 0;
- * a leak of n bytes per call shows as about 98 n KiB.
+ * a leak of n bytes per call shows as about 98 n KiB. Every 100,000 calls the server also collects its garbage
+ * and reports its live memory (JavaScript heap in use plus external): its slope tells a leak from memory the
+ * collector has not yet been asked to give back.
  */
 export async function runSoak(workspace: BenchWorkspace, spec: SoakSpec, log: (line: string) => void): Promise<SoakResult> {
   const stateDir = join(workspace.stateDir, 'soak');
@@ -84,8 +88,10 @@ export async function runSoak(workspace: BenchWorkspace, spec: SoakSpec, log: (l
   try {
     const signed = new SignedRequests(workspace.agents.keys[BENCH_AGENT], `${child.url}${BENCH_PATH}`, BENCH_BODY);
     const samples: [number, number][] = [[0, rssKiB(child.pid)]];
+    const live: LiveSample[] = [];
     const started = performance.now();
     const at: number[] = [0];
+    const liveAt: number[] = [];
     for (let done = 0; done < spec.calls; ) {
       const n = Math.min(CHUNK, spec.calls - done);
       signed.refill(n);
@@ -93,9 +99,18 @@ export async function runSoak(workspace: BenchWorkspace, spec: SoakSpec, log: (l
       done += n;
       samples.push([done, rssKiB(child.pid)]);
       at.push((performance.now() - started) / 1000);
+      // After the RSS reading, so the collection it forces never shapes the RSS slope; rare enough (every 100,000
+      // calls) not to stand in for the collector's own schedule.
+      if ((samples.length - 1) % LIVE_EVERY === 0 || done === spec.calls) {
+        const m = await child.memory(true);
+        live.push({ calls: done, heapUsedKiB: m.heapUsedKiB, heapTotalKiB: m.heapTotalKiB, externalKiB: m.externalKiB, rssKiB: m.rssKiB });
+        liveAt.push((performance.now() - started) / 1000);
+      }
       if (samples.length % 5 === 1 || done === spec.calls) log(`soak: ${done.toLocaleString('en-US')} calls, server RSS ${Math.round(samples.at(-1)![1] / 1024)} MiB`);
     }
-    const measured = samples.filter(([calls], i) => calls >= spec.calls * WARMUP_FRACTION && at[i]! >= REPLAY_WINDOW_S);
+    const settled = (calls: number, seconds: number) => calls >= spec.calls * WARMUP_FRACTION && seconds >= REPLAY_WINDOW_S;
+    const measured = samples.filter(([calls], i) => settled(calls, at[i]!));
+    const liveMeasured = live.filter((l, i) => settled(l.calls, liveAt[i]!));
     const rss = measured.map(([, r]) => r);
     return {
       calls: spec.calls,
@@ -106,7 +121,9 @@ export async function runSoak(workspace: BenchWorkspace, spec: SoakSpec, log: (l
       rssEndKiB: samples.at(-1)![1],
       rssMaxKiB: Math.max(...samples.map(([, r]) => r)),
       slopeKiBPer100k: slope(measured) * 100_000,
+      liveSlopeKiBPer100k: slope(liveMeasured.map((l) => [l.calls, l.heapUsedKiB + l.externalKiB] as const)) * 100_000,
       samples,
+      live,
     };
   } finally {
     await child.stop();

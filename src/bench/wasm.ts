@@ -1,6 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadBundle, PolicyEngine, type PolicyInput } from '../policy/index.js';
+import { loadBundle, PolicyEngine, type PolicyBundle, type PolicyInput } from '../policy/index.js';
 import { median, percentile, sorted } from './stats.js';
 import type { WasmResult, WasmRound } from './types.js';
 
@@ -15,6 +18,8 @@ export interface WasmBenchSpec {
   readonly iterations: number;
   readonly warmup: number;
   readonly rounds: number;
+  /** The opa binary: when given, the OPA WASM runtime's own cost is measured too (runtimeFloorP50Us). */
+  readonly opa?: string | undefined;
 }
 
 /**
@@ -28,27 +33,29 @@ export async function benchWasm(spec: WasmBenchSpec): Promise<WasmResult> {
   const first = engine.evaluate(input);
   if (first.outcome !== 'allow') throw new Error(`the WASM bench input is decided "${first.outcome}" (${first.reasons.map((r) => r.code).join(', ')}), not allow: it would measure the wrong path`);
   for (let i = 0; i < spec.warmup; i++) engine.evaluate(input);
+  const floor = spec.opa ? await PolicyEngine.load(await runtimeFloorBundle(spec.opa, engine.evaluateRaw(input)), 'runtime-floor', { workers: 0 }) : undefined;
+  if (floor) for (let i = 0; i < spec.warmup; i++) floor.evaluate(input);
   const rounds: WasmRound[] = [];
   const benchP50: number[] = [];
+  const floorP50: number[] = [];
   const samples = new Float64Array(spec.iterations);
-  for (let r = 0; r < spec.rounds; r++) {
+  /** One evaluation at a time, timed with hrtime; the sorted samples. */
+  const time = (run: PolicyEngine, of: PolicyInput): Float64Array => {
     for (let i = 0; i < spec.iterations; i++) {
       const t = process.hrtime.bigint();
-      engine.evaluate(input);
+      run.evaluate(of);
       samples[i] = Number(process.hrtime.bigint() - t) / 1000;
     }
-    const s = sorted(samples);
+    return sorted(samples);
+  };
+  for (let r = 0; r < spec.rounds; r++) {
+    const s = time(engine, input);
     rounds.push({ p50Us: percentile(s, 50), p99Us: percentile(s, 99), meanUs: s.reduce((a, b) => a + b, 0) / s.length });
-    if (spec.benchInput) {
-      for (let i = 0; i < spec.iterations; i++) {
-        const t = process.hrtime.bigint();
-        engine.evaluate(spec.benchInput);
-        samples[i] = Number(process.hrtime.bigint() - t) / 1000;
-      }
-      benchP50.push(percentile(sorted(samples), 50));
-    }
+    if (spec.benchInput) benchP50.push(percentile(time(engine, spec.benchInput), 50));
+    if (floor) floorP50.push(percentile(time(floor, input), 50));
   }
   await engine.close();
+  await floor?.close();
   return {
     target: 'wasm',
     iterations: spec.iterations,
@@ -56,5 +63,23 @@ export async function benchWasm(spec: WasmBenchSpec): Promise<WasmResult> {
     p50Us: median(rounds.map((r) => r.p50Us)),
     p99Us: median(rounds.map((r) => r.p99Us)),
     benchInputP50Us: median(benchP50),
+    ...(floor ? { runtimeFloorP50Us: median(floorP50) } : {}),
   };
+}
+
+/**
+ * A policy with one rule that returns `decision` (the demo policy's own answer, as a literal) once it has looked at
+ * the input: evaluated through the same engine on the same input it costs what OPA's WASM runtime and the engine
+ * cost on their own (the input's JSON parsed into WASM memory, the result serialised and parsed back, the contract
+ * check), so the demo decision's p50 minus this one is what the demo policy's rules cost.
+ */
+async function runtimeFloorBundle(opa: string, decision: unknown): Promise<PolicyBundle> {
+  const dir = mkdtempSync(join(tmpdir(), 'toolgate-wasm-floor-'));
+  try {
+    writeFileSync(join(dir, 'floor.rego'), `package toolgate\n\ndecision := ${JSON.stringify(decision)} if input.agent.verified == true\n`);
+    execFileSync(opa, ['build', '-t', 'wasm', '-e', 'toolgate/decision', '-o', join(dir, 'bundle.tar.gz'), join(dir, 'floor.rego')], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 120_000 });
+    return await loadBundle(join(dir, 'bundle.tar.gz'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

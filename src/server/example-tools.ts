@@ -1,7 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { describedTool, type ToolHandler } from './types.js';
 
-/** The example tools `toolgate serve` and the demo put behind the gateway: the seed scenarios, backed by memory. */
+/**
+ * How much the example tools keep, newest last: a long-running `toolgate serve` must not grow with every call it
+ * lets through (the bench's soak found the outbox holding every e-mail sent, about 400 bytes each). Memories are
+ * what memory.read answers from, so they keep more; the oldest go first.
+ */
+export const EXAMPLE_TOOL_LIMITS = { outbox: 1000, orders: 1000, memories: 10_000 } as const;
+
+/** Appends `item` and drops the oldest entries beyond `max`. */
+function keepLast<T>(list: T[], item: T, max: number): void {
+  list.push(item);
+  if (list.length > max) list.splice(0, list.length - max);
+}
+
+/** The example tools `toolgate serve` and the demo put behind the gateway: the seed scenarios, backed by bounded memory. */
 export function exampleTools(): { tools: Record<string, ToolHandler>; outbox: unknown[]; orders: unknown[]; memories: unknown[] } {
   const outbox: unknown[] = [];
   const orders: unknown[] = [];
@@ -10,7 +23,7 @@ export function exampleTools(): { tools: Record<string, ToolHandler>; outbox: un
   const tools: Record<string, ToolHandler> = {
     'email.send': describedTool((args) => {
       const message = { id: `msg_${randomUUID()}`, to: args.to, cc: args.cc ?? [], subject: args.subject, attachments: args.attachments ?? [] };
-      outbox.push(message);
+      keepLast(outbox, message, EXAMPLE_TOOL_LIMITS.outbox);
       return { sent: true, message_id: message.id };
     }, { title: 'Send an e-mail', annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true } }),
     'email.read_inbox': describedTool(
@@ -23,12 +36,12 @@ export function exampleTools(): { tools: Record<string, ToolHandler>; outbox: un
     ),
     'trade.place': describedTool((args) => {
       const order = { order_id: `ord_${randomUUID()}`, symbol: args.symbol, side: args.side, quantity: args.quantity, limit_price: args.limit_price, status: 'accepted' };
-      orders.push(order);
+      keepLast(orders, order, EXAMPLE_TOOL_LIMITS.orders);
       return order;
     }, { title: 'Place a limit order', annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true } }),
     'memory.write': describedTool((args) => {
       const record = { id: `mem_${randomUUID()}`, ...args };
-      memories.push(record);
+      keepLast(memories, record, EXAMPLE_TOOL_LIMITS.memories);
       return { stored: true, id: record.id };
     }, { title: 'Remember something', annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false } }),
     'memory.read': describedTool((args) => ({

@@ -25,6 +25,8 @@ describe('bench harness', () => {
       wasmIterations: 200,
       wasmWarmup: 50,
       hostileSearch: 20,
+      // The smallest soak: its live-memory reading comes from the server child after a collection it asks for.
+      soakCalls: 20_000,
       outDir,
       policyBundle: POLICY_BUNDLE,
       opa: process.env.TOOLGATE_OPA,
@@ -40,11 +42,16 @@ describe('bench harness', () => {
         expect(r.rounds[0]!.non2xx).toBe(0);
         // The fair sidecar's decisions come from OPA: its process works for every call.
         if (r.target === 'fair' || r.target === 'sidecar') expect(r.opaCpuUsPerCall, r.target).toBeDefined();
+        expect(r.machineBusy, `${h.shape} ${r.target} machine busy`).toBeGreaterThan(0);
+        expect(r.machineBusy).toBeLessThanOrEqual(1);
       }
     }
     expect(results.floor!.totalUs).toBeGreaterThan(0);
     expect(results.floor!.multiple).toBeGreaterThan(0);
     expect(results.wasm!.p99Us).toBeGreaterThanOrEqual(results.wasm!.p50Us);
+    // A one-rule policy giving the same answer costs less than the demo policy's rules on top of it.
+    expect(results.wasm!.runtimeFloorP50Us).toBeGreaterThan(0);
+    expect(results.wasm!.runtimeFloorP50Us).toBeLessThan(results.wasm!.p50Us);
     expect(results.micro!.map((m) => m.name)).toContain('Ed25519 verify (identity primitive)');
     expect(results.dataSize!.map((d) => d.entries)).toEqual([...DATA_SIZES]);
     expect(results.body!.map((b) => b.bytes)).toEqual([...BODY_SIZES]);
@@ -55,8 +62,15 @@ describe('bench harness', () => {
       expect(c.bodyBytes, c.name).toBeLessThanOrEqual(HOSTILE_BODY_BYTES);
       expect([200, 403], `${c.name}: ${c.status}`).toContain(c.status);
     }
+    const soak = results.soak!;
+    expect(soak.calls).toBe(20_000);
+    expect(soak.live.map((l) => l.calls)).toEqual([20_000]);
+    expect(soak.live[0]!.heapUsedKiB).toBeGreaterThan(1024);
+    expect(soak.live[0]!.heapUsedKiB).toBeLessThan(soak.live[0]!.rssKiB);
+    expect(soak.slopeKiBPer100k).toBeNaN(); // 20,000 calls end inside the warm-up: no slope, and no check judged on it
     expect(results.checks.map((c) => c.name)).toEqual([CHECK.floor, CHECK.vsBare, CHECK.vsFair, CHECK.vsSidecar, CHECK.addedP50, CHECK.addedP99, CHECK.wasm, HOSTILE_CHECK]);
     const md = toMarkdown(results);
+    expect(md).toContain('machine CPU busy');
     expect(md).toContain('the floor');
     expect(md).toContain(`Targets: ${results.checks.filter((c) => c.met).length} of 8 met`);
   }, 300_000);
@@ -76,8 +90,8 @@ describe('bench harness', () => {
   });
 
   it('marks a missed target without failing', () => {
-    const round = { rps: 100, p50Ms: 1, p99Ms: 2, p999Ms: 3, ok: 1, non2xx: 0, errors: 0, durationS: 1, signedInline: 0, cpuUsPerCall: 100 };
-    const t = (target: HttpTargetName, rps: number, p50Ms = 1, p99Ms = 2) => ({ target, rounds: [{ ...round, rps }], rps, p50Ms, p99Ms, p999Ms: 3, cpuUsPerCall: 100 });
+    const round = { rps: 100, p50Ms: 1, p99Ms: 2, p999Ms: 3, ok: 1, non2xx: 0, errors: 0, durationS: 1, signedInline: 0, cpuUsPerCall: 100, machineBusy: 0.5 };
+    const t = (target: HttpTargetName, rps: number, p50Ms = 1, p99Ms = 2) => ({ target, rounds: [{ ...round, rps }], rps, p50Ms, p99Ms, p999Ms: 3, cpuUsPerCall: 100, machineBusy: 0.5 });
     const http = [
       { shape: 'closed-100' as const, connections: 100, targets: { bare: t('bare', 1000), pipeline: t('pipeline', 400), fair: t('fair', 200), sidecar: t('sidecar', 100) } },
       { shape: 'open' as const, connections: 0, rate: 200, targets: { bare: t('bare', 200, 0.3, 1), pipeline: t('pipeline', 200, 1.0, 2.5) } },

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
-import { parseBenchOptions, rssKiB, slope, toMarkdown, type BenchResults } from '../../src/bench/index.js';
+import { checkTargets, parseBenchOptions, rssKiB, slope, toMarkdown, type BenchResults, type SoakResult } from '../../src/bench/index.js';
 
 describe('bench soak (RSS over a long run)', () => {
-  it('runs only when named, with 1,000,000 calls unless told otherwise', () => {
-    expect(parseBenchOptions([], {}).targets).not.toContain('soak');
+  it('runs in the default run, with 1,000,000 calls unless told otherwise', () => {
+    expect(parseBenchOptions([], {}).targets).toContain('soak');
     expect(parseBenchOptions(['--only', 'soak'], {})).toMatchObject({ targets: ['soak'], soakCalls: 1_000_000 });
     expect(parseBenchOptions(['--only', 'soak', '--soak-calls', '200000'], {}).soakCalls).toBe(200_000);
     expect(parseBenchOptions(['--only', 'soak'], { BENCH_SOAK_CALLS: '300000' }).soakCalls).toBe(300_000);
@@ -31,8 +31,19 @@ describe('bench soak (RSS over a long run)', () => {
       http: [],
       wasm: undefined,
       checks: [],
-      soak: { calls: 400_000, seconds: 400, warmupCalls: 310_000, rssStartKiB: 143_000, rssAfterWarmupKiB: 300_000, rssEndKiB: 301_000, rssMaxKiB: 310_000, slopeKiBPer100k: 512.4, samples: [] },
+      soak: { calls: 400_000, seconds: 400, warmupCalls: 310_000, rssStartKiB: 143_000, rssAfterWarmupKiB: 300_000, rssEndKiB: 301_000, rssMaxKiB: 310_000, slopeKiBPer100k: 512.4, liveSlopeKiBPer100k: -20.2, samples: [], live: [{ calls: 100_000, heapUsedKiB: 61_440, heapTotalKiB: 102_400, externalKiB: 10_240, rssKiB: 250_000 }] },
     } as unknown as BenchResults;
-    expect(toMarkdown(results)).toContain('**512 KiB per 100,000 calls**');
+    const md = toMarkdown(results);
+    expect(md).toContain('**512 KiB per 100,000 calls**');
+    expect(md).toContain('slope after warm-up: **-20 KiB per 100,000 calls**');
+    expect(md).toContain('| 100,000 | 60.0 MiB | 10.0 MiB | 100.0 MiB | 244.1 MiB |');
+  });
+
+  it('judges "RSS flat" by the slope: at most 1 MiB per 100,000 calls', () => {
+    const soak = (slopeKiBPer100k: number) => ({ slopeKiBPer100k }) as unknown as SoakResult;
+    const judged = (s: number) => checkTargets([], undefined, undefined, undefined, soak(s)).find((c) => c.name.includes('RSS'));
+    expect(judged(300)).toMatchObject({ met: true, required: 1024 });
+    expect(judged(5000)).toMatchObject({ met: false });
+    expect(judged(Number.NaN)).toBeUndefined(); // too short a run to have a slope judges nothing
   });
 });
