@@ -1,3 +1,4 @@
+import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
@@ -10,6 +11,11 @@ export interface AuditFileHandle {
   write(buffer: Uint8Array, offset: number, length: number): Promise<{ bytesWritten: number }>;
   read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
   datasync(): Promise<void>;
+  /**
+   * True when the file was opened with O_DSYNC: each write returns once its bytes (and the size that reaches them)
+   * are on stable storage, as write then fdatasync would, so an append needs no datasync of its own.
+   */
+  readonly writesDurable?: boolean;
   truncate(length: number): Promise<void>;
   stat(): Promise<{ size: number }>;
   close(): Promise<void>;
@@ -18,20 +24,30 @@ export interface AuditFileHandle {
 /** Opens (creating with mode 0600) a file for reading and appending. */
 export type OpenAuditFile = (path: string) => Promise<AuditFileHandle>;
 
-/** The default opener: a new file's directory entry is fsync'd too, or a crash could lose the whole file. */
+/**
+ * The default opener: read and append with O_DSYNC, so an append is one write per batch (one trip through libuv's
+ * thread pool instead of a write and an fdatasync: on a busy 2-core machine each trip waits for a thread to be
+ * scheduled, and the audit wait was most of an allowed call's added latency). A new file's directory entry is
+ * fsync'd too, or a crash could lose the whole file.
+ */
 export const openAuditFile: OpenAuditFile = async (path) => {
+  const flags = constants.O_RDWR | constants.O_APPEND | constants.O_DSYNC;
   try {
-    const fh = await open(path, 'ax+', 0o600);
+    const fh = await open(path, flags | constants.O_CREAT | constants.O_EXCL, 0o600);
     await syncDir(path).catch(async (error: unknown) => {
       await fh.close();
       throw error;
     });
-    return fh;
+    return durableWrites(fh);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    return open(path, 'a+', 0o600);
+    return durableWrites(await open(path, flags | constants.O_CREAT, 0o600));
   }
 };
+
+function durableWrites(fh: Awaited<ReturnType<typeof open>>): AuditFileHandle {
+  return Object.assign(fh, { writesDurable: true as const });
+}
 
 /** fsyncs the directory holding `path`, so a created or renamed entry survives a crash. */
 export async function syncDir(path: string): Promise<void> {

@@ -81,7 +81,7 @@ export class JsonlFile {
     return this.#end;
   }
 
-  /** Appends events as JSON lines and fdatasyncs; resolves only when all of them survive a crash. */
+  /** Appends events as JSON lines, durably (O_DSYNC writes, else write then fdatasync); resolves only when all of them survive a crash. */
   async append(events: readonly AuditEvent[]): Promise<void> {
     const fh = this.#fh;
     if (!fh) return JsonlFile.notOpen(this.#what);
@@ -89,7 +89,7 @@ export class JsonlFile {
     try {
       if (this.#dirty) await this.#rollback(fh);
       await writeAll(fh, bytes);
-      await fh.datasync();
+      if (!fh.writesDurable) await fh.datasync();
     } catch (cause) {
       this.#lastAppendFailed = true;
       this.#dirty = true;
