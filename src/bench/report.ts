@@ -95,12 +95,12 @@ export function toMarkdown(results: BenchResults): string {
   if (open) {
     const bare = open.targets.bare;
     lines.push(`Open loop at ${int(open.rate ?? 0)} req/s (${Math.round(o.openFraction * 100)} % of the pipeline's best closed-loop rate), requests on a fixed schedule, latency from each one's due time:`, '');
-    lines.push('| target | p50 | p99 | p99.9 | added over bare (p50 / p99 / p99.9) | server CPU / call | machine CPU busy |', '|---|---:|---:|---:|---|---:|---:|');
+    lines.push('| target | p50 | p99 | p99.9 | added over bare (p50 / p99 / p99.9) | server CPU / call | machine CPU busy | server loop held: p99 / max |', '|---|---:|---:|---:|---|---:|---:|---:|');
     for (const t of Object.values(open.targets)) {
       const added = bare && t.target !== 'bare' ? `${ms(t.p50Ms - bare.p50Ms)} / ${ms(t.p99Ms - bare.p99Ms)} / ${ms(t.p999Ms - bare.p999Ms)}` : '—';
-      lines.push(`| ${LABELS[t.target]} | ${ms(t.p50Ms)} | ${ms(t.p99Ms)} | ${ms(t.p999Ms)} | ${added} | ${cpu(t)} | ${pct(t.machineBusy)} |`);
+      lines.push(`| ${LABELS[t.target]} | ${ms(t.p50Ms)} | ${ms(t.p99Ms)} | ${ms(t.p999Ms)} | ${added} | ${cpu(t)} | ${pct(t.machineBusy)} | ${ms(t.loopP99Ms)} / ${ms(t.loopMaxMs)} |`);
     }
-    lines.push('', 'Machine CPU busy: the share of both CPUs in use over each round (/proc/stat), the load generator and every other process included; near 100 % the machine itself queues the requests.');
+    lines.push('', 'Machine CPU busy: the share of both CPUs in use over each round (/proc/stat), the load generator and every other process included; near 100 % the machine itself queues the requests. Server loop held: how long the server\'s event loop could not start new work (perf_hooks.monitorEventLoopDelay in the server process, 1 ms resolution), the 99th percentile and the longest over a round; a request that arrives during a hold waits for it.');
     lines.push('');
   }
   if (floor) {

@@ -1,7 +1,7 @@
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
-import { startServerChild, type ServerChild, type ServerSpec } from './children.js';
+import { startServerChild, type LoopDelay, type ServerChild, type ServerSpec } from './children.js';
 import { cpuMs, machineBusy, machineTicks } from './cpu.js';
 import { runLoad } from './load.js';
 import { runOpenLoop } from './open-loop.js';
@@ -42,6 +42,8 @@ interface Running {
   readonly body: string;
   /** Fastest rate seen so far (req/s); sizes the next pool of signatures. */
   estimateRps: number | undefined;
+  /** The server's event-loop delay since the previous reading (every target runs the same child entry). */
+  loopDelay(): Promise<LoopDelay>;
 }
 
 export class BenchError extends Error {
@@ -108,7 +110,7 @@ export async function runBench(options: BenchOptions, log: Log = () => undefined
       log(`${target}: server (pid ${child.pid}) at ${child.url}`);
       const signed = target === 'bare' ? undefined : new SignedRequests(workspace.agents.keys[BENCH_AGENT], `${child.url}${BENCH_PATH}`, body);
       await preflight(target, child.url, signed, body);
-      return { target, url: child.url, pid: child.pid, opaPid: target === 'fair' || target === 'sidecar' ? opa?.pid : undefined, signed, body, estimateRps: undefined };
+      return { target, url: child.url, pid: child.pid, opaPid: target === 'fair' || target === 'sidecar' ? opa?.pid : undefined, signed, body, estimateRps: undefined, loopDelay: () => child.loopDelay() };
     };
 
     const load = async (r: Running, durationS: number, connections: number, rate?: number): Promise<LoadRound> => {
@@ -117,6 +119,7 @@ export async function runBench(options: BenchOptions, log: Log = () => undefined
       // Before any estimate (the warm-up) a small pool: the rest is signed inline, unmeasured, and a 1 MB body
       // costs milliseconds per signature (its digest).
       r.signed?.refill(rate ? rate * durationS + 4 * connections : r.estimateRps ? r.estimateRps * 2 * durationS + 4 * connections : FIRST_POOL);
+      await r.loopDelay(); // starts this round's measurement
       const cpu0 = cpuMs(r.pid);
       const machine0 = machineTicks();
       const opa0 = r.opaPid ? cpuMs(r.opaPid) : Number.NaN;
@@ -126,13 +129,14 @@ export async function runBench(options: BenchOptions, log: Log = () => undefined
         : await runLoad({ url: r.url, path: BENCH_PATH, body: r.body, connections, durationS, headers });
       const cpuUs = ((cpuMs(r.pid) - cpu0) * 1000) / out.ok;
       const busy = machineBusy(machine0, machineTicks());
+      const loop = await r.loopDelay();
       const opaUs = r.opaPid ? ((cpuMs(r.opaPid) - opa0) * 1000) / out.ok : undefined;
       if (out.non2xx > 0 || out.errors > 0 || out.ok === 0) {
         throw new BenchError(`${r.target}: ${out.ok} allowed responses, ${out.non2xx} others ${JSON.stringify(out.statuses)}, ${out.errors} socket errors/timeouts: the measured path must be the allowed call only`);
       }
       if (!rate) r.estimateRps = Math.max(r.estimateRps ?? 0, out.rps);
       const { statuses: _statuses, ...measured } = out;
-      return { ...measured, signedInline: r.signed?.signedInline ?? 0, cpuUsPerCall: cpuUs, machineBusy: busy, ...(opaUs !== undefined ? { opaCpuUsPerCall: opaUs } : {}) };
+      return { ...measured, signedInline: r.signed?.signedInline ?? 0, cpuUsPerCall: cpuUs, machineBusy: busy, loopMaxMs: loop.maxMs, loopP99Ms: loop.p99Ms, ...(opaUs !== undefined ? { opaCpuUsPerCall: opaUs } : {}) };
     };
 
     /** Warm-up once, then `rounds` interleaved rounds over `running`; the medians per target. */
@@ -234,6 +238,8 @@ function summarize(target: HttpTargetName, rounds: readonly LoadRound[]): HttpTa
     p999Ms: median(rounds.map((x) => x.p999Ms)),
     cpuUsPerCall: median(rounds.map((x) => x.cpuUsPerCall)),
     machineBusy: median(rounds.map((x) => x.machineBusy)),
+    loopMaxMs: median(rounds.map((x) => x.loopMaxMs)),
+    loopP99Ms: median(rounds.map((x) => x.loopP99Ms)),
     ...(opa.length ? { opaCpuUsPerCall: median(opa) } : {}),
   };
 }

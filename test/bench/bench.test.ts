@@ -44,6 +44,7 @@ describe('bench harness', () => {
         if (r.target === 'fair' || r.target === 'sidecar') expect(r.opaCpuUsPerCall, r.target).toBeDefined();
         expect(r.machineBusy, `${h.shape} ${r.target} machine busy`).toBeGreaterThan(0);
         expect(r.machineBusy).toBeLessThanOrEqual(1);
+        expect(r.loopMaxMs, `${h.shape} ${r.target} loop max`).toBeGreaterThanOrEqual(r.loopP99Ms);
       }
     }
     expect(results.floor!.totalUs).toBeGreaterThan(0);
@@ -90,8 +91,8 @@ describe('bench harness', () => {
   });
 
   it('marks a missed target without failing', () => {
-    const round = { rps: 100, p50Ms: 1, p99Ms: 2, p999Ms: 3, ok: 1, non2xx: 0, errors: 0, durationS: 1, signedInline: 0, cpuUsPerCall: 100, machineBusy: 0.5 };
-    const t = (target: HttpTargetName, rps: number, p50Ms = 1, p99Ms = 2) => ({ target, rounds: [{ ...round, rps }], rps, p50Ms, p99Ms, p999Ms: 3, cpuUsPerCall: 100, machineBusy: 0.5 });
+    const round = { rps: 100, p50Ms: 1, p99Ms: 2, p999Ms: 3, ok: 1, non2xx: 0, errors: 0, durationS: 1, signedInline: 0, cpuUsPerCall: 100, machineBusy: 0.5, loopMaxMs: 3, loopP99Ms: 1 };
+    const t = (target: HttpTargetName, rps: number, p50Ms = 1, p99Ms = 2) => ({ target, rounds: [{ ...round, rps }], rps, p50Ms, p99Ms, p999Ms: 3, cpuUsPerCall: 100, machineBusy: 0.5, loopMaxMs: 3, loopP99Ms: 1 });
     const http = [
       { shape: 'closed-100' as const, connections: 100, targets: { bare: t('bare', 1000), pipeline: t('pipeline', 400), fair: t('fair', 200), sidecar: t('sidecar', 100) } },
       { shape: 'open' as const, connections: 0, rate: 200, targets: { bare: t('bare', 200, 0.3, 1), pipeline: t('pipeline', 200, 1.0, 2.5) } },
