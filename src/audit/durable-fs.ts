@@ -31,22 +31,24 @@ export type OpenAuditFile = (path: string) => Promise<AuditFileHandle>;
  * fsync'd too, or a crash could lose the whole file.
  */
 export const openAuditFile: OpenAuditFile = async (path) => {
-  const flags = constants.O_RDWR | constants.O_APPEND | constants.O_DSYNC;
+  // Where the platform has no O_DSYNC (Windows), writes are plain and each append is followed by fdatasync.
+  const dsync = typeof constants.O_DSYNC === 'number' && constants.O_DSYNC > 0 ? constants.O_DSYNC : 0;
+  const flags = constants.O_RDWR | constants.O_APPEND | dsync;
   try {
     const fh = await open(path, flags | constants.O_CREAT | constants.O_EXCL, 0o600);
     await syncDir(path).catch(async (error: unknown) => {
       await fh.close();
       throw error;
     });
-    return durableWrites(fh);
+    return durableWrites(fh, dsync !== 0);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    return durableWrites(await open(path, flags | constants.O_CREAT, 0o600));
+    return durableWrites(await open(path, flags | constants.O_CREAT, 0o600), dsync !== 0);
   }
 };
 
-function durableWrites(fh: Awaited<ReturnType<typeof open>>): AuditFileHandle {
-  return Object.assign(fh, { writesDurable: true as const });
+function durableWrites(fh: Awaited<ReturnType<typeof open>>, writesDurable: boolean): AuditFileHandle {
+  return Object.assign(fh, { writesDurable });
 }
 
 /** fsyncs the directory holding `path`, so a created or renamed entry survives a crash. */
