@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { MemoryReading } from './types.js';
 
 export type ServerSpec =
   | { readonly kind: 'bare' }
@@ -14,16 +15,6 @@ export interface LoopDelay {
   readonly maxMs: number;
   readonly p99Ms: number;
   readonly meanMs: number;
-}
-
-/** The server process's memory (process.memoryUsage), in KiB; after a full garbage collection when asked for one. */
-export interface MemoryReading {
-  readonly rssKiB: number;
-  readonly heapUsedKiB: number;
-  readonly heapTotalKiB: number;
-  /** Memory of C++ objects bound to JavaScript ones, ArrayBuffers included (WASM memories are ArrayBuffers too). */
-  readonly externalKiB: number;
-  readonly afterGc: boolean;
 }
 
 export type ChildMessage = { listening: number } | { error: string } | { stopped: true } | { loopDelay: LoopDelay } | { memory: MemoryReading };

@@ -65,7 +65,7 @@ const LABELS: Record<HttpTargetName, string> = {
   sidecar: 'Cheapest sidecar (signature check + input, OPA REST; no audit, no spans)',
 };
 
-const pct = (n: number | undefined) => (n !== undefined && Number.isFinite(n) ? `${Math.round(n * 100)} %` : 'n/a');
+const pct = (n: number) => (Number.isFinite(n) ? `${Math.round(n * 100)} %` : 'n/a');
 const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
 const ms = (n: number) => (Number.isFinite(n) ? `${n < 10 ? n.toFixed(2) : n.toFixed(1)} ms` : 'n/a');
 const us = (n: number) => (Number.isFinite(n) ? `${n < 100 ? n.toFixed(1) : Math.round(n).toLocaleString('en-US')} µs` : 'n/a');

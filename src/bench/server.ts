@@ -16,7 +16,8 @@ import { startGateway } from '../server/start.js';
 import { setupTelemetry } from '../telemetry/setup.js';
 import { createBareApp, createSidecarApp } from './apps.js';
 import { opaDecisionPoint } from './fair-sidecar.js';
-import { BENCH_CONTEXT, type ChildMessage, type MemoryReading, type ServerSpec } from './children.js';
+import { BENCH_CONTEXT, type ChildMessage, type ServerSpec } from './children.js';
+import type { MemoryReading } from './types.js';
 
 function listen(app: { listen(port: number, host: string, cb: () => void): Server }): Promise<Server> {
   return new Promise((resolve, reject) => {
@@ -121,7 +122,7 @@ function memory(gc: boolean): MemoryReading {
   if (gc) collectGarbage();
   const m = process.memoryUsage();
   const kib = (n: number) => Math.round(n / 1024);
-  return { rssKiB: kib(m.rss), heapUsedKiB: kib(m.heapUsed), heapTotalKiB: kib(m.heapTotal), externalKiB: kib(m.external), afterGc: gc };
+  return { rssKiB: kib(m.rss), heapUsedKiB: kib(m.heapUsed), heapTotalKiB: kib(m.heapTotal), externalKiB: kib(m.external) };
 }
 
 process.on('message', (msg: { start?: ServerSpec; stop?: true; loopDelay?: true; memory?: { gc: boolean } }) => {

@@ -102,8 +102,7 @@ export async function runSoak(workspace: BenchWorkspace, spec: SoakSpec, log: (l
       // After the RSS reading, so the collection it forces never shapes the RSS slope; rare enough (every 100,000
       // calls) not to stand in for the collector's own schedule.
       if ((samples.length - 1) % LIVE_EVERY === 0 || done === spec.calls) {
-        const m = await child.memory(true);
-        live.push({ calls: done, heapUsedKiB: m.heapUsedKiB, heapTotalKiB: m.heapTotalKiB, externalKiB: m.externalKiB, rssKiB: m.rssKiB });
+        live.push({ calls: done, ...(await child.memory(true)) });
         liveAt.push((performance.now() - started) / 1000);
       }
       if (samples.length % 5 === 1 || done === spec.calls) log(`soak: ${done.toLocaleString('en-US')} calls, server RSS ${Math.round(samples.at(-1)![1] / 1024)} MiB`);

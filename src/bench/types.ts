@@ -225,14 +225,19 @@ export interface SoakResult {
   readonly live: readonly LiveSample[];
 }
 
-/** The server's memory right after a full garbage collection it was asked for. */
-export interface LiveSample {
-  readonly calls: number;
-  readonly heapUsedKiB: number;
-  /** The JavaScript heap V8 holds from the system (used or not) right after the collection. */
-  readonly heapTotalKiB: number;
-  readonly externalKiB: number;
+/** The server process's memory (process.memoryUsage), in KiB; after a full garbage collection when asked for one. */
+export interface MemoryReading {
   readonly rssKiB: number;
+  readonly heapUsedKiB: number;
+  /** The JavaScript heap V8 holds from the system (used or not). */
+  readonly heapTotalKiB: number;
+  /** Memory of C++ objects bound to JavaScript ones, ArrayBuffers included (WASM memories are ArrayBuffers too). */
+  readonly externalKiB: number;
+}
+
+/** The server's memory right after a full garbage collection it was asked for, and how many calls it had taken. */
+export interface LiveSample extends MemoryReading {
+  readonly calls: number;
 }
 
 /** One row of a profile table: where CPU went, in µs per allowed call and as a share of the busy time. */
