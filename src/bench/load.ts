@@ -15,7 +15,7 @@ export interface LoadSpec {
   readonly headers: HeaderSource;
 }
 
-export interface LoadOutcome extends Omit<LoadRound, 'signedInline' | 'cpuUsPerCall' | 'opaCpuUsPerCall' | 'machineBusy' | 'loopMaxMs' | 'loopP99Ms'> {
+export interface LoadOutcome extends Omit<LoadRound, 'signedInline' | 'cpuUsPerCall' | 'opaCpuUsPerCall' | 'machineBusy' | 'loadCpuUsPerCall' | 'loopMaxMs' | 'loopP99Ms'> {
   /** Status codes other than 2xx, with counts: a non-empty map means the measured path was not the allowed one. */
   readonly statuses: Readonly<Record<string, number>>;
 }

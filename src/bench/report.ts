@@ -58,6 +58,28 @@ export function checkTargets(http: readonly LoadShapeResult[], wasm: WasmResult 
   return checks;
 }
 
+/** What one call costs the whole machine at a load shape: the server, OPA (sidecars) and the load generator, µs. */
+export function machineCpuPerCall(t: HttpTargetResult): number {
+  return t.cpuUsPerCall + (t.opaCpuUsPerCall ?? 0) + t.loadCpuUsPerCall;
+}
+
+export interface CpuCeiling {
+  /** The most pipeline/other throughput this machine allows at the measured CPU costs. */
+  readonly ratio: number;
+  /** The pipeline's server CPU per call that `required` would take, the load generator's share unchanged (µs). */
+  readonly neededServerUs: number;
+}
+
+/**
+ * With every core working for a target (the pipeline given more gateway processes, the sidecar keeping its cost per
+ * call), its throughput is the machine's CPU time over what one call costs the machine, so the pipeline's ratio
+ * over `other` can be no more than other's machine CPU per call over the pipeline's, however the pipeline is
+ * deployed: a ratio target above this ceiling is out of reach on this machine until a call costs less CPU.
+ */
+export function cpuCeiling(pipeline: HttpTargetResult, other: HttpTargetResult, required: number): CpuCeiling {
+  return { ratio: machineCpuPerCall(other) / machineCpuPerCall(pipeline), neededServerUs: machineCpuPerCall(other) / required - pipeline.loadCpuUsPerCall };
+}
+
 const LABELS: Record<HttpTargetName, string> = {
   bare: 'Bare Express (demo tool routes, no toolgate): the ceiling',
   pipeline: 'Full pipeline (toolgate: signature, WASM policy, limits, audit fsync\'d, span)',
@@ -82,14 +104,15 @@ export function toMarkdown(results: BenchResults): string {
   const lines: string[] = [`## toolgate benchmark (${results.startedAt})`, ''];
   const closed = http.filter((h) => h.shape !== 'open');
   if (closed.length) {
-    lines.push('| target | connections | req/s | p50 | p99 | server CPU / call | vs pipeline |', '|---|---:|---:|---:|---:|---:|---:|');
+    lines.push('| target | connections | req/s | p50 | p99 | server CPU / call | load generator CPU / call | machine CPU busy | vs pipeline |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const h of closed) {
       const p = h.targets.pipeline;
       for (const t of Object.values(h.targets)) {
-        lines.push(`| ${LABELS[t.target]} | ${h.connections} | ${int(t.rps)} | ${ms(t.p50Ms)} | ${ms(t.p99Ms)} | ${cpu(t)} | ${p && t.target !== 'pipeline' ? `pipeline ${x(p.rps / t.rps)}` : '—'} |`);
+        lines.push(`| ${LABELS[t.target]} | ${h.connections} | ${int(t.rps)} | ${ms(t.p50Ms)} | ${ms(t.p99Ms)} | ${cpu(t)} | ${us(t.loadCpuUsPerCall)} | ${pct(t.machineBusy)} | ${p && t.target !== 'pipeline' ? `pipeline ${x(p.rps / t.rps)}` : '—'} |`);
       }
     }
     lines.push('');
+    lines.push(...ceilingLines(saturation(http)));
   }
   const open = http.find((h) => h.shape === 'open');
   if (open) {
@@ -149,6 +172,27 @@ export function toMarkdown(results: BenchResults): string {
     lines.push(...profileMarkdown(p), `- The kernel's count for the same load without the profiler (/proc): ${Math.round(p.cpuUsPerCall)} µs per call at ${Math.round(p.rps)} req/s; by thread (of which in the kernel): ${p.threadCpu.map((t) => `${t.name} ${Math.round(t.usPerCall)} (${Math.round(t.sysUsPerCall)})`).join(', ')} µs. With the profiler: ${Math.round(p.profiledCpuUsPerCall)} µs per call. The profile's times are wall time between samples, so a thread preempted after waking another (the evaluator round trip, socket writes) shows more than its CPU: read the profile for shares.`, '');
   }
   return lines.join('\n');
+}
+
+/** The sidecar ratios' CPU-bound ceilings at saturation (cpuCeiling), when the pipeline and a sidecar were measured. */
+function ceilingLines(sat: LoadShapeResult | undefined): string[] {
+  const p = sat?.targets.pipeline;
+  if (!sat || !p) return [];
+  const rows = ([['fair', TARGETS.pipelineVsFair], ['sidecar', TARGETS.pipelineVsSidecar]] as const).flatMap(([name, required]) => {
+    const t = sat.targets[name];
+    if (!t) return [];
+    const c = cpuCeiling(p, t, required);
+    return [`| ${LABELS[name]} | ${us(machineCpuPerCall(t))} | ${x(p.rps / t.rps)} | **${x(c.ratio)}** | ${required}× | ${us(c.neededServerUs)} |`];
+  });
+  if (rows.length === 0) return [];
+  return [
+    `CPU-bound ceiling at ${sat.connections} connections. What one call costs the whole machine (server + OPA + load generator): the pipeline ${us(machineCpuPerCall(p))}. With every core working for it (\`serve --workers N\`), a target's throughput is the machine's CPU time over that cost, so the pipeline's ratio over a sidecar can be at most the sidecar's cost over the pipeline's, however the pipeline is deployed:`,
+    '',
+    '| against | its machine CPU / call | measured ratio | ceiling on this machine | target | pipeline server CPU / call the target needs |',
+    '|---|---:|---:|---:|---:|---:|',
+    ...rows,
+    '',
+  ];
 }
 
 /** Issue 8's scenario: one row per hostile body, the gateway's loop delay against the 50 ms target. */

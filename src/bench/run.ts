@@ -123,10 +123,12 @@ export async function runBench(options: BenchOptions, log: Log = () => undefined
       const cpu0 = cpuMs(r.pid);
       const machine0 = machineTicks();
       const opa0 = r.opaPid ? cpuMs(r.opaPid) : Number.NaN;
+      const generator0 = process.cpuUsage();
       const headers = r.signed?.next ?? noHeaders;
       const out = rate
         ? await runOpenLoop({ url: r.url, path: BENCH_PATH, body: r.body, rate, durationS, headers })
         : await runLoad({ url: r.url, path: BENCH_PATH, body: r.body, connections, durationS, headers });
+      const generator = process.cpuUsage(generator0);
       const cpuUs = ((cpuMs(r.pid) - cpu0) * 1000) / out.ok;
       const busy = machineBusy(machine0, machineTicks());
       const loop = await r.loopDelay();
@@ -136,7 +138,7 @@ export async function runBench(options: BenchOptions, log: Log = () => undefined
       }
       if (!rate) r.estimateRps = Math.max(r.estimateRps ?? 0, out.rps);
       const { statuses: _statuses, ...measured } = out;
-      return { ...measured, signedInline: r.signed?.signedInline ?? 0, cpuUsPerCall: cpuUs, machineBusy: busy, loopMaxMs: loop.maxMs, loopP99Ms: loop.p99Ms, ...(opaUs !== undefined ? { opaCpuUsPerCall: opaUs } : {}) };
+      return { ...measured, signedInline: r.signed?.signedInline ?? 0, cpuUsPerCall: cpuUs, machineBusy: busy, loadCpuUsPerCall: (generator.user + generator.system) / out.ok, loopMaxMs: loop.maxMs, loopP99Ms: loop.p99Ms, ...(opaUs !== undefined ? { opaCpuUsPerCall: opaUs } : {}) };
     };
 
     /** Warm-up once, then `rounds` interleaved rounds over `running`; the medians per target. */
@@ -238,6 +240,7 @@ function summarize(target: HttpTargetName, rounds: readonly LoadRound[]): HttpTa
     p999Ms: median(rounds.map((x) => x.p999Ms)),
     cpuUsPerCall: median(rounds.map((x) => x.cpuUsPerCall)),
     machineBusy: median(rounds.map((x) => x.machineBusy)),
+    loadCpuUsPerCall: median(rounds.map((x) => x.loadCpuUsPerCall)),
     loopMaxMs: median(rounds.map((x) => x.loopMaxMs)),
     loopP99Ms: median(rounds.map((x) => x.loopP99Ms)),
     ...(opa.length ? { opaCpuUsPerCall: median(opa) } : {}),

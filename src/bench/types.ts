@@ -72,6 +72,8 @@ export interface LoadRound {
   readonly opaCpuUsPerCall?: number | undefined;
   /** Share of all the machine's CPUs busy over the round (/proc/stat), the load generator's included: 1 is saturated. */
   readonly machineBusy: number;
+  /** The load generator's CPU time (this process, user + system) over the round per 2xx, in µs: it shares the machine. */
+  readonly loadCpuUsPerCall: number;
   /** The server's event loop over the round (perf_hooks.monitorEventLoopDelay, 1 ms resolution): the longest hold and the 99th percentile, ms. */
   readonly loopMaxMs: number;
   readonly loopP99Ms: number;
@@ -88,6 +90,7 @@ export interface HttpTargetResult {
   readonly cpuUsPerCall: number;
   readonly opaCpuUsPerCall?: number | undefined;
   readonly machineBusy: number;
+  readonly loadCpuUsPerCall: number;
   readonly loopMaxMs: number;
   readonly loopP99Ms: number;
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
-import { BODY_SIZES, CHECK, checkTargets, DATA_SIZES, README_END, README_START, replaceBenchSection, HOSTILE_BODY_BYTES, HOSTILE_CHECK, HOSTILE_SHAPES, parseBenchOptions, runBench, toMarkdown, type BenchResults, type HttpTargetName } from '../../src/bench/index.js';
+import { BODY_SIZES, CHECK, checkTargets, cpuCeiling, DATA_SIZES, machineCpuPerCall, README_END, README_START, replaceBenchSection, HOSTILE_BODY_BYTES, HOSTILE_CHECK, HOSTILE_SHAPES, parseBenchOptions, runBench, toMarkdown, type BenchResults, type HttpTargetName } from '../../src/bench/index.js';
 import { POLICY_BUNDLE } from '../helpers/gateway.js';
 
 /**
@@ -91,8 +91,8 @@ describe('bench harness', () => {
   });
 
   it('marks a missed target without failing', () => {
-    const round = { rps: 100, p50Ms: 1, p99Ms: 2, p999Ms: 3, ok: 1, non2xx: 0, errors: 0, durationS: 1, signedInline: 0, cpuUsPerCall: 100, machineBusy: 0.5, loopMaxMs: 3, loopP99Ms: 1 };
-    const t = (target: HttpTargetName, rps: number, p50Ms = 1, p99Ms = 2) => ({ target, rounds: [{ ...round, rps }], rps, p50Ms, p99Ms, p999Ms: 3, cpuUsPerCall: 100, machineBusy: 0.5, loopMaxMs: 3, loopP99Ms: 1 });
+    const round = { rps: 100, p50Ms: 1, p99Ms: 2, p999Ms: 3, ok: 1, non2xx: 0, errors: 0, durationS: 1, signedInline: 0, cpuUsPerCall: 100, machineBusy: 0.5, loadCpuUsPerCall: 50, loopMaxMs: 3, loopP99Ms: 1 };
+    const t = (target: HttpTargetName, rps: number, p50Ms = 1, p99Ms = 2) => ({ target, rounds: [{ ...round, rps }], rps, p50Ms, p99Ms, p999Ms: 3, cpuUsPerCall: 100, machineBusy: 0.5, loadCpuUsPerCall: 50, loopMaxMs: 3, loopP99Ms: 1 });
     const http = [
       { shape: 'closed-100' as const, connections: 100, targets: { bare: t('bare', 1000), pipeline: t('pipeline', 400), fair: t('fair', 200), sidecar: t('sidecar', 100) } },
       { shape: 'open' as const, connections: 0, rate: 200, targets: { bare: t('bare', 200, 0.3, 1), pipeline: t('pipeline', 200, 1.0, 2.5) } },
@@ -108,6 +108,32 @@ describe('bench harness', () => {
       [CHECK.addedP99, true],
       [CHECK.wasm, true],
     ]);
+  });
+});
+
+describe('CPU-bound ceiling', () => {
+  const t = (target: HttpTargetName, cpuUsPerCall: number, opaCpuUsPerCall?: number) => ({
+    target, rounds: [], rps: 1, p50Ms: 1, p99Ms: 1, p999Ms: 1, cpuUsPerCall, machineBusy: 1, loadCpuUsPerCall: 250, loopMaxMs: 1, loopP99Ms: 1,
+    ...(opaCpuUsPerCall === undefined ? {} : { opaCpuUsPerCall }),
+  });
+
+  it('bounds the pipeline/sidecar ratio by the machine CPU each call costs, load generator and OPA included', () => {
+    // Pipeline 1,000 + 250 = 1,250 µs of the machine per call; fair 1,200 + OPA 2,050 + 250 = 3,500 µs.
+    const c = cpuCeiling(t('pipeline', 1_000), t('fair', 1_200, 2_050), 3);
+    expect(machineCpuPerCall(t('fair', 1_200, 2_050))).toBe(3_500);
+    expect(c.ratio).toBeCloseTo(2.8, 10);
+    // 3x needs the pipeline's call to cost the machine 3,500 / 3 µs, of which the load generator keeps 250.
+    expect(c.neededServerUs).toBeCloseTo(3_500 / 3 - 250, 10);
+    expect(cpuCeiling(t('pipeline', 900), t('sidecar', 700, 2_000), 2).ratio).toBeCloseTo(2_950 / 1_150, 10);
+  });
+
+  it('prints the ceiling under the closed-loop table only when the pipeline and a sidecar were measured', () => {
+    const results = (targets: Record<string, ReturnType<typeof t>>) => toMarkdown({
+      startedAt: 'x', options: parseBenchOptions([], {}), machine: { cpus: 2, cpuModel: 'm', node: 'v', opa: undefined }, checks: [],
+      http: [{ shape: 'closed-100', connections: 100, targets }],
+    } as unknown as BenchResults);
+    expect(results({ pipeline: t('pipeline', 1_000), fair: t('fair', 1_200, 2_050) })).toMatch(/CPU-bound ceiling at 100 connections[\s\S]*\*\*2\.80×\*\*/);
+    expect(results({ pipeline: t('pipeline', 1_000), bare: t('bare', 80) })).not.toMatch(/CPU-bound ceiling/);
   });
 });
 
