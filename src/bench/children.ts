@@ -41,11 +41,25 @@ export interface ServerChild {
 
 const STDERR_TAIL = 20;
 
-/** Forks one server under test and resolves with its URL once it listens on a free port (bounded in time). */
-export async function startServerChild(spec: ServerSpec, timeoutMs = 30_000, execArgv: readonly string[] = []): Promise<ServerChild> {
-  if (!existsSync(SERVER_ENTRY)) throw new Error(`${SERVER_ENTRY} is missing: run \`npm run build\` (make bench does) before the bench.`);
-  // execArgv [] by default so a child never inherits a test runner's loader flags (the profile passes --cpu-prof).
-  const child: ChildProcess = fork(SERVER_ENTRY, [], { execArgv: [...execArgv], stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: { ...process.env, NODE_ENV: 'production' } });
+/**
+ * The configuration every pipeline server of the bench runs with, as `toolgate serve` reads it from the
+ * environment: one function, so the one-process pipeline (server.ts) and the one-process-per-core one (workers.ts)
+ * are configured alike.
+ */
+export function pipelineEnv(spec: { readonly bundleDir: string; readonly jwksFile: string; readonly stateDir: string }): Record<string, string> {
+  return {
+    PORT: '0',
+    TOOLGATE_STATE_DIR: spec.stateDir,
+    TOOLGATE_POLICY_BUNDLE: spec.bundleDir,
+    TOOLGATE_AGENT_KEYS: spec.jwksFile,
+    TOOLGATE_GATEWAY_ID: BENCH_CONTEXT.gatewayId,
+    TOOLGATE_ENVIRONMENT: BENCH_CONTEXT.environment,
+    TOOLGATE_TIMEZONE: BENCH_CONTEXT.timezone,
+  };
+}
+
+/** A started child's last stderr lines (for a start failure's message), its exit, and a kill that is safe to repeat. */
+export function watchChild(child: ChildProcess): { readonly stderr: readonly string[]; readonly exited: Promise<void>; kill(): void } {
   const stderr: string[] = [];
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
     stderr.push(...chunk.split('\n').filter(Boolean));
@@ -55,6 +69,15 @@ export async function startServerChild(spec: ServerSpec, timeoutMs = 30_000, exe
   const kill = () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   };
+  return { stderr, exited, kill };
+}
+
+/** Forks one server under test and resolves with its URL once it listens on a free port (bounded in time). */
+export async function startServerChild(spec: ServerSpec, timeoutMs = 30_000, execArgv: readonly string[] = []): Promise<ServerChild> {
+  if (!existsSync(SERVER_ENTRY)) throw new Error(`${SERVER_ENTRY} is missing: run \`npm run build\` (make bench does) before the bench.`);
+  // execArgv [] by default so a child never inherits a test runner's loader flags (the profile passes --cpu-prof).
+  const child: ChildProcess = fork(SERVER_ENTRY, [], { execArgv: [...execArgv], stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: { ...process.env, NODE_ENV: 'production' } });
+  const { stderr, exited, kill } = watchChild(child);
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => fail(new Error(`${spec.kind} server did not start in ${timeoutMs} ms`)), timeoutMs);
     const fail = (error: Error) => {

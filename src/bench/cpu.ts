@@ -32,6 +32,38 @@ export function cpuMs(pid: number): number {
   }
 }
 
+/**
+ * cpuMs of a process and every live process below it (its workers, their children), summed: a multi-process server's
+ * CPU. A descendant that exits in a window takes its time with it (the parent's cutime only counts it once reaped),
+ * so read it over windows in which the processes run throughout.
+ */
+export function treeCpuMs(pid: number): number {
+  const parents = new Map<number, number>();
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return Number.NaN;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // The parent's pid is the second field after ")".
+      parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // the process ended between the listing and the read
+    }
+  }
+  const inTree = (p: number): boolean => {
+    for (let at = p, hops = 0; at > 1 && hops < 64; at = parents.get(at) ?? 0, hops++) if (at === pid) return true;
+    return false;
+  };
+  let total = cpuMs(pid);
+  for (const p of parents.keys()) if (p !== pid && inTree(p)) total += cpuMs(p);
+  return total;
+}
+
 /** CPU time so far of each thread of a process, by thread id, with its name (comm): `node-MainThread`, `WorkerThread`, `libuv-worker`, `node-V8Worker`. */
 export function threadCpuMs(pid: number): Map<string, { readonly name: string; readonly ms: number; readonly sysMs: number }> {
   const out = new Map<string, { name: string; ms: number; sysMs: number }>();

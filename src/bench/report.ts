@@ -21,6 +21,8 @@ export const CHECK = {
   vsBare: 'full pipeline vs bare Express',
   vsFair: 'full pipeline vs fair sidecar',
   vsSidecar: 'full pipeline vs cheapest sidecar',
+  workersVsFair: 'full pipeline, one process per core, vs fair sidecar',
+  workersVsSidecar: 'full pipeline, one process per core, vs cheapest sidecar',
   addedP50: 'added p50 over bare at 50% load',
   addedP99: 'added p99 over bare at 50% load',
   wasm: 'WASM evaluate p50',
@@ -47,6 +49,10 @@ export function checkTargets(http: readonly LoadShapeResult[], wasm: WasmResult 
   if (sat.pipeline && sat.bare) checks.push(check(CHECK.vsBare, sat.pipeline.rps / sat.bare.rps, TARGETS.pipelineVsBare, 'min', 'x'));
   if (sat.pipeline && sat.fair) checks.push(check(CHECK.vsFair, sat.pipeline.rps / sat.fair.rps, TARGETS.pipelineVsFair, 'min', 'x'));
   if (sat.pipeline && sat.sidecar) checks.push(check(CHECK.vsSidecar, sat.pipeline.rps / sat.sidecar.rps, TARGETS.pipelineVsSidecar, 'min', 'x'));
+  // The same ratios with the pipeline deployed as one process per core: the sidecars already use every core (OPA
+  // is its own process, and saturates the machine), so this is the comparison a deployment on this machine makes.
+  if (sat.workers && sat.fair) checks.push(check(CHECK.workersVsFair, sat.workers.rps / sat.fair.rps, TARGETS.pipelineVsFair, 'min', 'x'));
+  if (sat.workers && sat.sidecar) checks.push(check(CHECK.workersVsSidecar, sat.workers.rps / sat.sidecar.rps, TARGETS.pipelineVsSidecar, 'min', 'x'));
   const open = http.find((h) => h.shape === 'open')?.targets;
   if (open?.pipeline && open.bare) {
     checks.push(check(CHECK.addedP50, open.pipeline.p50Ms - open.bare.p50Ms, TARGETS.addedP50Ms, 'max', 'ms'));
@@ -58,9 +64,9 @@ export function checkTargets(http: readonly LoadShapeResult[], wasm: WasmResult 
   return checks;
 }
 
-/** What one call costs the whole machine at a load shape: the server, OPA (sidecars) and the load generator, µs. */
+/** What one call costs the whole machine at a load shape: the server, OPA (sidecars), Redis (workers) and the load generator, µs. */
 export function machineCpuPerCall(t: HttpTargetResult): number {
-  return t.cpuUsPerCall + (t.opaCpuUsPerCall ?? 0) + t.loadCpuUsPerCall;
+  return t.cpuUsPerCall + (t.opaCpuUsPerCall ?? 0) + (t.redisCpuUsPerCall ?? 0) + t.loadCpuUsPerCall;
 }
 
 export interface CpuCeiling {
@@ -83,9 +89,12 @@ export function cpuCeiling(pipeline: HttpTargetResult, other: HttpTargetResult, 
 const LABELS: Record<HttpTargetName, string> = {
   bare: 'Bare Express (demo tool routes, no toolgate): the ceiling',
   pipeline: 'Full pipeline (toolgate: signature, WASM policy, limits, audit fsync\'d, span)',
+  workers: 'Full pipeline, one process per core (`serve --workers N`: nonces, limits and uploads in Redis)',
   fair: 'Fair sidecar (the same pipeline, decision from `opa run --server` over REST)',
   sidecar: 'Cheapest sidecar (signature check + input, OPA REST; no audit, no spans)',
 };
+
+const SHORT: Record<HttpTargetName, string> = { bare: 'bare Express', pipeline: 'one process', workers: 'one process per core', fair: 'fair sidecar', sidecar: 'cheapest sidecar' };
 
 const pct = (n: number) => (Number.isFinite(n) ? `${Math.round(n * 100)} %` : 'n/a');
 const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
@@ -95,7 +104,7 @@ const x = (n: number) => (Number.isFinite(n) ? `${n.toFixed(2)}×` : 'n/a');
 const num = (c: TargetCheck) => (c.unit === 'x' ? x(c.measured) : c.unit === 'ms' ? ms(c.measured) : c.unit === 'KiB' ? `${int(c.measured)} KiB per 100,000 calls` : us(c.measured));
 
 function cpu(t: HttpTargetResult): string {
-  return t.opaCpuUsPerCall === undefined ? us(t.cpuUsPerCall) : `${us(t.cpuUsPerCall)} + OPA ${us(t.opaCpuUsPerCall)}`;
+  return `${us(t.cpuUsPerCall)}${t.opaCpuUsPerCall === undefined ? '' : ` + OPA ${us(t.opaCpuUsPerCall)}`}${t.redisCpuUsPerCall === undefined ? '' : ` + Redis ${us(t.redisCpuUsPerCall)}`}`;
 }
 
 /** The results as Markdown: load shapes, the floor, in-process measurements, growth, and every target met or missed. */
@@ -174,22 +183,25 @@ export function toMarkdown(results: BenchResults): string {
   return lines.join('\n');
 }
 
-/** The sidecar ratios' CPU-bound ceilings at saturation (cpuCeiling), when the pipeline and a sidecar were measured. */
+/** The sidecar ratios' CPU-bound ceilings at saturation (cpuCeiling), for each pipeline deployment measured beside a sidecar. */
 function ceilingLines(sat: LoadShapeResult | undefined): string[] {
-  const p = sat?.targets.pipeline;
-  if (!sat || !p) return [];
-  const rows = ([['fair', TARGETS.pipelineVsFair], ['sidecar', TARGETS.pipelineVsSidecar]] as const).flatMap(([name, required]) => {
-    const t = sat.targets[name];
-    if (!t) return [];
-    const c = cpuCeiling(p, t, required);
-    return [`| ${LABELS[name]} | ${us(machineCpuPerCall(t))} | ${x(p.rps / t.rps)} | **${x(c.ratio)}** | ${required}× | ${us(c.neededServerUs)} |`];
+  if (!sat) return [];
+  const rows = (['pipeline', 'workers'] as const).flatMap((mine) => {
+    const p = sat.targets[mine];
+    if (!p) return [];
+    return ([['fair', TARGETS.pipelineVsFair], ['sidecar', TARGETS.pipelineVsSidecar]] as const).flatMap(([name, required]) => {
+      const t = sat.targets[name];
+      if (!t) return [];
+      const c = cpuCeiling(p, t, required);
+      return [`| ${SHORT[mine]} (${us(machineCpuPerCall(p))}) | ${SHORT[name]} (${us(machineCpuPerCall(t))}) | ${x(p.rps / t.rps)} | **${x(c.ratio)}** | ${required}× | ${us(c.neededServerUs)} |`];
+    });
   });
   if (rows.length === 0) return [];
   return [
-    `CPU-bound ceiling at ${sat.connections} connections. What one call costs the whole machine (server + OPA + load generator): the pipeline ${us(machineCpuPerCall(p))}. With every core working for it (\`serve --workers N\`), a target's throughput is the machine's CPU time over that cost, so the pipeline's ratio over a sidecar can be at most the sidecar's cost over the pipeline's, however the pipeline is deployed:`,
+    `CPU-bound ceiling at ${sat.connections} connections. What one call costs the whole machine: server, OPA, Redis and the load generator. With every core working for it, a target's throughput is the machine's CPU time over that cost, so the pipeline's ratio over a sidecar can be at most the sidecar's cost over the pipeline's, however the pipeline is deployed:`,
     '',
-    '| against | its machine CPU / call | measured ratio | ceiling on this machine | target | pipeline server CPU / call the target needs |',
-    '|---|---:|---:|---:|---:|---:|',
+    '| pipeline (machine CPU / call) | against (machine CPU / call) | measured ratio | ceiling on this machine | target | pipeline server CPU / call the target needs |',
+    '|---|---|---:|---:|---:|---:|',
     ...rows,
     '',
   ];

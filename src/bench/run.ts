@@ -2,7 +2,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { startServerChild, type LoopDelay, type ServerChild, type ServerSpec } from './children.js';
-import { cpuMs, machineBusy, machineTicks } from './cpu.js';
+import { cpuMs, machineBusy, machineTicks, treeCpuMs } from './cpu.js';
 import { runLoad } from './load.js';
 import { runOpenLoop } from './open-loop.js';
 import { benchCallInput, benchDataSize, benchStages } from './micro.js';
@@ -15,6 +15,8 @@ import { HTTP_TARGETS, type BenchOptions, type BenchResults, type BodySizeResult
 import { benchHostile } from './hostile.js';
 import { benchWasm } from './wasm.js';
 import { runSoak } from './soak.js';
+import { startRedisServer, type RedisServer } from './redis-server.js';
+import { startWorkersGateway } from './workers.js';
 import { runProfile } from './profile-run.js';
 import { loadBundle } from '../policy/index.js';
 import { BENCH_AGENT, BENCH_ARGS, BENCH_BODY, BENCH_PATH, prepareWorkspace } from './workspace.js';
@@ -24,6 +26,9 @@ export type Log = (line: string) => void;
 
 /** Signatures made before a target's first load, when its rate is not known yet. */
 const FIRST_POOL = 500;
+
+/** Gateway processes of the multi-process pipeline: one per core, at least two. */
+export const WORKER_PROCESSES = Math.max(2, cpus().length);
 
 /** The open loop opens connections as it needs them (open-loop.ts); recorded as 0. */
 const OPEN_CONNECTIONS = 0;
@@ -37,6 +42,10 @@ interface Running {
   readonly pid: number;
   /** OPA's process, for the sidecars. */
   readonly opaPid: number | undefined;
+  /** The Redis server's process, for the multi-process pipeline. */
+  readonly redisPid: number | undefined;
+  /** The server's CPU so far, ms: its own process, or the primary and its workers. */
+  readonly cpuMs: () => number;
   /** Present when the target verifies signatures (all but bare). */
   readonly signed: SignedRequests | undefined;
   readonly body: string;
@@ -45,6 +54,9 @@ interface Running {
   /** The server's event-loop delay since the previous reading (every target runs the same child entry). */
   loopDelay(): Promise<LoopDelay>;
 }
+
+/** The multi-process pipeline's loop delay is not read (serve has no IPC channel to the bench): NaN, shown as n/a. */
+const noLoopDelay = (): Promise<LoopDelay> => Promise.resolve({ maxMs: Number.NaN, p99Ms: Number.NaN, meanMs: Number.NaN });
 
 export class BenchError extends Error {
   override readonly name = 'BenchError';
@@ -89,10 +101,25 @@ export async function runBench(options: BenchOptions, log: Log = () => undefined
     }
 
     let opa: OpaSidecar | undefined;
+    let redis: RedisServer | undefined;
     const startTarget = async (target: HttpTargetName, body = BENCH_BODY): Promise<Running> => {
       let serverSpec: ServerSpec;
       const stateDir = join(workspace.stateDir, `${target}-${stops.length}`);
       mkdirSync(stateDir, { recursive: true });
+      if (target === 'workers') {
+        if (!redis) {
+          const started = await startRedisServer();
+          redis = started;
+          stops.push(() => started.stop());
+          log(`redis (pid ${started.pid}) at ${started.url}`);
+        }
+        const gw = await startWorkersGateway({ workers: WORKER_PROCESSES, bundleDir: workspace.bundleDir, jwksFile: workspace.agents.jwksFile, stateDir, redisUrl: redis.url, redisPrefix: `bench-${stops.length}:` });
+        stops.push(() => gw.stop());
+        log(`${target}: serve --workers ${WORKER_PROCESSES} (primary pid ${gw.pid}) at ${gw.url}`);
+        const signed = new SignedRequests(workspace.agents.keys[BENCH_AGENT], `${gw.url}${BENCH_PATH}`, body);
+        await preflight(target, gw.url, signed, body);
+        return { target, url: gw.url, pid: gw.pid, cpuMs: () => treeCpuMs(gw.pid), opaPid: undefined, redisPid: redis.pid, signed, body, estimateRps: undefined, loopDelay: noLoopDelay };
+      }
       if (target === 'bare') serverSpec = { kind: 'bare' };
       else if (target === 'pipeline') serverSpec = { kind: 'pipeline', bundleDir: workspace.bundleDir, jwksFile: workspace.agents.jwksFile, stateDir };
       else {
@@ -110,7 +137,7 @@ export async function runBench(options: BenchOptions, log: Log = () => undefined
       log(`${target}: server (pid ${child.pid}) at ${child.url}`);
       const signed = target === 'bare' ? undefined : new SignedRequests(workspace.agents.keys[BENCH_AGENT], `${child.url}${BENCH_PATH}`, body);
       await preflight(target, child.url, signed, body);
-      return { target, url: child.url, pid: child.pid, opaPid: target === 'fair' || target === 'sidecar' ? opa?.pid : undefined, signed, body, estimateRps: undefined, loopDelay: () => child.loopDelay() };
+      return { target, url: child.url, pid: child.pid, cpuMs: () => cpuMs(child.pid), opaPid: target === 'fair' || target === 'sidecar' ? opa?.pid : undefined, redisPid: undefined, signed, body, estimateRps: undefined, loopDelay: () => child.loopDelay() };
     };
 
     const load = async (r: Running, durationS: number, connections: number, rate?: number): Promise<LoadRound> => {
@@ -120,25 +147,27 @@ export async function runBench(options: BenchOptions, log: Log = () => undefined
       // costs milliseconds per signature (its digest).
       r.signed?.refill(rate ? rate * durationS + 4 * connections : r.estimateRps ? r.estimateRps * 2 * durationS + 4 * connections : FIRST_POOL);
       await r.loopDelay(); // starts this round's measurement
-      const cpu0 = cpuMs(r.pid);
+      const cpu0 = r.cpuMs();
       const machine0 = machineTicks();
       const opa0 = r.opaPid ? cpuMs(r.opaPid) : Number.NaN;
+      const redis0 = r.redisPid ? cpuMs(r.redisPid) : Number.NaN;
       const generator0 = process.cpuUsage();
       const headers = r.signed?.next ?? noHeaders;
       const out = rate
         ? await runOpenLoop({ url: r.url, path: BENCH_PATH, body: r.body, rate, durationS, headers })
         : await runLoad({ url: r.url, path: BENCH_PATH, body: r.body, connections, durationS, headers });
       const generator = process.cpuUsage(generator0);
-      const cpuUs = ((cpuMs(r.pid) - cpu0) * 1000) / out.ok;
+      const cpuUs = ((r.cpuMs() - cpu0) * 1000) / out.ok;
       const busy = machineBusy(machine0, machineTicks());
       const loop = await r.loopDelay();
       const opaUs = r.opaPid ? ((cpuMs(r.opaPid) - opa0) * 1000) / out.ok : undefined;
+      const redisUs = r.redisPid ? ((cpuMs(r.redisPid) - redis0) * 1000) / out.ok : undefined;
       if (out.non2xx > 0 || out.errors > 0 || out.ok === 0) {
         throw new BenchError(`${r.target}: ${out.ok} allowed responses, ${out.non2xx} others ${JSON.stringify(out.statuses)}, ${out.errors} socket errors/timeouts: the measured path must be the allowed call only`);
       }
       if (!rate) r.estimateRps = Math.max(r.estimateRps ?? 0, out.rps);
       const { statuses: _statuses, ...measured } = out;
-      return { ...measured, signedInline: r.signed?.signedInline ?? 0, cpuUsPerCall: cpuUs, machineBusy: busy, loadCpuUsPerCall: (generator.user + generator.system) / out.ok, loopMaxMs: loop.maxMs, loopP99Ms: loop.p99Ms, ...(opaUs !== undefined ? { opaCpuUsPerCall: opaUs } : {}) };
+      return { ...measured, signedInline: r.signed?.signedInline ?? 0, cpuUsPerCall: cpuUs, machineBusy: busy, loadCpuUsPerCall: (generator.user + generator.system) / out.ok, loopMaxMs: loop.maxMs, loopP99Ms: loop.p99Ms, ...(opaUs !== undefined ? { opaCpuUsPerCall: opaUs } : {}), ...(redisUs !== undefined ? { redisCpuUsPerCall: redisUs } : {}) };
     };
 
     /** Warm-up once, then `rounds` interleaved rounds over `running`; the medians per target. */
@@ -171,13 +200,15 @@ export async function runBench(options: BenchOptions, log: Log = () => undefined
       const best = Math.max(0, ...http.map((h) => h.targets.pipeline?.rps ?? 0));
       if (options.openFraction > 0 && best > 0) {
         const rate = Math.max(1, Math.round(best * options.openFraction));
-        // Bare, the pipeline and the fair sidecar at the same offered rate: the added latency is over bare.
-        const open = running.filter((r) => r.target !== 'sidecar');
+        // Bare, the pipeline and the fair sidecar at the same offered rate: the added latency is over bare. The
+        // multi-process pipeline is a throughput measure (its loop delay is not read: no IPC with serve).
+        const open = running.filter((r) => r.target !== 'sidecar' && r.target !== 'workers');
         http.push({ shape: 'open', connections: OPEN_CONNECTIONS, rate, targets: await measure(`open ${rate}/s`, open, OPEN_CONNECTIONS, rate) });
       }
     }
     for (const stop of stops.splice(0).reverse()) await stop().catch(() => undefined);
     opa = undefined;
+    redis = undefined;
 
     let body: BodySizeResult[] | undefined;
     if (wanted.has('body')) {
@@ -231,6 +262,7 @@ export async function runBench(options: BenchOptions, log: Log = () => undefined
 
 function summarize(target: HttpTargetName, rounds: readonly LoadRound[]): HttpTargetResult {
   const opa = rounds.map((x) => x.opaCpuUsPerCall).filter((x): x is number => x !== undefined);
+  const redis = rounds.map((x) => x.redisCpuUsPerCall).filter((x): x is number => x !== undefined);
   return {
     target,
     rounds,
@@ -244,6 +276,7 @@ function summarize(target: HttpTargetName, rounds: readonly LoadRound[]): HttpTa
     loopMaxMs: median(rounds.map((x) => x.loopMaxMs)),
     loopP99Ms: median(rounds.map((x) => x.loopP99Ms)),
     ...(opa.length ? { opaCpuUsPerCall: median(opa) } : {}),
+    ...(redis.length ? { redisCpuUsPerCall: median(redis) } : {}),
   };
 }
 

@@ -16,7 +16,7 @@ import { startGateway } from '../server/start.js';
 import { setupTelemetry } from '../telemetry/setup.js';
 import { createBareApp, createSidecarApp } from './apps.js';
 import { opaDecisionPoint } from './fair-sidecar.js';
-import { BENCH_CONTEXT, type ChildMessage, type ServerSpec } from './children.js';
+import { BENCH_CONTEXT, pipelineEnv, type ChildMessage, type ServerSpec } from './children.js';
 import type { MemoryReading } from './types.js';
 
 function listen(app: { listen(port: number, host: string, cb: () => void): Server }): Promise<Server> {
@@ -70,15 +70,7 @@ async function start(spec: ServerSpec): Promise<{ port: number; close(): Promise
 async function startPipeline(spec: { bundleDir: string; jwksFile: string; stateDir: string }, tools: ReturnType<typeof exampleTools>['tools'], decisionPoint?: (input: PolicyInput) => Promise<unknown>): Promise<{ port: number; close(): Promise<void> }> {
   // As `toolgate serve` runs with no OTLP endpoint: no tracer provider is registered, spans are non-recording.
   const telemetry = setupTelemetry({ serviceName: 'toolgate' });
-  const config = loadServerConfig({
-    PORT: '0',
-    TOOLGATE_STATE_DIR: spec.stateDir,
-    TOOLGATE_POLICY_BUNDLE: spec.bundleDir,
-    TOOLGATE_AGENT_KEYS: spec.jwksFile,
-    TOOLGATE_GATEWAY_ID: BENCH_CONTEXT.gatewayId,
-    TOOLGATE_ENVIRONMENT: BENCH_CONTEXT.environment,
-    TOOLGATE_TIMEZONE: BENCH_CONTEXT.timezone,
-  });
+  const config = loadServerConfig(pipelineEnv(spec));
   const logger = {
     warn: (m: string, f?: Record<string, unknown>) => process.stderr.write(`${JSON.stringify({ level: 'warn', msg: m, ...f })}\n`),
     error: (m: string, f?: Record<string, unknown>) => process.stderr.write(`${JSON.stringify({ level: 'error', msg: m, ...f })}\n`),

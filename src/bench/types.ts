@@ -2,22 +2,22 @@
 
 
 /** What `make bench` measures (DESIGN.md, Quality bars; issue 8 for `hostile`, issue 11 for the rest). */
-export type TargetName = 'bare' | 'pipeline' | 'fair' | 'sidecar' | 'wasm' | 'micro' | 'body' | 'hostile' | 'soak' | 'profile';
+export type TargetName = 'bare' | 'pipeline' | 'workers' | 'fair' | 'sidecar' | 'wasm' | 'micro' | 'body' | 'hostile' | 'soak' | 'profile';
 
 /** What a run measures when no targets are named: everything but the CPU profile (the soak, 1,000,000 calls, takes 15-20 minutes of it). */
-export const TARGET_NAMES: readonly TargetName[] = ['bare', 'pipeline', 'fair', 'sidecar', 'wasm', 'micro', 'body', 'hostile', 'soak'];
+export const TARGET_NAMES: readonly TargetName[] = ['bare', 'pipeline', 'workers', 'fair', 'sidecar', 'wasm', 'micro', 'body', 'hostile', 'soak'];
 
 /** Every target `--only` accepts: the CPU profile only runs when named. */
 export const ALL_TARGETS: readonly TargetName[] = [...TARGET_NAMES, 'profile'];
 
 /**
- * The targets measured under HTTP load: bare Express (the ceiling), the pipeline, the fair sidecar (the pipeline
- * with the decision asked of OPA over REST) and the cheapest sidecar (verification and input, then OPA; no audit,
- * no spans).
+ * The targets measured under HTTP load: bare Express (the ceiling), the pipeline, the pipeline as one process per
+ * core (`serve --workers N`, state in Redis), the fair sidecar (the pipeline with the decision asked of OPA over
+ * REST) and the cheapest sidecar (verification and input, then OPA; no audit, no spans).
  */
-export type HttpTargetName = 'bare' | 'pipeline' | 'fair' | 'sidecar';
+export type HttpTargetName = 'bare' | 'pipeline' | 'workers' | 'fair' | 'sidecar';
 
-export const HTTP_TARGETS: readonly HttpTargetName[] = ['bare', 'pipeline', 'fair', 'sidecar'];
+export const HTTP_TARGETS: readonly HttpTargetName[] = ['bare', 'pipeline', 'workers', 'fair', 'sidecar'];
 
 /** Closed loop at each of `connections`, and an open loop at a fraction of the pipeline's best rate. */
 export type LoadShapeName = `closed-${number}` | 'open';
@@ -70,6 +70,8 @@ export interface LoadRound {
   readonly cpuUsPerCall: number;
   /** The same for the OPA process the target asks (sidecars only). */
   readonly opaCpuUsPerCall?: number | undefined;
+  /** The same for the Redis server the target's processes share (the multi-process pipeline only). */
+  readonly redisCpuUsPerCall?: number | undefined;
   /** Share of all the machine's CPUs busy over the round (/proc/stat), the load generator's included: 1 is saturated. */
   readonly machineBusy: number;
   /** The load generator's CPU time (this process, user + system) over the round per 2xx, in µs: it shares the machine. */
@@ -89,6 +91,7 @@ export interface HttpTargetResult {
   readonly p999Ms: number;
   readonly cpuUsPerCall: number;
   readonly opaCpuUsPerCall?: number | undefined;
+  readonly redisCpuUsPerCall?: number | undefined;
   readonly machineBusy: number;
   readonly loadCpuUsPerCall: number;
   readonly loopMaxMs: number;

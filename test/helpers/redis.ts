@@ -1,12 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll } from 'vitest';
 import type { SendCommand } from '../../src/redis/index.js';
 import { parseRedisUrl } from '../../src/redis/url.js';
 import { integration } from './services.js';
+import { startRedisServer, type RedisServer } from '../../src/bench/redis-server.js';
 
 /**
  * The one Redis every test uses, with the same behaviour everywhere: TOOLGATE_REDIS_URL when set (make test
@@ -27,10 +25,7 @@ export interface TestRedis {
 }
 
 /** A redis-server of the test's own (always, even when TOOLGATE_REDIS_URL is set): for tests that stop it. */
-export interface RedisServer {
-  readonly url: string;
-  stop(): Promise<void>;
-}
+export { startRedisServer, type RedisServer } from '../../src/bench/redis-server.js';
 
 export function sendCommandOf(client: Redis): SendCommand {
   return (...args) => client.call(args[0] ?? '', ...args.slice(1));
@@ -93,67 +88,4 @@ async function deleteKeys(client: Redis, prefix: string): Promise<void> {
     if (keys.length > 0) await client.del(...keys);
     cursor = next;
   } while (cursor !== '0');
-}
-
-const BINARY = existsSync('/usr/bin/redis-server') ? '/usr/bin/redis-server' : 'redis-server';
-
-/** A free loopback port: bind port 0, read what the kernel chose, release it (redis-server has no --port 0). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-/**
- * Starts a throwaway redis-server (no persistence) on a free loopback port and resolves once it accepts
- * connections. Retries on a new port if another process took the one we picked in between.
- */
-export async function startRedisServer(): Promise<RedisServer> {
-  let lastOutput = '';
-  for (let attempt = 1; attempt <= 4; attempt++) {
-    const port = await freePort();
-    const child: ChildProcess = spawn(BINARY, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const started = await new Promise<boolean>((resolve) => {
-      let output = '';
-      const onData = (chunk: Buffer): void => {
-        output += chunk.toString();
-        if (output.includes('Ready to accept connections')) resolve(true);
-      };
-      child.stdout?.on('data', onData);
-      child.stderr?.on('data', onData);
-      child.once('error', (error) => {
-        lastOutput = `${output}${String(error)}`;
-        resolve(false);
-      });
-      child.once('exit', () => {
-        lastOutput = output;
-        resolve(false);
-      });
-      setTimeout(() => {
-        lastOutput = output;
-        resolve(false);
-      }, 10_000).unref();
-    });
-    if (started) {
-      child.stdout?.resume();
-      child.stderr?.resume();
-      return { url: `redis://127.0.0.1:${port}`, stop: () => stopChild(child) };
-    }
-    await stopChild(child);
-  }
-  throw new Error(`redis-server did not start (install it: apt-get install -y redis-server). Last output:\n${lastOutput}`);
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  // No pid: it never started (spawn failed), so no 'exit' will come.
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  await new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
 }
