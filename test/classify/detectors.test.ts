@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { detect, mask, MAX_MATCHES_PER_DETECTOR, scan } from '../../src/classify/index.js';
+import { referenceDetect } from './reference-detectors.js';
 
 const types = (s: string) => detect(s).map((m) => m.type);
 
@@ -97,5 +98,20 @@ describe('detectors', () => {
     const used = process.cpuUsage(before);
     expect(pii).toHaveLength(50_001);
     expect((used.user + used.system) / 1000).toBeLessThan(2000);
+  });
+});
+
+describe('api_key entropy on values the length of a body', () => {
+  // The pattern's value class runs on through `token=xoxb-token=...`, so the entropy check reads the whole body.
+  const MiB = 1 << 20;
+  const random = Array.from({ length: MiB }, (_, i) => 'A1b2C3d4E5f6G7h8I9j0KkLlMmNnOoPpQqRrSsTtUuVvWwXxYyZz_-+/='[(i * 7919) % 57]).join('');
+
+  it('finds a high-entropy value and passes a repetitive one, as the reference detectors do', () => {
+    for (const text of [`token=${random}`, 'token=xoxb-'.repeat(MiB / 11)]) {
+      const found = detect(text).filter((m) => m.type === 'api_key');
+      expect(found, text.slice(0, 20)).toEqual(referenceDetect(text).filter((m) => m.type === 'api_key'));
+    }
+    expect(detect(`token=${random}`).some((m) => m.type === 'api_key')).toBe(true);
+    expect(detect('token=xoxb-'.repeat(MiB / 11)).some((m) => m.type === 'api_key')).toBe(false);
   });
 });
