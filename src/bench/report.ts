@@ -72,7 +72,7 @@ export function machineCpuPerCall(t: HttpTargetResult): number {
 export interface CpuCeiling {
   /** The most pipeline/other throughput this machine allows at the measured CPU costs. */
   readonly ratio: number;
-  /** The pipeline's server CPU per call that `required` would take, the load generator's share unchanged (µs). */
+  /** The pipeline's server CPU per call that `required` would take, the rest of its call's cost (load generator, Redis) unchanged (µs). */
   readonly neededServerUs: number;
 }
 
@@ -83,7 +83,9 @@ export interface CpuCeiling {
  * deployed: a ratio target above this ceiling is out of reach on this machine until a call costs less CPU.
  */
 export function cpuCeiling(pipeline: HttpTargetResult, other: HttpTargetResult, required: number): CpuCeiling {
-  return { ratio: machineCpuPerCall(other) / machineCpuPerCall(pipeline), neededServerUs: machineCpuPerCall(other) / required - pipeline.loadCpuUsPerCall };
+  const mine = machineCpuPerCall(pipeline);
+  // What the pipeline's call costs besides its server (the load generator, Redis) stays as it is.
+  return { ratio: machineCpuPerCall(other) / mine, neededServerUs: machineCpuPerCall(other) / required - (mine - pipeline.cpuUsPerCall) };
 }
 
 const LABELS: Record<HttpTargetName, string> = {

@@ -130,6 +130,10 @@ describe('CPU-bound ceiling', () => {
     // 3x needs the pipeline's call to cost the machine 3,500 / 3 µs, of which the load generator keeps 250.
     expect(c.neededServerUs).toBeCloseTo(3_500 / 3 - 250, 10);
     expect(cpuCeiling(t('pipeline', 900), t('sidecar', 700, 2_000), 2).ratio).toBeCloseTo(2_950 / 1_150, 10);
+    // Redis's share of a multi-process pipeline's call stays too: only the server's part is what the target asks.
+    const workers = { ...t('workers', 1_000), redisCpuUsPerCall: 150 };
+    expect(machineCpuPerCall(workers)).toBe(1_400);
+    expect(cpuCeiling(workers, t('fair', 1_200, 2_050), 3).neededServerUs).toBeCloseTo(3_500 / 3 - 250 - 150, 10);
   });
 
   it('prints the ceiling under the closed-loop table only when the pipeline and a sidecar were measured', () => {
