@@ -93,6 +93,8 @@ test: deps build policy
 	npx vitest run
 	# Stops and restarts the shared broker, so it runs on its own once everything else is done.
 	TOOLGATE_DISRUPTIVE=1 npx vitest run test/integration/audit-outage.test.ts
+	# Kills brokers of its own 3-node cluster: alone too, so the cluster's 2 s failure detection has the cores.
+	TOOLGATE_DISRUPTIVE=1 npx vitest run test/integration/kafka-cluster.test.ts
 
 bench: deps build policy
 	if [ -f dist/bench/main.js ]; then node dist/bench/main.js; else echo "no benchmark yet (dist/bench/main.js)"; fi

@@ -122,12 +122,24 @@ describe.runIf(integration)('audit on a 3-broker Kafka cluster, brokers killed u
         await waitFor(what, async () => {
           last = await committed().catch((e: unknown) => String(e));
           return typeof last === 'number' && last >= base + 60 && allowedSince(since) >= 3 ? true : undefined;
-        }, timeoutMs).catch((e: unknown) => {
+        }, timeoutMs).catch(async (e: unknown) => {
           const statuses = calls.filter((c) => c.start >= since).map((c) => c.status).join(' ');
-          throw new Error(`${String(e)}\ncommitted: ${base} at the start, ${String(last)} last; answers since: ${statuses}\nat ${performance.now().toFixed(0)}, gateway log:\n${gatewayLog.slice(-15).join('\n')}`);
+          throw new Error(`${String(e)}\ncommitted: ${base} at the start, ${String(last)} last; answers since: ${statuses}\n${await clusterView()}\nat ${performance.now().toFixed(0)}, gateway log:\n${gatewayLog.slice(-15).join('\n')}`);
         });
       };
 
+      // On a stall, what the cluster says now: whether the partition has a leader and in-sync replicas (a cluster
+      // that lost them, e.g. a broker fenced under CPU starvation) or has them while the gateway still cannot write.
+      const clusterView = async (): Promise<string> => {
+        try {
+          const { brokers, controller } = await admin.describeCluster();
+          const m = await admin.fetchTopicMetadata({ topics: [TOPIC] });
+          const parts = m.topics[0]!.partitions.map((p) => `p${p.partitionId} leader ${p.leader} isr [${p.isr.join(',')}] error ${p.partitionErrorCode}`);
+          return `cluster now: brokers [${brokers.map((b) => b.nodeId).join(',')}], controller ${controller}; ${parts.join('; ')}`;
+        } catch (error) {
+          return `cluster now: unreadable (${String(error)})`;
+        }
+      };
       const partitionOf = async () => {
         const offsets = await admin.fetchTopicOffsets(TOPIC);
         const used = offsets.find((o) => Number(o.high) > 0);
