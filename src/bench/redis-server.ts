@@ -14,13 +14,18 @@ const BINARY = existsSync('/usr/bin/redis-server') ? '/usr/bin/redis-server' : '
 
 /**
  * Starts a redis-server with no persistence on a free loopback port and resolves once it accepts connections.
- * Retries on a new port if another process took the one picked in between (redis-server has no --port 0).
+ * Retries on a new port if another process took the one picked in between (redis-server has no --port 0). Killed
+ * with this process if stop() was never called.
  */
 export async function startRedisServer(): Promise<RedisServer> {
   let lastOutput = '';
   for (let attempt = 1; attempt <= 4; attempt++) {
     const port = await freePort();
     const child: ChildProcess = spawn(BINARY, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Killed with this process if it exits first (a run that fails or times out before stop()), never left behind.
+    const onExit = () => child.kill('SIGKILL');
+    process.once('exit', onExit);
+    child.once('exit', () => process.removeListener('exit', onExit));
     const started = await new Promise<boolean>((resolve) => {
       let output = '';
       const onData = (chunk: Buffer): void => {

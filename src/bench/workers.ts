@@ -44,6 +44,9 @@ export async function startWorkersGateway(spec: WorkersSpec, timeoutMs = 60_000)
   delete env.TOOLGATE_CONFIG;
   const child: ChildProcess = spawn(process.execPath, [CLI_ENTRY, 'serve', '--workers', String(spec.workers)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const { stderr, exited, kill } = watchChild(child);
+  // Killed with this process if it exits first; the workers exit when their primary's IPC channel closes.
+  process.once('exit', kill);
+  void exited.then(() => process.removeListener('exit', kill));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => fail(new Error(`serve --workers ${spec.workers} did not listen in ${timeoutMs} ms`)), timeoutMs);
     const fail = (error: Error) => {
