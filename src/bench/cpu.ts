@@ -16,17 +16,26 @@ function clockTicks(): number {
 }
 
 /**
+ * One /proc stat line (a process's or a thread's): its name, parent pid and CPU time (utime + stime, and stime
+ * alone) in ms. The fields are read after the name, which is in parentheses and may hold spaces: the parent is
+ * field 4 of the line, utime and stime fields 14 and 15 (2, 12 and 13 after ")"). Throws when the file is gone.
+ */
+function readStat(path: string): { name: string; parent: number; ms: number; sysMs: number } {
+  const stat = readFileSync(path, 'utf8');
+  const close = stat.lastIndexOf(')');
+  const fields = stat.slice(close + 2).split(' ');
+  const ms = (ticks: number) => (ticks * 1000) / clockTicks();
+  return { name: stat.slice(stat.indexOf('(') + 1, close), parent: Number(fields[1]), ms: ms(Number(fields[11]) + Number(fields[12])), sysMs: ms(Number(fields[12])) };
+}
+
+/**
  * CPU time a process has used so far, user plus system, all its threads, in ms (utime and stime of
  * /proc/<pid>/stat, in clock ticks: 10 ms resolution, so read it over windows of seconds). NaN off Linux or once
  * the process is gone, so a missing reading shows as n/a instead of a wrong ratio.
  */
 export function cpuMs(pid: number): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name, which is in parentheses and may hold spaces: utime and stime are fields 14
-    // and 15 of the line, 12 and 13 after ")".
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks();
+    return readStat(`/proc/${pid}/stat`).ms;
   } catch {
     return Number.NaN;
   }
@@ -38,7 +47,8 @@ export function cpuMs(pid: number): number {
  * so read it over windows in which the processes run throughout.
  */
 export function treeCpuMs(pid: number): number {
-  const parents = new Map<number, number>();
+  // One read of each process's stat: its parent and its CPU.
+  const procs = new Map<number, { readonly parent: number; readonly ms: number }>();
   let entries: string[];
   try {
     entries = readdirSync('/proc');
@@ -48,19 +58,18 @@ export function treeCpuMs(pid: number): number {
   for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // The parent's pid is the second field after ")".
-      parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+      procs.set(Number(entry), readStat(`/proc/${entry}/stat`));
     } catch {
       // the process ended between the listing and the read
     }
   }
+  if (!procs.has(pid)) return Number.NaN;
   const inTree = (p: number): boolean => {
-    for (let at = p, hops = 0; at > 1 && hops < 64; at = parents.get(at) ?? 0, hops++) if (at === pid) return true;
+    for (let at = p, hops = 0; at > 1 && hops < 64; at = procs.get(at)?.parent ?? 0, hops++) if (at === pid) return true;
     return false;
   };
-  let total = cpuMs(pid);
-  for (const p of parents.keys()) if (p !== pid && inTree(p)) total += cpuMs(p);
+  let total = 0;
+  for (const [p, { ms }] of procs) if (inTree(p)) total += ms;
   return total;
 }
 
@@ -75,10 +84,8 @@ export function threadCpuMs(pid: number): Map<string, { readonly name: string; r
   }
   for (const tid of tids) {
     try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.set(tid, { name, ms: ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks(), sysMs: (Number(fields[12]) * 1000) / clockTicks() });
+      const { name, ms, sysMs } = readStat(`/proc/${pid}/task/${tid}/stat`);
+      out.set(tid, { name, ms, sysMs });
     } catch {
       // the thread ended between the listing and the read
     }

@@ -39,7 +39,6 @@ export const BODY_SIZES = [1_000, 100_000, 1_000_000] as const;
 interface Running {
   readonly target: HttpTargetName;
   readonly url: string;
-  readonly pid: number;
   /** OPA's process, for the sidecars. */
   readonly opaPid: number | undefined;
   /** The Redis server's process, for the multi-process pipeline. */
@@ -118,7 +117,7 @@ export async function runBench(options: BenchOptions, log: Log = () => undefined
         log(`${target}: serve --workers ${WORKER_PROCESSES} (primary pid ${gw.pid}) at ${gw.url}`);
         const signed = new SignedRequests(workspace.agents.keys[BENCH_AGENT], `${gw.url}${BENCH_PATH}`, body);
         await preflight(target, gw.url, signed, body);
-        return { target, url: gw.url, pid: gw.pid, cpuMs: () => treeCpuMs(gw.pid), opaPid: undefined, redisPid: redis.pid, signed, body, estimateRps: undefined, loopDelay: noLoopDelay };
+        return { target, url: gw.url, cpuMs: () => treeCpuMs(gw.pid), opaPid: undefined, redisPid: redis.pid, signed, body, estimateRps: undefined, loopDelay: noLoopDelay };
       }
       if (target === 'bare') serverSpec = { kind: 'bare' };
       else if (target === 'pipeline') serverSpec = { kind: 'pipeline', bundleDir: workspace.bundleDir, jwksFile: workspace.agents.jwksFile, stateDir };
@@ -137,7 +136,7 @@ export async function runBench(options: BenchOptions, log: Log = () => undefined
       log(`${target}: server (pid ${child.pid}) at ${child.url}`);
       const signed = target === 'bare' ? undefined : new SignedRequests(workspace.agents.keys[BENCH_AGENT], `${child.url}${BENCH_PATH}`, body);
       await preflight(target, child.url, signed, body);
-      return { target, url: child.url, pid: child.pid, cpuMs: () => cpuMs(child.pid), opaPid: target === 'fair' || target === 'sidecar' ? opa?.pid : undefined, redisPid: undefined, signed, body, estimateRps: undefined, loopDelay: () => child.loopDelay() };
+      return { target, url: child.url, cpuMs: () => cpuMs(child.pid), opaPid: target === 'fair' || target === 'sidecar' ? opa?.pid : undefined, redisPid: undefined, signed, body, estimateRps: undefined, loopDelay: () => child.loopDelay() };
     };
 
     const load = async (r: Running, durationS: number, connections: number, rate?: number): Promise<LoadRound> => {
