@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from './canonical.js';
+import type { DetectMemo } from '../classify/detectors.js';
 import { mask, SECRET_CLASSES, type Erasure } from '../classify/mask.js';
 import type { Decision, Finding, PolicyInfo, PolicyInput, Reason } from '../policy/types.js';
 import { AUDIT_SCHEMA, type AuditOutcome, type UnchainedEvent } from './types.js';
@@ -22,6 +23,8 @@ export interface DecisionEventParts {
   readonly tool?: { readonly name: string | null; readonly protocol: 'http' | 'mcp' | null };
   /** The agent when there is no input: claimed (unauthenticated) or verified (refused before the input existed). */
   readonly agent?: { readonly scheme: string; readonly keyId: string | null; readonly id?: string; readonly thumbprint?: string | null; readonly verified?: boolean };
+  /** What the input's scan found in long strings of the arguments: masking them does not scan them again. */
+  readonly memo?: DetectMemo;
 }
 
 
@@ -44,7 +47,7 @@ export function decisionEvent(p: DecisionEventParts): UnchainedEvent {
   // The gateway already scanned the arguments: detectors run again only where they found a credential.
   const secretsAt = input ? new Set(input.findings.secrets.map((f) => `/input${f.pointer}`)) : undefined;
   // A secret finding in a member name points at its object: masking there masks the name.
-  const masked = input ? mask(input, '/input', { pointers, classes: SECRET_CLASSES, ...(secretsAt ? { only: secretsAt } : {}) }) : null;
+  const masked = input ? mask(input, '/input', { pointers, classes: SECRET_CLASSES, ...(secretsAt ? { only: secretsAt } : {}), ...(p.memo ? { memo: p.memo } : {}) }) : null;
   const erasures = masked?.erased ?? [];
   const erased = erasures.filter((e) => e.types.includes('removed')).map((e) => e.pointer);
   const maskedPointers = erasures.filter((e) => !e.types.includes('removed')).map((e) => e.pointer);

@@ -1,4 +1,4 @@
-import { detect, type Detector, DETECTORS } from './detectors.js';
+import { detect, type DetectMemo, type Detector, DETECTORS, type Match } from './detectors.js';
 import { copyJson, DESCEND } from './json-walk.js';
 import { escapePointer, parsePointer } from './pointer.js';
 
@@ -34,8 +34,8 @@ export interface Masked {
   readonly scrub: (text: string) => string;
 }
 
-function maskString(s: string, classes: ReadonlySet<string>, detectors: readonly Detector[], found?: Map<string, string>): { text: string; types: string[] } {
-  const matches = detect(s, detectors).filter((m) => classes.has(m.class));
+function maskString(s: string, classes: ReadonlySet<string>, find: (text: string) => readonly Match[], found?: Map<string, string>): { text: string; types: string[] } {
+  const matches = find(s).filter((m) => classes.has(m.class));
   if (matches.length === 0) return { text: s, types: [] };
   let out = '';
   let at = 0;
@@ -67,12 +67,15 @@ export function mask(
      * untouched. Saves re-scanning a whole document whose findings are known. Default: every string and name.
      */
     only?: ReadonlySet<string>;
+    /** What the built-in detectors found in long strings already (the request's scan): not found again. */
+    memo?: DetectMemo;
   } = {},
 ): Masked {
   const pointers = new Set(options.pointers ?? []);
   const only = options.only;
   const classes = options.classes ?? SECRET_CLASSES;
   const detectors = options.detectors ?? DETECTORS;
+  const find = options.memo && detectors === DETECTORS ? options.memo.detect : (text: string) => detect(text, detectors);
   const erased: Erasure[] = [];
   // Nothing to erase and no string to look at (the audit path when the scan found no credential): a plain copy,
   // without building a JSON Pointer for every node. 12 µs → 3 µs for a decision's input (Node 26, bench input).
@@ -91,7 +94,7 @@ export function mask(
     child: (parent, key, name) => ({ pointer: `${parent.pointer}/${escapePointer(name)}`, at: parent.at?.children.get(key) }),
     rename: (keys, { pointer, at }) => {
       if (only && !at?.scan) return undefined;
-      const names = maskNames(keys, (name) => maskString(name, classes, detectors, inNames));
+      const names = maskNames(keys, (name) => maskString(name, classes, find, inNames));
       if (!names) return undefined;
       const changes = new Map<string, string>();
       for (const { index, types } of names.masked) {
@@ -108,7 +111,7 @@ export function mask(
       }
       if (typeof v !== 'string') return DESCEND;
       if (only && !at?.scan) return v;
-      const { text, types } = maskString(v, classes, detectors);
+      const { text, types } = maskString(v, classes, find);
       if (types.length) erased.push({ pointer, types });
       return text;
     },

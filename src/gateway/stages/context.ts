@@ -2,6 +2,7 @@ import type { Context, Span } from '@opentelemetry/api';
 import type { Request, Response } from 'express';
 import type { AuditLog, AuditOutcome, UnchainedEvent } from '../../audit/index.js';
 import type { BreakGlassCheck } from '../../breakglass/index.js';
+import type { DetectMemo } from '../../classify/detectors.js';
 import type { McpMessage, ToolCall } from '../../extract/index.js';
 import type { IdentityError, RequestFacts, VerifiedAgent } from '../../identity/types.js';
 import type { Logger } from '../../logger.js';
@@ -79,6 +80,8 @@ export interface CallContext {
   approval?: ApprovalFacts | null;
   breakGlass?: BreakGlassCheck | null;
   input?: PolicyInput;
+  /** What the detectors found in the arguments' long strings (the input stage's scan), for the masks after it. */
+  detectMemo?: DetectMemo;
   /** The revision that decided this call (set by decide): its refusal, audit event and span name it. */
   engine?: PolicyEngine;
   decision?: Decision;

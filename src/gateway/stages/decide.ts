@@ -56,7 +56,7 @@ export const decide: Stage = async (ctx, deps) => {
         decisionId: ctx.decisionId,
         nowMs: ctx.nowMs,
         ...(decision.obligations.approval ? { ttlS: decision.obligations.approval.ttl_s } : {}),
-        summary: JSON.stringify(mask(call.args, '/args', { classes: SECRET_CLASSES }).value),
+        summary: JSON.stringify(mask(call.args, '/args', { classes: SECRET_CLASSES, ...(ctx.detectMemo ? { memo: ctx.detectMemo } : {}) }).value),
         definition: ctx.definition ?? null,
       });
       await config.approvals.create(pending);

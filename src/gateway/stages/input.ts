@@ -1,6 +1,7 @@
 import { APPROVAL_HEADER, approvalBinding, lookupApproval } from '../../approvals/index.js';
 import { BREAK_GLASS_HEADER } from '../../breakglass/index.js';
-import { scan } from '../../classify/scan.js';
+import { DetectMemo } from '../../classify/detectors.js';
+import { scanRequest } from '../../classify/scan.js';
 import { buildInput } from '../../input/index.js';
 import { resolveAttachments } from '../../uploads/resolve.js';
 import { requestStateOf, withoutApprovalRoundTrip } from '../mcp-approval.js';
@@ -17,7 +18,10 @@ export const buildPolicyInput: Stage = async (ctx, deps) => {
   const { config } = deps;
   const call = ctx.call!;
   const agent = ctx.agent!;
-  const findings = scan(call.args, '/args');
+  // A large body's scan is spread over several event-loop turns, so one request cannot hold the loop (issue 11).
+  // What it found in long strings is kept, so the audit record and the approver's summary do not scan them again.
+  ctx.detectMemo = new DetectMemo();
+  const findings = await scanRequest(call.args, '/args', ctx.facts!.rawBody.length, ctx.detectMemo);
   // An MCP tool is judged with what its service listed about it (or the spec's defaults when it never was).
   const definition = call.protocol === 'mcp' ? config.toolCatalog.facts(call.tool, agent.id) : undefined;
   ctx.definition = definition?.definition_sha256 ?? null;

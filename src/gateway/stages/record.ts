@@ -31,6 +31,7 @@ export async function recordDecision(ctx: CallContext, deps: GatewayDeps, outcom
     agent: agent
       ? { id: agent.id, scheme: agent.scheme, keyId: agent.keyId, thumbprint: agent.thumbprint, verified: true }
       : { scheme: ctx.identityError?.claimed.scheme ?? 'none', keyId: ctx.identityError?.claimed.keyId ?? null },
+    ...(ctx.detectMemo ? { memo: ctx.detectMemo } : {}),
   });
   const recorded = ctx.shadow ? { ...event, shadow: ctx.shadow } : event;
   ctx.recorded = recorded;
