@@ -55,6 +55,8 @@ export function pipelineEnv(spec: { readonly bundleDir: string; readonly jwksFil
     TOOLGATE_GATEWAY_ID: BENCH_CONTEXT.gatewayId,
     TOOLGATE_ENVIRONMENT: BENCH_CONTEXT.environment,
     TOOLGATE_TIMEZONE: BENCH_CONTEXT.timezone,
+    // Where signatures are checked, when the operator chose (unset: the gateway's default for the deployment).
+    ...(process.env.TOOLGATE_SIGNATURE_CHECK ? { TOOLGATE_SIGNATURE_CHECK: process.env.TOOLGATE_SIGNATURE_CHECK } : {}),
   };
 }
 

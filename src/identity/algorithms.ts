@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { createVerifier as libraryVerifier } from 'http-message-signatures';
+import { signatureCheckPlacement } from './check-placement.js';
 import { ed25519, type Ed25519 } from './ed25519.js';
 import type { Jwk } from './jwk.js';
 
@@ -71,13 +72,15 @@ export type SignatureCheck = (data: Buffer, signature: Buffer) => Promise<boolea
 /**
  * Binds a key to its algorithm once, at construction. Ed25519, the agents' default, goes to the process's Ed25519
  * backend (libsodium when it loads: 76-78 µs of CPU per verification here against 124-162 µs through OpenSSL; see
- * ed25519.ts). The other algorithms use http-message-signatures' crypto (it verifies the RFC's vectors); its RSA-PSS
- * verifier accepts any salt length (OpenSSL's auto-detect), which includes the RFC's 64 bytes.
+ * ed25519.ts), in line or on libuv's thread pool as check-placement.ts says (read on each call). The other
+ * algorithms use http-message-signatures' crypto (it verifies the RFC's vectors); its RSA-PSS verifier accepts any
+ * salt length (OpenSSL's auto-detect), which includes the RFC's 64 bytes.
  */
 export function signatureCheck(key: KeyObject, alg: Algorithm, backend: Ed25519 = ed25519()): SignatureCheck {
   if (alg === 'ed25519') {
-    const verify = backend.verifier(key);
-    return (data, signature) => Promise.resolve(verify(data, signature));
+    const inline = backend.verifier(key);
+    const pooled = backend.pooledVerifier(key);
+    return (data, signature) => (signatureCheckPlacement() === 'pool' ? pooled(data, signature) : Promise.resolve(inline(data, signature)));
   }
   const verify = libraryVerifier(key, alg);
   return async (data, signature) => {

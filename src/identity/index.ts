@@ -3,6 +3,7 @@ export { MemoryNonceStore, NonceStoreFullError, type MemoryNonceStoreOptions } f
 export { jwkThumbprint, type Jwk, type Jwks } from './jwk.js';
 export { bodySha256, contentDigest, checkContentDigest } from './content-digest.js';
 export { ALGORITHMS, type Algorithm } from './algorithms.js';
+export { CHECK_PLACEMENTS, setSignatureCheckPlacement, signatureCheckPlacement, type CheckPlacement } from './check-placement.js';
 export { DEFAULT_REQUIRED_COMPONENTS } from './config.js';
 export { IdentityError, IDENTITY_REASONS } from './types.js';
 export type { CavageOptions, IdentityOptions, IdentityReason, IdentityScheme, JwksDocument, NonceStore, RequestFacts, VerifiedAgent, Verifier, WebBotAuthOptions } from './types.js';

@@ -50,6 +50,8 @@ export function workerEnv(config: ServerConfig, index: number, workers = 1): Rec
     TOOLGATE_GATEWAY_ID: `${base}-w${index}`,
     TOOLGATE_AUDIT_FILE: fileOf(index),
     TOOLGATE_AUDIT_SPOOL_DIR: join(config.audit.spoolDir, `w${index}`),
+    // One process per core keeps every core busy already: the cheaper in-line check (check-placement.ts).
+    TOOLGATE_SIGNATURE_CHECK: config.signatureCheck ?? 'inline',
     ...consoleFiles,
   };
 }

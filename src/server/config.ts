@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
+import { CHECK_PLACEMENTS, type CheckPlacement } from '../identity/check-placement.js';
 import { DEFAULT_AUDIT_TOPIC } from '../audit/types.js';
 import type { TopicDurability } from '../audit/topic-check.js';
 
@@ -14,6 +15,11 @@ export interface ServerConfig {
   readonly policyBundle: string;
   /** Time budget of one policy evaluation (503 policy_timeout past it). */
   readonly policyTimeoutMs: number;
+  /**
+   * Where request signatures are checked (identity/check-placement.ts): `pool` off the event loop, `inline` on it;
+   * unset: `pool` for one process, `inline` in each `serve --workers` process.
+   */
+  readonly signatureCheck: CheckPlacement | undefined;
   /** PEM public key signed bundles must verify with; unset: signatures are not checked. */
   readonly policyVerificationKey: string | undefined;
   /** The key id signatures must name (with policyVerificationKey). */
@@ -63,7 +69,7 @@ export interface ServerConfig {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-const FILE_KEYS = new Set(['host', 'port', 'gatewayId', 'environment', 'timezone', 'policyBundle', 'policyTimeoutMs', 'policyVerificationKey', 'policyVerificationKeyId', 'policyTokenFile', 'policyPollMinMs', 'policyPollMaxMs', 'policyShadowBundle', 'policyShadowFraction', 'policyCanaryBundle', 'policyCanaryFraction', 'agentKeys', 'breakGlassKeys', 'mcpAllowedOrigins', 'publicUrl', 'mcpStateKeyFile', 'audit', 'redisUrl', 'redisPrefix', 'telemetry', 'stateDir', 'identity', 'console']);
+const FILE_KEYS = new Set(['host', 'port', 'gatewayId', 'environment', 'timezone', 'policyBundle', 'policyTimeoutMs', 'signatureCheck', 'policyVerificationKey', 'policyVerificationKeyId', 'policyTokenFile', 'policyPollMinMs', 'policyPollMaxMs', 'policyShadowBundle', 'policyShadowFraction', 'policyCanaryBundle', 'policyCanaryFraction', 'agentKeys', 'breakGlassKeys', 'mcpAllowedOrigins', 'publicUrl', 'mcpStateKeyFile', 'audit', 'redisUrl', 'redisPrefix', 'telemetry', 'stateDir', 'identity', 'console']);
 
 function list(value: string | undefined): string[] | undefined {
   if (value === undefined || value.trim() === '') return undefined;
@@ -140,7 +146,7 @@ export function loadServerConfig(env: Env = process.env): ServerConfig {
     }
   }
   const f = file as Partial<{
-    host: string; port: number; gatewayId: string; environment: string; timezone: string; policyBundle: string; policyTimeoutMs: number; policyVerificationKey: string; policyVerificationKeyId: string; policyTokenFile: string; policyPollMinMs: number; policyPollMaxMs: number; policyShadowBundle: string; policyShadowFraction: number; policyCanaryBundle: string; policyCanaryFraction: number; agentKeys: string[]; breakGlassKeys: string[]; mcpAllowedOrigins: string[]; publicUrl: string; mcpStateKeyFile: string;
+    host: string; port: number; gatewayId: string; environment: string; timezone: string; policyBundle: string; policyTimeoutMs: number; signatureCheck: string; policyVerificationKey: string; policyVerificationKeyId: string; policyTokenFile: string; policyPollMinMs: number; policyPollMaxMs: number; policyShadowBundle: string; policyShadowFraction: number; policyCanaryBundle: string; policyCanaryFraction: number; agentKeys: string[]; breakGlassKeys: string[]; mcpAllowedOrigins: string[]; publicUrl: string; mcpStateKeyFile: string;
     audit: { file?: string; keyFile?: string; kafka?: { brokers?: string[]; topic?: string } & TopicDurability; failClosed?: boolean; durability?: 'spool' | 'kafka'; spoolDir?: string; ackTimeoutMs?: number };
     redisUrl: string; redisPrefix: string; telemetry: { serviceName?: string; otlpEndpoint?: string }; stateDir: string; identity: Record<string, unknown>; console: { enabled?: boolean; jaegerUrl?: string; auditFiles?: string[] };
   }>;
@@ -158,6 +164,7 @@ export function loadServerConfig(env: Env = process.env): ServerConfig {
     timezone: env.TOOLGATE_TIMEZONE ?? f.timezone,
     policyBundle: env.TOOLGATE_POLICY_BUNDLE ?? f.policyBundle ?? 'build/policy',
     policyTimeoutMs: positiveMs(env.TOOLGATE_POLICY_TIMEOUT_MS ?? f.policyTimeoutMs ?? 500, 'TOOLGATE_POLICY_TIMEOUT_MS'),
+    signatureCheck: placement(env.TOOLGATE_SIGNATURE_CHECK ?? f.signatureCheck),
     policyVerificationKey: env.TOOLGATE_POLICY_VERIFICATION_KEY ?? f.policyVerificationKey,
     policyVerificationKeyId: env.TOOLGATE_POLICY_VERIFICATION_KEY_ID ?? f.policyVerificationKeyId,
     policyTokenFile: env.TOOLGATE_POLICY_TOKEN_FILE ?? f.policyTokenFile,
@@ -188,6 +195,14 @@ export function loadServerConfig(env: Env = process.env): ServerConfig {
     identity: identityOptions(f.identity),
     console: consoleConfig(env, f.console),
   };
+}
+
+function placement(value: unknown): CheckPlacement | undefined {
+  if (value === undefined) return undefined;
+  if (!CHECK_PLACEMENTS.includes(value as CheckPlacement)) {
+    throw new ConfigError('signature_check_invalid', `TOOLGATE_SIGNATURE_CHECK (or signatureCheck) must be "pool" (check request signatures off the event loop) or "inline" (on it, least CPU), not ${JSON.stringify(value)}.`);
+  }
+  return value as CheckPlacement;
 }
 
 function consoleConfig(env: Env, f: { enabled?: boolean; jaegerUrl?: string; auditFiles?: string[] } | undefined): ServerConfig['console'] {

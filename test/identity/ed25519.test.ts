@@ -1,7 +1,9 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { ChainSigner, ed25519Thumbprint, verifyEvents } from '../../src/audit/index.js';
 import { signatureCheck } from '../../src/identity/algorithms.js';
+import { CHECK_PLACEMENTS, setSignatureCheckPlacement, signatureCheckPlacement } from '../../src/identity/check-placement.js';
 import { ed25519, nodeEd25519, selectEd25519, type Ed25519 } from '../../src/identity/ed25519.js';
 
 // RFC 8032 §7.1, tests 1-3: secret seed, message, signature (hex).
@@ -58,20 +60,45 @@ describe('Ed25519 backends', () => {
       expect(backend.verifier(generateKeyPairSync('ed25519').publicKey)(Buffer.from('m'), sig)).toBe(false);
     });
 
+    it('off the event loop (libuv pool) it answers as in line: vectors, tampering, wrong lengths, another key', async () => {
+      for (const [seed, message, signature] of VECTORS) {
+        const pub = createPublicKey(seedKey(seed));
+        const m = Buffer.from(message, 'hex');
+        const good = Buffer.from(signature, 'hex');
+        const flipped = Buffer.from(good);
+        flipped[40]! ^= 0x80;
+        const pooled = backend.pooledVerifier(pub);
+        const inline = backend.verifier(pub);
+        for (const [msg, sig] of [[m, good], [m, flipped], [Buffer.concat([m, Buffer.from('x')]), good], [m, good.subarray(0, 63)], [m, Buffer.alloc(0)], [m, Buffer.concat([good, Buffer.from([0])])]] as const) {
+          expect(await pooled(msg, sig)).toBe(inline(msg, sig));
+        }
+      }
+      const { privateKey } = generateKeyPairSync('ed25519');
+      const sig = backend.signer(privateKey)(Buffer.from('m'));
+      expect(await backend.pooledVerifier(generateKeyPairSync('ed25519').publicKey)(Buffer.from('m'), sig)).toBe(false);
+      expect(() => backend.pooledVerifier(generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey)).toThrow(/Ed25519/);
+    });
+
     it('refuses a key that is not Ed25519 when it is bound, not per call', () => {
       const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
       expect(() => backend.signer(privateKey)).toThrow(/Ed25519/);
       expect(() => backend.verifier(publicKey)).toThrow(/Ed25519/);
     });
 
-    it('an agent request signature (RFC 9421 ed25519) verifies through it, and a tampered one does not', async () => {
-      const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-      const check = signatureCheck(publicKey, 'ed25519', backend);
-      const base = Buffer.from('"@method": POST\n"@signature-params": ("@method");created=1');
-      const sig = nodeEd25519.signer(privateKey)(base);
-      expect(await check(base, sig)).toBe(true);
-      expect(await check(Buffer.concat([base, Buffer.from(' ')]), sig)).toBe(false);
-      expect(await check(base, sig.subarray(1))).toBe(false);
+    it.each(CHECK_PLACEMENTS)('an agent request signature (RFC 9421 ed25519) verifies through it (%s), and a tampered one does not', async (where) => {
+      const before = signatureCheckPlacement();
+      setSignatureCheckPlacement(where);
+      try {
+        const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+        const check = signatureCheck(publicKey, 'ed25519', backend);
+        const base = Buffer.from('"@method": POST\n"@signature-params": ("@method");created=1');
+        const sig = nodeEd25519.signer(privateKey)(base);
+        expect(await check(base, sig)).toBe(true);
+        expect(await check(Buffer.concat([base, Buffer.from(' ')]), sig)).toBe(false);
+        expect(await check(base, sig.subarray(1))).toBe(false);
+      } finally {
+        setSignatureCheckPlacement(before);
+      }
     });
 
     it('an audit chain signed through it verifies through the others', () => {
@@ -82,5 +109,28 @@ describe('Ed25519 backends', () => {
       }
       expect(verifyEvents(events, new Map([[ed25519Thumbprint(publicKey), publicKey]]))).toMatchObject({ ok: true });
     });
+  });
+
+  it('a small-order key verifies nothing, in line or off the event loop, whichever backend', async () => {
+    // [k]A is the identity (or of order 2) for a small-order A, so R = [S]B satisfies the cofactorless equation for
+    // any message whenever [k]A is the identity: a forgery no private key is needed for. Every path refuses it (the
+    // libsodium backend's pooled path checks the key itself when bound, whatever the OpenSSL build does).
+    const sodium = createRequire(import.meta.url)('sodium-native') as { crypto_scalarmult_ed25519_base_noclamp(q: Buffer, n: Buffer): void };
+    const s = Buffer.alloc(32);
+    s[0] = 7;
+    const r = Buffer.alloc(32);
+    sodium.crypto_scalarmult_ed25519_base_noclamp(r, s);
+    const forged = Buffer.concat([r, s]);
+    const p = 2n ** 255n - 19n;
+    const encode = (y: bigint) => Buffer.from(Array.from({ length: 32 }, (_, i) => Number((y >> BigInt(8 * i)) & 255n)));
+    for (const y of [1n, p - 1n, 0n]) {
+      const pub = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: encode(y).toString('base64url') }, format: 'jwk' });
+      for (const message of [Buffer.from('transfer everything'), Buffer.from('m')]) {
+        for (const [, backend] of BACKENDS) {
+          expect(backend.verifier(pub)(message, forged)).toBe(false);
+          expect(await backend.pooledVerifier(pub)(message, forged)).toBe(false);
+        }
+      }
+    }
   });
 });

@@ -6,7 +6,18 @@ describe('a worker\'s environment', () => {
   const base = { TOOLGATE_STATE_DIR: '/var/lib/toolgate', TOOLGATE_GATEWAY_ID: 'gw' };
   it('gives each worker its own audit chain and id', () => {
     const config = loadServerConfig(base);
-    expect(workerEnv(config, 2, 3)).toEqual({ TOOLGATE_GATEWAY_ID: 'gw-w2', TOOLGATE_AUDIT_FILE: '/var/lib/toolgate/audit.w2.jsonl', TOOLGATE_AUDIT_SPOOL_DIR: '/var/lib/toolgate/spool/w2' });
+    expect(workerEnv(config, 2, 3)).toEqual({
+      TOOLGATE_GATEWAY_ID: 'gw-w2',
+      TOOLGATE_AUDIT_FILE: '/var/lib/toolgate/audit.w2.jsonl',
+      TOOLGATE_AUDIT_SPOOL_DIR: '/var/lib/toolgate/spool/w2',
+      TOOLGATE_SIGNATURE_CHECK: 'inline',
+    });
+  });
+
+  it('checks signatures in line in each worker unless the operator chose where', () => {
+    expect(workerEnv(loadServerConfig({ ...base, TOOLGATE_SIGNATURE_CHECK: 'pool' }), 1, 2).TOOLGATE_SIGNATURE_CHECK).toBe('pool');
+    expect(loadServerConfig(base).signatureCheck).toBeUndefined();
+    expect(() => loadServerConfig({ ...base, TOOLGATE_SIGNATURE_CHECK: 'threads' })).toThrow(expect.objectContaining({ reason: 'signature_check_invalid', message: expect.stringMatching(/"pool".*"inline"/) }));
   });
 
   it('lets every worker\'s console read every worker\'s file, unless the operator named them or Kafka holds them all', () => {
