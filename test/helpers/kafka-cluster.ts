@@ -56,6 +56,25 @@ export class TestKafkaCluster {
     return this.run('start', String(id));
   }
 
+  /**
+   * The last `max` lines of every node's own log (the JVM's stdout: controller records, fencing, partition changes)
+   * that match `pattern`, oldest first, each with its node: what the cluster decided, for a test that stalled.
+   */
+  logExcerpt(pattern: RegExp, max = 40): string[] {
+    // Kafka's lines begin with [yyyy-MM-dd HH:mm:ss,SSS]: sorting by that text orders them in time across nodes (the
+    // configuration dump at start has none and is left out).
+    const at = (line: string) => /\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3})\]/.exec(line)?.[1] ?? '';
+    const lines: string[] = [];
+    for (const n of [1, 2, 3]) {
+      try {
+        for (const line of readFileSync(join(this.#dir, `node-${n}`, 'log'), 'utf8').split('\n')) if (at(line) && pattern.test(line)) lines.push(`node ${n}: ${line.slice(0, 400)}`);
+      } catch {
+        // no log yet
+      }
+    }
+    return lines.sort((a, b) => at(a).localeCompare(at(b))).slice(-max);
+  }
+
   admin(): Admin {
     return new Kafka({ clientId: 'toolgate-test-admin', brokers: this.brokers, logLevel: logLevel.NOTHING, connectionTimeout: 2_000, retry: { retries: 2 } }).admin();
   }
