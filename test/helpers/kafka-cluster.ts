@@ -75,6 +75,20 @@ export class TestKafkaCluster {
     return lines.sort((a, b) => at(a).localeCompare(at(b))).slice(-max);
   }
 
+  /**
+   * The topic as Kafka's own Java client sees it (`kafka-topics --describe`: leader, replicas, ISR, ELR per partition),
+   * or why that failed. Beside kafkajs's view, it tells a cluster without a leader from a client that cannot see one.
+   */
+  async describeWithJavaClient(topic: string): Promise<string> {
+    try {
+      const home = (await exec('bash', ['scripts/kafka.sh'], { env: process.env, timeout: 60_000 })).stdout.trim();
+      const { stdout, stderr } = await exec(join(home, 'bin', 'kafka-topics'), ['--bootstrap-server', this.brokers.join(','), '--describe', '--topic', topic], { timeout: 60_000 });
+      return `${stdout}${stderr}`.trim();
+    } catch (error) {
+      return `kafka-topics --describe failed: ${String(error)}`;
+    }
+  }
+
   admin(): Admin {
     return new Kafka({ clientId: 'toolgate-test-admin', brokers: this.brokers, logLevel: logLevel.NOTHING, connectionTimeout: 2_000, retry: { retries: 2 } }).admin();
   }

@@ -126,7 +126,8 @@ describe.runIf(integration)('audit on a 3-broker Kafka cluster, brokers killed u
           const statuses = calls.filter((c) => c.start >= since).map((c) => c.status).join(' ');
           // What the controllers recorded: fencing, the partition's leader and ISR changes, elections.
           const decided = cluster!.logExcerpt(/[Ff]enc|PartitionChangeRecord|PartitionRecord|ISR|[Ee]lect|session has timed out|toolgate\.audit\.ha/);
-          throw new Error(`${String(e)}\ncommitted: ${base} at the start, ${String(last)} last; answers since: ${statuses}\n${await clusterView()}\nat ${performance.now().toFixed(0)}, gateway log:\n${gatewayLog.slice(-15).join('\n')}\ncluster log:\n${decided.join('\n')}`);
+          const javaView = await cluster!.describeWithJavaClient(TOPIC);
+          throw new Error(`${String(e)}\ncommitted: ${base} at the start, ${String(last)} last; answers since: ${statuses}\n${await clusterView()}\nthe Java client's view:\n${javaView}\nat ${performance.now().toFixed(0)}, gateway log:\n${gatewayLog.slice(-15).join('\n')}\ncluster log:\n${decided.join('\n')}`);
         });
       };
 
