@@ -41,14 +41,10 @@ export class KafkaSink implements AuditSink {
   constructor(options: KafkaSinkOptions) {
     validateTopicDurability(options.durability);
     this.#options = options;
-    this.#kafka = new Kafka({
-      clientId: options.clientId,
-      brokers: [...options.brokers],
-      connectionTimeout: options.connectionTimeoutMs ?? 3_000,
-      requestTimeout: 10_000,
-      retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 },
-      logLevel: logLevel.NOTHING,
-    });
+    this.#kafka = kafkaClient(options);
+    // Producers only: an admin's metadata request for a topic not created yet could have the broker auto-create it
+    // with the broker's defaults; the admin in open() has a client of its own.
+    targetTopicFirst(this.#kafka, options.topic);
     this.#producer = this.#newProducer();
   }
 
@@ -57,7 +53,7 @@ export class KafkaSink implements AuditSink {
   }
 
   async open(): Promise<void> {
-    const admin = this.#kafka.admin();
+    const admin = kafkaClient(this.#options).admin();
     try {
       await admin.connect();
       const { topic, createTopic, partitions, durability, onWarning } = this.#options;
@@ -115,4 +111,40 @@ export class KafkaSink implements AuditSink {
     this.#ok = false;
     await this.#producer.disconnect().catch(() => undefined);
   }
+}
+
+function kafkaClient(options: KafkaSinkOptions): Kafka {
+  return new Kafka({
+    clientId: options.clientId,
+    brokers: [...options.brokers],
+    connectionTimeout: options.connectionTimeoutMs ?? 3_000,
+    requestTimeout: 10_000,
+    retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 },
+    logLevel: logLevel.NOTHING,
+  });
+}
+
+/**
+ * Makes every cluster `kafka` creates (one per producer or admin) start with `topic` as its target topic.
+ *
+ * kafkajs asks for the metadata of the topics its cluster targets, and encodes an empty list as "every topic"; its
+ * metadata parser then fails the whole answer when any partition of any topic has no leader. An idempotent
+ * producer's connect (initProducerId) refreshes metadata before anything was sent, with no target yet: so while one
+ * partition of an unrelated topic was offline (a single-replica topic on a dead broker), the audit producer that
+ * replaces a failed one could not connect, and the audit path stalled with a healthy audit topic (the 3-broker
+ * test's rare stall, where that topic was the test's own single-replica scratch topic). With the audit topic as
+ * the target from the start, every metadata request names it alone. The hook is kafkajs' own (a symbol-keyed
+ * factory on the client, kafkajs 2.x); if it is ever missing the client is left as it was and `ok` is false.
+ */
+export function targetTopicFirst(kafka: Kafka, topic: string): { ok: boolean } {
+  const client = kafka as unknown as Record<symbol, unknown>;
+  const key = Object.getOwnPropertySymbols(client).find((s) => s.description === 'private:Kafka:createCluster');
+  const create = key === undefined ? undefined : client[key];
+  if (key === undefined || typeof create !== 'function') return { ok: false };
+  client[key] = (...args: unknown[]) => {
+    const cluster = (create as (...a: unknown[]) => { targetTopics?: Set<string> })(...args);
+    cluster.targetTopics?.add(topic);
+    return cluster;
+  };
+  return { ok: true };
 }

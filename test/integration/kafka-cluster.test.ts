@@ -159,6 +159,10 @@ describe.runIf(integration)('audit on a 3-broker Kafka cluster, brokers killed u
 
       // 1. kill -9 the partition leader: the two others elect a new one; nobody sees a 5xx.
       const first = before.leader;
+      // An unrelated single-replica topic on the broker about to die, offline from the kill on. kafkajs fails a whole
+      // metadata answer on any partition without a leader; the audit path must not depend on the rest of the cluster
+      // (a producer that replaced a failed one asked for every topic and stalled until the broker came back).
+      await admin.createTopics({ waitForLeaders: true, topics: [{ topic: 'scratch.single-replica', replicaAssignment: [{ partition: 0, replicas: [first] }] }] });
       const tKill1 = performance.now();
       await cluster!.kill(first);
       const after1 = await waitFor('a new leader for the audit partition', async () => {
