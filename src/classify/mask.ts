@@ -1,4 +1,4 @@
-import { detect, type DetectMemo, type Detector, DETECTORS, type Match } from './detectors.js';
+import { type DetectMemo, type Detector, DETECTORS, finderFor, type Match } from './detectors.js';
 import { copyJson, DESCEND } from './json-walk.js';
 import { escapePointer, parsePointer } from './pointer.js';
 
@@ -75,7 +75,7 @@ export function mask(
   const only = options.only;
   const classes = options.classes ?? SECRET_CLASSES;
   const detectors = options.detectors ?? DETECTORS;
-  const find = options.memo && detectors === DETECTORS ? options.memo.detect : (text: string) => detect(text, detectors);
+  const find = finderFor(detectors, options.memo);
   const erased: Erasure[] = [];
   // Nothing to erase and no string to look at (the audit path when the scan found no credential): a plain copy,
   // without building a JSON Pointer for every node. 12 µs → 3 µs for a decision's input (Node 26, bench input).

@@ -1,6 +1,6 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Finding } from '../policy/types.js';
-import { detect, DetectMemo, detectYielding, type Detector, DETECTORS, type Match } from './detectors.js';
+import { type DetectMemo, detectYielding, type Detector, DETECTORS, finderFor, type Match } from './detectors.js';
 import { escapePointer } from './pointer.js';
 
 /** Deeper than any JSON the gateway accepts: reaching it means a value that contains itself. */
@@ -66,7 +66,7 @@ function report(out: Findings, place: Place, matches: readonly (readonly Match[]
  */
 export function scan(value: unknown, base: string, detectors: readonly Detector[] = DETECTORS, memo?: DetectMemo): Findings {
   const out: Findings = { secrets: [], pii: [] };
-  const find = memo && detectors === DETECTORS ? memo.detect : (text: string) => detect(text, detectors);
+  const find = finderFor(detectors, memo);
   forEachPlace(value, base, (place) => report(out, place, place.texts.map(find)));
   return out;
 }
@@ -91,6 +91,7 @@ export async function scanYielding(
 ): Promise<Findings> {
   const detectors = options.detectors ?? DETECTORS;
   const memo = detectors === DETECTORS ? options.memo : undefined;
+  const find = finderFor(detectors, memo);
   const turnChars = options.turnChars ?? SCAN_TURN_CHARS;
   const pause = options.pause ?? (() => nextTurn());
   const places: Place[] = [];
@@ -113,7 +114,7 @@ export async function scanYielding(
         await pause();
         work = 0;
       } else {
-        matches.push(memo ? memo.detect(text) : detect(text, detectors));
+        matches.push(find(text));
         work += cost;
       }
     }
