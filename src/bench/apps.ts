@@ -1,4 +1,5 @@
-import { randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { scan } from '../classify/scan.js';
 import { toolRoutes } from '../server/tools.js';
@@ -10,7 +11,8 @@ import { createVerifier } from '../identity/index.js';
 import { IdentityError, type IdentityOptions, type VerifiedAgent } from '../identity/types.js';
 import { buildInput, timeFacts } from '../input/index.js';
 import { parseDecision, type PolicyInput } from '../policy/index.js';
-import { sha256Hex } from '../audit/index.js';
+import { ChainSigner, FileSink, sha256Hex } from '../audit/index.js';
+import { sampleDecisionEvent } from './crypto.js';
 import { opaClient } from './opa-client.js';
 
 /** Baseline 1: the demo tool routes alone, with the body parser toolgate otherwise stands in for. */
@@ -20,6 +22,32 @@ export function createBareApp(tools: Record<string, ToolHandler>): Express {
   app.use(express.json({ limit: BODY_LIMIT }));
   app.use(toolRoutes(tools));
   return app;
+}
+
+/**
+ * Baseline 2, the durable write alone: bare Express that, before each tool call, makes a decision event's line
+ * durable through the gateway's own audit file (FileSink: group commit, O_DSYNC appends, in
+ * `<stateDir>/audit.jsonl`), and appends a completion-sized line after the answer, as the pipeline does. No
+ * signature, policy or serialisation work (the event and its line are made once): its latency over bare Express is
+ * what the disk adds to any gateway that records a decision before it executes, the floor of the pipeline's.
+ */
+export async function createDurableApp(tools: Record<string, ToolHandler>, stateDir: string): Promise<{ app: Express; close(): Promise<void> }> {
+  const sink = new FileSink(join(stateDir, 'audit.jsonl'));
+  await sink.open();
+  const signer = new ChainSigner(generateKeyPairSync('ed25519').privateKey, 'bench-durable');
+  // The same event object every time: its line is remembered when it is chained, so each call costs only the write.
+  const event = signer.link(sampleDecisionEvent('bench-durable'));
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(express.json({ limit: BODY_LIMIT }));
+  app.use('/tools', (_req: Request, res: Response, next: NextFunction) => {
+    sink.write([event]).then(() => {
+      res.once('finish', () => void sink.write([event]).catch(() => undefined));
+      next();
+    }, next);
+  });
+  app.use(toolRoutes(tools));
+  return { app, close: () => sink.close() };
 }
 
 export interface SidecarAppOptions {

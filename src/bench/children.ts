@@ -5,6 +5,8 @@ import type { MemoryReading } from './types.js';
 
 export type ServerSpec =
   | { readonly kind: 'bare' }
+  /** Bare Express with the audit file's durable write of a decision before each tool call (apps.ts). */
+  | { readonly kind: 'durable'; readonly stateDir: string }
   | { readonly kind: 'pipeline'; readonly bundleDir: string; readonly jwksFile: string; readonly stateDir: string }
   /** The pipeline with each decision asked of OPA over REST (fair-sidecar.ts). */
   | { readonly kind: 'fair'; readonly opaUrl: string; readonly bundleDir: string; readonly jwksFile: string; readonly stateDir: string }

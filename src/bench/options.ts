@@ -13,8 +13,8 @@ export const BENCH_USAGE = `node dist/bench/main.js [options]   (make bench runs
   --open-fraction F     open loop at F x the pipeline's best closed rate   BENCH_OPEN_FRACTION default 0.5 (0: none)
   --wasm-iterations N   evaluate() calls per WASM round                   BENCH_WASM_ITERATIONS default 20000
   --hostile-search N    generated strings timed for the hostile bodies    BENCH_HOSTILE_SEARCH default 300
-  --only LIST           comma list of bare,pipeline,workers,fair,sidecar, BENCH_TARGETS       default all
-                        wasm,micro,body,hostile,soak (all), profile (only when named);
+  --only LIST           comma list of bare,durable,pipeline,workers,fair, BENCH_TARGETS       default all
+                        sidecar,wasm,micro,body,hostile,soak (all), profile (only when named);
                         workers (serve --workers, one per core) starts its own redis-server
   --soak-calls N        allowed calls of the soak (server RSS slope)      BENCH_SOAK_CALLS    default 1000000
   --out DIR             results.md, results.json, scratch state           BENCH_OUT           default build/bench

@@ -120,6 +120,7 @@ export async function runBench(options: BenchOptions, log: Log = () => undefined
         return { target, url: gw.url, cpuMs: () => treeCpuMs(gw.pid), opaPid: undefined, redisPid: redis.pid, signed, body, estimateRps: undefined, loopDelay: noLoopDelay };
       }
       if (target === 'bare') serverSpec = { kind: 'bare' };
+      else if (target === 'durable') serverSpec = { kind: 'durable', stateDir };
       else if (target === 'pipeline') serverSpec = { kind: 'pipeline', bundleDir: workspace.bundleDir, jwksFile: workspace.agents.jwksFile, stateDir };
       else {
         if (!opa) {
@@ -134,7 +135,7 @@ export async function runBench(options: BenchOptions, log: Log = () => undefined
       const child: ServerChild = await startServerChild(serverSpec);
       stops.push(() => child.stop());
       log(`${target}: server (pid ${child.pid}) at ${child.url}`);
-      const signed = target === 'bare' ? undefined : new SignedRequests(workspace.agents.keys[BENCH_AGENT], `${child.url}${BENCH_PATH}`, body);
+      const signed = target === 'bare' || target === 'durable' ? undefined : new SignedRequests(workspace.agents.keys[BENCH_AGENT], `${child.url}${BENCH_PATH}`, body);
       await preflight(target, child.url, signed, body);
       return { target, url: child.url, cpuMs: () => cpuMs(child.pid), opaPid: target === 'fair' || target === 'sidecar' ? opa?.pid : undefined, redisPid: undefined, signed, body, estimateRps: undefined, loopDelay: () => child.loopDelay() };
     };

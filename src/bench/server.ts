@@ -14,7 +14,7 @@ import { exampleTools } from '../server/example-tools.js';
 import { loadServerConfig } from '../server/config.js';
 import { startGateway } from '../server/start.js';
 import { setupTelemetry } from '../telemetry/setup.js';
-import { createBareApp, createSidecarApp } from './apps.js';
+import { createBareApp, createDurableApp, createSidecarApp } from './apps.js';
 import { opaDecisionPoint } from './fair-sidecar.js';
 import { BENCH_CONTEXT, pipelineEnv, type ChildMessage, type ServerSpec } from './children.js';
 import type { MemoryReading } from './types.js';
@@ -33,23 +33,30 @@ async function closeServer(server: Server): Promise<void> {
   });
 }
 
+/** Serves `app` on a free port; closing stops the server, then whatever the app holds (`release`). */
+async function serve(app: Parameters<typeof listen>[0], release: () => Promise<void> = async () => undefined): Promise<{ port: number; close(): Promise<void> }> {
+  const server = await listen(app);
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: async () => {
+      await closeServer(server);
+      await release();
+    },
+  };
+}
+
 async function start(spec: ServerSpec): Promise<{ port: number; close(): Promise<void> }> {
   const { tools } = exampleTools();
   switch (spec.kind) {
-    case 'bare': {
-      const server = await listen(createBareApp(tools));
-      return { port: (server.address() as AddressInfo).port, close: () => closeServer(server) };
+    case 'bare':
+      return serve(createBareApp(tools));
+    case 'durable': {
+      const durable = await createDurableApp(tools, spec.stateDir);
+      return serve(durable.app, durable.close);
     }
     case 'sidecar': {
       const sidecar = await createSidecarApp({ opaUrl: spec.opaUrl, jwksFile: spec.jwksFile, tools, ...BENCH_CONTEXT });
-      const server = await listen(sidecar.app);
-      return {
-        port: (server.address() as AddressInfo).port,
-        close: async () => {
-          await closeServer(server);
-          await sidecar.close();
-        },
-      };
+      return serve(sidecar.app, sidecar.close);
     }
     case 'pipeline':
       return startPipeline(spec, tools);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
-import { BODY_SIZES, CHECK, checkTargets, cpuCeiling, DATA_SIZES, machineCpuPerCall, README_END, README_START, replaceBenchSection, HOSTILE_BODY_BYTES, HOSTILE_CHECK, HOSTILE_SHAPES, parseBenchOptions, runBench, toMarkdown, type BenchResults, type HttpTargetName } from '../../src/bench/index.js';
+import { BODY_SIZES, CHECK, checkTargets, cpuCeiling, DATA_SIZES, machineCpuPerCall, outOfReach, README_END, README_START, replaceBenchSection, HOSTILE_BODY_BYTES, HOSTILE_CHECK, HOSTILE_SHAPES, parseBenchOptions, runBench, toMarkdown, type BenchResults, type HttpTargetName } from '../../src/bench/index.js';
 import { POLICY_BUNDLE } from '../helpers/gateway.js';
 
 /**
@@ -34,7 +34,7 @@ describe('bench harness', () => {
     const results: BenchResults = await runBench(options);
     expect(results.http.map((h) => h.shape)).toEqual(['closed-4', 'closed-16', 'open']);
     for (const h of results.http) {
-      const expected = h.shape === 'open' ? ['bare', 'pipeline', 'fair'] : ['bare', 'pipeline', 'workers', 'fair', 'sidecar'];
+      const expected = h.shape === 'open' ? ['bare', 'durable', 'pipeline', 'fair'] : ['bare', 'durable', 'pipeline', 'workers', 'fair', 'sidecar'];
       expect(Object.keys(h.targets).sort(), h.shape).toEqual(expected.sort());
       for (const r of Object.values(h.targets)) {
         expect(r.rps, `${h.shape} ${r.target} req/s`).toBeGreaterThan(0);
@@ -51,6 +51,11 @@ describe('bench harness', () => {
         } else expect(r.loopMaxMs, `${h.shape} ${r.target} loop max`).toBeGreaterThanOrEqual(r.loopP99Ms);
       }
     }
+    // The added latency's checks carry the floor the durable write alone measured in the same run.
+    const open = results.http.find((h) => h.shape === 'open')!.targets;
+    const p99 = results.checks.find((c) => c.name === CHECK.addedP99)!;
+    expect(p99.floor!.value).toBeCloseTo(open.durable!.p99Ms - open.bare!.p99Ms, 6);
+    expect(results.checks.find((c) => c.name === CHECK.addedP50)!.floor!.basis).toMatch(/durable write alone over bare, plus one Ed25519 verify/);
     expect(results.floor!.totalUs).toBeGreaterThan(0);
     expect(results.floor!.multiple).toBeGreaterThan(0);
     expect(results.wasm!.p99Us).toBeGreaterThanOrEqual(results.wasm!.p50Us);
@@ -79,6 +84,7 @@ describe('bench harness', () => {
     expect(md).toContain('the floor');
     expect(md).toContain(`Targets: ${results.checks.filter((c) => c.met).length} of 10 met`);
     expect(md).toContain('one process per core');
+    expect(md).toContain('Durable write alone');
   }, 300_000);
 
   it('reads flags over environment variables and refuses bad values with the fix', () => {
@@ -113,6 +119,27 @@ describe('bench harness', () => {
       [CHECK.addedP99, true],
       [CHECK.wasm, true],
     ]);
+    // No durable-write target measured: the latency checks have no floor to judge reach by.
+    expect(checks.find((c) => c.name === CHECK.addedP50)!.floor).toBeUndefined();
+  });
+
+  it('judges the added latency against the durable write alone: out of reach when the floor is already past the target', () => {
+    const round = { rps: 100, p50Ms: 1, p99Ms: 2, p999Ms: 3, ok: 1, non2xx: 0, errors: 0, durationS: 1, signedInline: 0, cpuUsPerCall: 100, machineBusy: 0.5, loadCpuUsPerCall: 50, loopMaxMs: 3, loopP99Ms: 1 };
+    const t = (target: HttpTargetName, p50Ms: number, p99Ms: number) => ({ target, rounds: [round], rps: 200, p50Ms, p99Ms, p999Ms: p99Ms, cpuUsPerCall: 100, machineBusy: 0.5, loadCpuUsPerCall: 50, loopMaxMs: 3, loopP99Ms: 1 });
+    // The disk adds 0.2 ms at the median and 9 ms at p99; verify and evaluate add 0.08 ms more to the median.
+    const open = { shape: 'open' as const, connections: 0, rate: 200, targets: { bare: t('bare', 0.3, 1), durable: t('durable', 0.5, 10), pipeline: t('pipeline', 1.3, 40) } };
+    const floor = { verifyUs: 50, evaluateUs: 30, bareCpuUs: 40, totalUs: 120, pipelineCpuUs: 240, multiple: 2 };
+    const checks = checkTargets([open], undefined, undefined, floor);
+    const p50 = checks.find((c) => c.name === CHECK.addedP50)!;
+    const p99 = checks.find((c) => c.name === CHECK.addedP99)!;
+    expect(p50.floor!.value).toBeCloseTo(0.28, 9);
+    expect([p50.met, outOfReach(p50)]).toEqual([false, false]); // missed, but the machine allows it
+    expect(p99.floor!.value).toBeCloseTo(9, 9);
+    expect([p99.met, outOfReach(p99)]).toEqual([false, true]);
+    const md = toMarkdown({ startedAt: 'now', machine: { cpus: 2, cpuModel: 'test', node: 'v0', opa: null }, options: parseBenchOptions([], {}), http: [open], checks } as unknown as BenchResults);
+    expect(md).toContain(`${CHECK.addedP99}: 39.0 ms (target ≤ 2 ms): **missed**, out of reach on this machine: its floor is 9.00 ms (the durable write alone over bare)`);
+    expect(md).toContain(`${CHECK.addedP50}: 1.00 ms (target ≤ 0.5 ms): **missed** (floor 0.28 ms: the durable write alone over bare, plus one Ed25519 verify and one WASM evaluation)`);
+    expect(md).toContain('| Durable write alone (bare Express + the audit file\'s durable append of a decision before the tool): the latency floor | 0.50 ms | 10.0 ms |');
   });
 });
 
