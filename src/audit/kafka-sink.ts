@@ -2,7 +2,7 @@ import { CompressionTypes, Kafka, logLevel, type Producer } from 'kafkajs';
 import { UnavailableError } from '../errors.js';
 import { GroupCommit } from './group-commit.js';
 import { auditLine } from './line.js';
-import { ensureAuditTopic, validateTopicDurability, type Finding, type ProducerDurability, type TopicDurability } from './topic-check.js';
+import { ensureAuditTopic, validateTopicDurability, type Finding, type NamedTopicMetadata, type ProducerDurability, type TopicDurability } from './topic-check.js';
 import type { AuditEvent, AuditSink } from './types.js';
 
 export interface KafkaSinkOptions {
@@ -53,12 +53,19 @@ export class KafkaSink implements AuditSink {
   }
 
   async open(): Promise<void> {
-    const admin = kafkaClient(this.#options).admin();
+    // The admin's cluster is kept so the topic check can ask about the audit topic by name (ensureAuditTopic).
+    const client = kafkaClient(this.#options);
+    let cluster: KafkaCluster | undefined;
+    onClusterCreated(client, (made) => {
+      cluster = made;
+    });
+    const admin = client.admin();
     try {
       await admin.connect();
       const { topic, createTopic, partitions, durability, onWarning } = this.#options;
       await ensureAuditTopic(admin, {
         topic, producer: PRODUCER,
+        ...(cluster ? { cluster } : {}),
         ...(createTopic !== undefined ? { create: createTopic } : {}),
         ...(partitions !== undefined ? { partitions } : {}),
         ...(durability ? { durability } : {}),
@@ -124,8 +131,31 @@ function kafkaClient(options: KafkaSinkOptions): Kafka {
   });
 }
 
+/** The parts of a kafkajs cluster (one per producer or admin, private to kafkajs) the audit path uses. */
+export interface KafkaCluster extends NamedTopicMetadata {
+  readonly targetTopics?: Set<string>;
+}
+
 /**
- * Makes every cluster `kafka` creates (one per producer or admin) start with `topic` as its target topic.
+ * Runs `made` on every cluster `kafka` creates from now on (one per producer or admin), through kafkajs' own
+ * symbol-keyed cluster factory (kafkajs 2.x). If the factory is ever missing the client is left as it was and `ok`
+ * is false; a unit test pins it on the installed version.
+ */
+export function onClusterCreated(kafka: Kafka, made: (cluster: KafkaCluster) => void): { ok: boolean } {
+  const client = kafka as unknown as Record<symbol, unknown>;
+  const key = Object.getOwnPropertySymbols(client).find((s) => s.description === 'private:Kafka:createCluster');
+  const create = key === undefined ? undefined : client[key];
+  if (key === undefined || typeof create !== 'function') return { ok: false };
+  client[key] = (...args: unknown[]) => {
+    const cluster = (create as (...a: unknown[]) => KafkaCluster)(...args);
+    made(cluster);
+    return cluster;
+  };
+  return { ok: true };
+}
+
+/**
+ * Makes every cluster `kafka` creates start with `topic` as its target topic.
  *
  * kafkajs asks for the metadata of the topics its cluster targets, and encodes an empty list as "every topic"; its
  * metadata parser then fails the whole answer when any partition of any topic has no leader. An idempotent
@@ -133,18 +163,8 @@ function kafkaClient(options: KafkaSinkOptions): Kafka {
  * partition of an unrelated topic was offline (a single-replica topic on a dead broker), the audit producer that
  * replaces a failed one could not connect, and the audit path stalled with a healthy audit topic (the 3-broker
  * test's rare stall, where that topic was the test's own single-replica scratch topic). With the audit topic as
- * the target from the start, every metadata request names it alone. The hook is kafkajs' own (a symbol-keyed
- * factory on the client, kafkajs 2.x); if it is ever missing the client is left as it was and `ok` is false.
+ * the target from the start, every metadata request names it alone.
  */
 export function targetTopicFirst(kafka: Kafka, topic: string): { ok: boolean } {
-  const client = kafka as unknown as Record<symbol, unknown>;
-  const key = Object.getOwnPropertySymbols(client).find((s) => s.description === 'private:Kafka:createCluster');
-  const create = key === undefined ? undefined : client[key];
-  if (key === undefined || typeof create !== 'function') return { ok: false };
-  client[key] = (...args: unknown[]) => {
-    const cluster = (create as (...a: unknown[]) => { targetTopics?: Set<string> })(...args);
-    cluster.targetTopics?.add(topic);
-    return cluster;
-  };
-  return { ok: true };
+  return onClusterCreated(kafka, (cluster) => cluster.targetTopics?.add(topic));
 }

@@ -111,8 +111,25 @@ export function assessTopic(topic: string, facts: TopicFacts, req: Requirements,
   return out;
 }
 
+/**
+ * Metadata asked for by topic name: the admin's kafkajs cluster (kafka-sink.ts). kafkajs' admin calls that list the
+ * cluster (describeCluster, listTopics) ask about every topic, and kafkajs fails the whole answer when any partition
+ * of any topic has no leader: with this, a gateway starts while an unrelated partition is offline.
+ */
+export interface NamedTopicMetadata {
+  /** One metadata request naming `topics`: the live brokers and those topics' partitions. */
+  metadata(request: { topics: string[] }): Promise<{ readonly brokers: readonly unknown[]; readonly topicMetadata: readonly { readonly topic: string; readonly partitionMetadata: readonly { readonly partitionId: number; readonly replicas: readonly number[] }[] }[] }>;
+  /** Makes `topic` what the cluster's own metadata refreshes name (describeConfigs refreshes before it asks). */
+  addTargetTopic(topic: string): Promise<void>;
+}
+
 export interface EnsureTopicOptions {
   readonly topic: string;
+  /**
+   * Ask about the audit topic by name (see NamedTopicMetadata). Without it, or for a topic that does not exist
+   * yet, the check lists the cluster's brokers and topics, which needs every partition in the cluster led.
+   */
+  readonly cluster?: NamedTopicMetadata;
   /** Create the topic when missing. Default true. */
   readonly create?: boolean;
   /** Partitions of a created topic. Default 3. */
@@ -134,6 +151,11 @@ export interface TopicCheck {
  * ConfigError (the finding's code, its sentence) for the first finding that must stop the start.
  */
 export async function ensureAuditTopic(admin: Admin, o: EnsureTopicOptions): Promise<TopicCheck> {
+  const named = o.cluster ? await namedTopic(o.cluster, o.topic) : undefined;
+  if (named) {
+    await o.cluster!.addTargetTopic(o.topic);
+    return check(admin, o, requirements(o.durability ?? {}, named.brokers));
+  }
   const cluster = await admin.describeCluster();
   const req = requirements(o.durability ?? {}, cluster.brokers.length);
   const topics = await admin.listTopics();
@@ -168,6 +190,19 @@ export async function ensureAuditTopic(admin: Admin, o: EnsureTopicOptions): Pro
     return { ...(await check(admin, o, req)), created: true };
   }
   return check(admin, o, req);
+}
+
+/** The live brokers, when `topic` exists (one metadata request naming it alone); undefined when it does not. */
+async function namedTopic(cluster: NamedTopicMetadata, topic: string): Promise<{ brokers: number } | undefined> {
+  try {
+    const meta = await cluster.metadata({ topics: [topic] });
+    return meta.topicMetadata.some((t) => t.topic === topic) ? { brokers: meta.brokers.length } : undefined;
+  } catch (error) {
+    // Created below (or refused as missing), through the admin calls that list the cluster.
+    const e = error as { type?: unknown; cause?: { type?: unknown } };
+    if ((e.type ?? e.cause?.type) === 'UNKNOWN_TOPIC_OR_PARTITION') return undefined;
+    throw error;
+  }
 }
 
 async function check(admin: Admin, o: EnsureTopicOptions, req: Requirements): Promise<TopicCheck> {

@@ -141,6 +141,83 @@ describe('ensureAuditTopic', () => {
   });
 });
 
+/**
+ * The admin's cluster answering for the topics it is asked about by name, in a cluster where another topic has a
+ * partition without a leader: what kafkajs does then to any request that lists the whole cluster.
+ */
+function namedOnly(brokers: number, topics: Record<string, TopicFacts>, admin: Admin) {
+  const asked: string[][] = [];
+  const targets: string[] = [];
+  const offline = () => { throw Object.assign(new Error('There is no leader for this topic-partition as we are in the middle of a leadership election'), { type: 'LEADER_NOT_AVAILABLE', retriable: true }); };
+  admin.describeCluster = offline;
+  admin.listTopics = offline;
+  const describeConfigs = admin.describeConfigs.bind(admin);
+  // kafkajs' describeConfigs refreshes the cluster's target topics first: every topic while it has none.
+  admin.describeConfigs = async (args) => (targets.length === 0 ? offline() : describeConfigs(args));
+  const cluster = {
+    metadata: async ({ topics: names }: { topics: string[] }) => {
+      asked.push(names);
+      const missing = names.find((n) => !topics[n]);
+      if (missing) throw Object.assign(new Error('This server does not host this topic-partition'), { type: 'UNKNOWN_TOPIC_OR_PARTITION', retriable: true });
+      return {
+        brokers: Array.from({ length: brokers }, (_, i) => ({ nodeId: i + 1 })),
+        topicMetadata: names.map((n) => ({ topic: n, partitionMetadata: topics[n]!.partitions.map((p) => ({ partitionId: p.id, replicas: Array.from({ length: p.replicas }, (_, i) => i + 1) })) })),
+      };
+    },
+    addTargetTopic: async (topic: string) => { targets.push(topic); },
+  };
+  return { cluster, asked, targets };
+}
+
+describe('ensureAuditTopic, asking about the audit topic by name', () => {
+  it('checks an existing topic while a partition of another topic has no leader', async () => {
+    const topics = { audit: facts([3, 3, 3]) };
+    const { admin } = fakeAdmin(3, topics);
+    const { cluster, asked, targets } = namedOnly(3, topics, admin);
+    await expect(ensureAuditTopic(admin, { topic: 'audit', producer: SAFE })).rejects.toMatchObject({ type: 'LEADER_NOT_AVAILABLE' });
+    const r = await ensureAuditTopic(admin, { topic: 'audit', producer: SAFE, cluster });
+    expect(r).toMatchObject({ created: false, findings: [], requirements: { replicationFactor: 3, minInsyncReplicas: 2 } });
+    expect(asked).toEqual([['audit']]);
+    expect(targets).toEqual(['audit']);
+  });
+
+  it('takes the live brokers from the named answer: a weak topic is still refused', async () => {
+    const topics = { audit: facts([1], { 'min.insync.replicas': '1' }) };
+    const { admin } = fakeAdmin(3, topics);
+    const { cluster } = namedOnly(3, topics, admin);
+    await expect(ensureAuditTopic(admin, { topic: 'audit', producer: SAFE, cluster })).rejects.toMatchObject({ reason: 'audit_topic_replication_low' });
+    // One broker up: a one-replica development topic is what it can have.
+    const one = { audit: facts([1], { 'min.insync.replicas': '1' }) };
+    const single = fakeAdmin(1, one);
+    await expect(ensureAuditTopic(single.admin, { topic: 'audit', producer: SAFE, cluster: namedOnly(1, one, single.admin).cluster })).resolves.toMatchObject({ findings: [] });
+  });
+
+  it('a missing topic is created through the admin, as before', async () => {
+    const { admin, created } = fakeAdmin(3);
+    const asked: string[][] = [];
+    const cluster = {
+      metadata: async ({ topics }: { topics: string[] }) => {
+        asked.push(topics);
+        throw Object.assign(new Error('This server does not host this topic-partition'), { type: 'UNKNOWN_TOPIC_OR_PARTITION' });
+      },
+      addTargetTopic: async () => { throw new Error('not for a missing topic'); },
+    };
+    await expect(ensureAuditTopic(admin, { topic: 'audit', producer: SAFE, cluster })).resolves.toMatchObject({ created: true });
+    expect(asked).toEqual([['audit']]);
+    expect(created[0]?.replicationFactor).toBe(3);
+  });
+
+  it('an audit topic without a leader is not taken for a missing one: the start fails with kafkajs\' error', async () => {
+    const { admin, created } = fakeAdmin(3);
+    const cluster = {
+      metadata: async () => { throw Object.assign(new Error('There is no leader for this topic-partition'), { type: 'LEADER_NOT_AVAILABLE' }); },
+      addTargetTopic: async () => undefined,
+    };
+    await expect(ensureAuditTopic(admin, { topic: 'audit', producer: SAFE, cluster })).rejects.toMatchObject({ type: 'LEADER_NOT_AVAILABLE' });
+    expect(created).toEqual([]);
+  });
+});
+
 describe('configuration', () => {
   it('reads the requirement from the environment', () => {
     const config = loadServerConfig({ TOOLGATE_KAFKA_BROKERS: 'a:9092,b:9092,c:9092', TOOLGATE_KAFKA_REPLICATION_FACTOR: '3', TOOLGATE_KAFKA_MIN_INSYNC_REPLICAS: '2', TOOLGATE_KAFKA_TOPIC_CHECK: 'warn' });

@@ -1,8 +1,10 @@
 import { createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentClient } from '../../src/agent/client.js';
 import { ed25519Thumbprint, loadEd25519PrivateKey } from '../../src/audit/chain.js';
+import { KafkaSink } from '../../src/audit/kafka-sink.js';
 import { readTopic } from '../../src/audit/topic-reader.js';
 import type { AuditEvent } from '../../src/audit/types.js';
 import { verifyEvents } from '../../src/audit/verify.js';
@@ -171,6 +173,27 @@ describe.runIf(integration)('audit on a 3-broker Kafka cluster, brokers killed u
       }, 60_000);
       const tLeader = performance.now();
       await progress('60 events committed with two brokers', tLeader, 60_000);
+
+      // Another gateway starts now. kafkajs fails any answer that lists the whole cluster while that unrelated
+      // partition has no leader (shown first); the audit sink's topic check asks about its topic by name.
+      await waitFor('the unrelated partition offline, as kafkajs sees the whole cluster', async () => {
+        // Seeded with the live brokers (node n listens on brokers[n - 1]): no retry that could hide the failure.
+        const live = cluster!.brokers.filter((_, i) => i + 1 !== first);
+        const listing = new Kafka({ clientId: 'toolgate-test-list', brokers: live, logLevel: logLevel.NOTHING, connectionTimeout: 2_000, retry: { retries: 0 } }).admin();
+        await listing.connect();
+        try {
+          // kafkajs gives up after its retries with the "no leader" error as the cause.
+          return await listing.listTopics().then(() => undefined, (e: { type?: string; cause?: { type?: string }; message?: string }) => {
+            if ((e.cause ?? e).type === 'LEADER_NOT_AVAILABLE') return true;
+            throw new Error(`listing the cluster failed, but not for a partition without a leader: ${e.message}`);
+          });
+        } finally {
+          await listing.disconnect();
+        }
+      }, 30_000);
+      const starting = new KafkaSink({ brokers: cluster!.brokers, topic: TOPIC, clientId: 'toolgate-test-second', key: 'second', durability: { replicationFactor: 3 } });
+      await starting.open();
+      await starting.close();
 
       // 2. kill -9 a second broker, one of the in-sync followers: one replica left, below min.insync.replicas=2.
       const second = after1.isr.find((id) => id !== after1.leader && id !== first) ?? after1.replicas.find((id) => id !== after1.leader && id !== first)!;
