@@ -1,5 +1,5 @@
 import { CompressionTypes, Kafka, logLevel, type Producer } from 'kafkajs';
-import { UnavailableError } from '../errors.js';
+import { ToolgateError, UnavailableError } from '../errors.js';
 import { GroupCommit } from './group-commit.js';
 import { auditLine } from './line.js';
 import { ensureAuditTopic, validateTopicDurability, type Finding, type NamedTopicMetadata, type ProducerDurability, type TopicDurability } from './topic-check.js';
@@ -60,9 +60,9 @@ export class KafkaSink implements AuditSink {
       cluster = made;
     });
     const admin = client.admin();
+    const { topic, createTopic, partitions, durability, onWarning } = this.#options;
     try {
       await admin.connect();
-      const { topic, createTopic, partitions, durability, onWarning } = this.#options;
       await ensureAuditTopic(admin, {
         topic, producer: PRODUCER,
         ...(cluster ? { cluster } : {}),
@@ -71,10 +71,15 @@ export class KafkaSink implements AuditSink {
         ...(durability ? { durability } : {}),
         ...(onWarning ? { onWarning } : {}),
       });
+      await this.#producer.connect();
+    } catch (cause) {
+      // A finding of the topic check is already coded; the client's own failures (no broker reachable, the audit
+      // topic without a leader) are said as what they mean for the gateway, with kafkajs' words kept.
+      if (cause instanceof ToolgateError) throw cause;
+      throw new UnavailableError('audit_unavailable', `The Kafka audit topic ${topic} could not be opened on ${this.#options.brokers.join(',')}${kafkaWords(cause)}. Check TOOLGATE_KAFKA_BROKERS, that the brokers are up and that the topic's partitions have leaders.`, { cause });
     } finally {
       await admin.disconnect().catch(() => undefined);
     }
-    await this.#producer.connect();
     this.#ok = true;
   }
 
@@ -104,9 +109,7 @@ export class KafkaSink implements AuditSink {
     } catch (cause) {
       this.#ok = false;
       this.#stale = true;
-      // The client's own words (e.g. "connect ECONNREFUSED", "not enough replicas") tell the operator which broker or setting to look at.
-      const why = cause instanceof Error ? ` (${cause.message}${cause.cause instanceof Error ? `: ${cause.cause.message}` : ''})` : '';
-      throw new UnavailableError('audit_unavailable', `The Kafka audit stream did not acknowledge the decision${why}; nothing was executed. Check TOOLGATE_KAFKA_BROKERS and the broker.`, { cause });
+      throw new UnavailableError('audit_unavailable', `The Kafka audit stream did not acknowledge the decision${kafkaWords(cause)}; nothing was executed. Check TOOLGATE_KAFKA_BROKERS and the broker.`, { cause });
     }
   }
 
@@ -118,6 +121,14 @@ export class KafkaSink implements AuditSink {
     this.#ok = false;
     await this.#producer.disconnect().catch(() => undefined);
   }
+}
+
+/**
+ * kafkajs' own words for a failure, in parentheses, with its cause's when it gave up retrying (e.g. "connect
+ * ECONNREFUSED", "not enough replicas"): they tell the operator which broker or setting to look at.
+ */
+function kafkaWords(cause: unknown): string {
+  return cause instanceof Error ? ` (${cause.message}${cause.cause instanceof Error && cause.cause.message !== cause.message ? `: ${cause.cause.message}` : ''})` : '';
 }
 
 function kafkaClient(options: KafkaSinkOptions): Kafka {

@@ -4,6 +4,7 @@ import { ConfigError } from '../../src/errors.js';
 import { assessTopic, ensureAuditTopic, requirements, validateTopicDurability, type Finding, type TopicFacts } from '../../src/audit/topic-check.js';
 import { KafkaSink } from '../../src/audit/kafka-sink.js';
 import { loadServerConfig } from '../../src/server/config.js';
+import { freePort } from '../../src/bench/opa.js';
 
 const SAFE = { acks: -1, idempotent: true };
 const facts = (replicas: number[], config: Record<string, string> = {}): TopicFacts => ({
@@ -233,4 +234,14 @@ describe('configuration', () => {
     const { brokers, topic, ...durability } = loadServerConfig({ TOOLGATE_KAFKA_BROKERS: '127.0.0.1:1', ...env }).audit.kafka!;
     expect(() => new KafkaSink({ brokers, topic, clientId: 't', key: 't', durability })).toThrow(message);
   });
+});
+
+describe('opening the Kafka sink', () => {
+  it('says what an unreachable cluster means for the gateway, as a coded error with kafkajs\' words kept', async () => {
+    const port = await freePort(); // nothing listens there once freePort returns
+    const sink = new KafkaSink({ brokers: [`127.0.0.1:${port}`], topic: 'toolgate.audit.v1', clientId: 't', key: 't', connectionTimeoutMs: 500 });
+    const error = await sink.open().catch((e: unknown) => e);
+    expect(error).toMatchObject({ reason: 'audit_unavailable', message: expect.stringMatching(new RegExp(`toolgate\\.audit\\.v1 could not be opened on 127\\.0\\.0\\.1:${port} \\(.*ECONNREFUSED.*\\)\\. Check TOOLGATE_KAFKA_BROKERS`)) });
+    expect(sink.healthy()).toBe(false);
+  }, 30_000);
 });
