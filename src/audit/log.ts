@@ -8,6 +8,13 @@ export interface AuditLogOptions {
   readonly logger?: { warn(message: string, fields?: Record<string, unknown>): void };
 }
 
+/**
+ * How long an event recorded `later` waits for a decision's write to carry it before it is written on its own: at
+ * half the pipeline's load a decision comes every 2 ms. The event is in memory that long, as it is while any write is
+ * in flight; it is still written, in order, before anything recorded after it.
+ */
+export const COMPLETION_DEFER_MS = 3;
+
 interface Pending {
   readonly event: UnchainedEvent;
   chained?: AuditEvent;
@@ -47,10 +54,14 @@ export class AuditLog {
     return this.sink.recovered?.() ?? [];
   }
 
-  /** Resolves when the event is durable; rejects with UnavailableError when the sink cannot take it. */
-  async record(event: UnchainedEvent): Promise<AuditEvent> {
+  /**
+   * Resolves when the event is durable; rejects with UnavailableError when the sink cannot take it. `later`: an
+   * event no caller waits on (an allowed call's completion) starts no write of its own for COMPLETION_DEFER_MS, so
+   * the next decision's write carries it: one durable write per allowed call instead of two under load.
+   */
+  async record(event: UnchainedEvent, options: { readonly later?: boolean } = {}): Promise<AuditEvent> {
     const pending: Pending = { event };
-    await this.#commit.push([pending]);
+    await this.#commit.push([pending], options.later ? COMPLETION_DEFER_MS : undefined);
     await pending.acknowledged;
     return pending.chained as AuditEvent;
   }
@@ -73,7 +84,9 @@ export class AuditLog {
     });
   }
 
-  close(): Promise<void> {
+  /** Writes what is still queued (deferred completions included), then closes the sink. */
+  async close(): Promise<void> {
+    await this.#commit.flush();
     return this.sink.close();
   }
 }

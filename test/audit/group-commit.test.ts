@@ -28,6 +28,72 @@ describe('GroupCommit', () => {
   });
 });
 
+describe('GroupCommit: deferred items', () => {
+  const recorder = () => {
+    const batches: string[][] = [];
+    const gc = new GroupCommit<string>(async (items) => {
+      batches.push(items);
+    });
+    return { gc, batches };
+  };
+
+  it('a deferred item rides in the next waited-on item\'s write, in order', async () => {
+    const { gc, batches } = recorder();
+    const completion = gc.push(['completion of 1'], 60_000);
+    expect(batches).toEqual([]);
+    await gc.push(['decision 2']);
+    await completion;
+    expect(batches).toEqual([['completion of 1', 'decision 2']]);
+  });
+
+  it('is written on its own once the deferral is up', async () => {
+    const { gc, batches } = recorder();
+    const started = performance.now();
+    await gc.push(['completion'], 20);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(19);
+    expect(batches).toEqual([['completion']]);
+  });
+
+  it('flush writes what is deferred at once (before a close)', async () => {
+    const { gc, batches } = recorder();
+    const completion = gc.push(['completion'], 60_000);
+    await gc.flush();
+    await completion;
+    expect(batches).toEqual([['completion']]);
+    await gc.flush(); // nothing queued: resolves at once
+    expect(batches).toHaveLength(1);
+  });
+
+  it('a deferred item queued while a write runs goes in the next write, without waiting out its deferral', async () => {
+    let release!: () => void;
+    const batches: string[][] = [];
+    const gc = new GroupCommit<string>(async (items) => {
+      batches.push(items);
+      if (batches.length === 1) await new Promise<void>((r) => (release = r));
+    });
+    const first = gc.push(['decision 1']);
+    const completion = gc.push(['completion of 1'], 60_000);
+    release();
+    await Promise.all([first, completion]);
+    expect(batches).toEqual([['decision 1'], ['completion of 1']]);
+  });
+});
+
+describe('AuditLog: completions recorded later', () => {
+  it('close writes a completion still waiting for a decision to carry it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tg-audit-'));
+    const file = join(dir, 'audit.jsonl');
+    const { privateKey } = generateKeyPairSync('ed25519');
+    const log = await AuditLog.open(new FileSink(file), privateKey, 'gw-1');
+    await log.record({ decision_id: 'a', type: 'decision' } as never);
+    const completion = log.record({ decision_id: 'a', type: 'completion' } as never, { later: true });
+    await log.close();
+    await completion;
+    const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; chain: { seq: number } });
+    expect(lines.map((l) => [l.type, l.chain.seq])).toEqual([['decision', 0], ['completion', 1]]);
+  });
+});
+
 describe('FileSink via AuditLog', () => {
   it('appends chained events durably and resumes the chain after reopen', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tg-audit-'));

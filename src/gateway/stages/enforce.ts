@@ -55,7 +55,7 @@ export function enforce(ctx: CallContext, deps: GatewayDeps, admit: (req: Reques
     execSpan.end();
     if (decided && runtime) {
       runtime.audit
-        .record(completionEvent(decided, res.statusCode, redacted, nanoTimestamp(config.now(), process.hrtime.bigint()), Math.round(performance.now() - execStarted)))
+        .record(completionEvent(decided, res.statusCode, redacted, nanoTimestamp(config.now(), process.hrtime.bigint()), Math.round(performance.now() - execStarted)), { later: true })
         .catch((error: unknown) => deps.logger.error('completion event not recorded', { decisionId, error: String(error) }));
     }
   });

@@ -71,7 +71,7 @@ export function filterToolsList(ctx: CallContext, deps: GatewayDeps, rpcId: stri
     const decided = ctx.recorded;
     if (decided?.type !== 'decision' || decided.outcome !== 'allow') return;
     runtime.audit
-      .record(completionEvent(decided, res.statusCode, [], nanoTimestamp(deps.config.now(), process.hrtime.bigint()), Math.round(performance.now() - started), hidden))
+      .record(completionEvent(decided, res.statusCode, [], nanoTimestamp(deps.config.now(), process.hrtime.bigint()), Math.round(performance.now() - started), hidden), { later: true })
       .catch((error: unknown) => deps.logger.error('completion event not recorded', { decisionId, error: String(error) }));
   });
   return hidden !== undefined;
