@@ -10,9 +10,11 @@ const SECRET = new Set(['secret']);
  * The detectors' worst inputs (src/bench/hostile-inputs.ts: the issue's reports, recheck's attacks on the old
  * patterns, the bench search's finds) scan in linear time. Sizes grow 4x at a time, small first, so a quadratic
  * regression fails on the 16 -> 64 KiB step in about a second instead of hanging on 1 MiB (the old patterns took
- * seconds on 64 KiB of `seed phrase` + spaces). Linear is 4x per step, quadratic 16x: the bound is 8x, with a
- * 1 ms floor so timer granularity on tiny inputs cannot fail it. 1 MiB stays under 1 s of CPU on a loaded
- * 2-core machine (about 5-45 ms when it is quiet).
+ * seconds on 64 KiB of `seed phrase` + spaces). Linear is 4x per step, quadratic 16x: the bound is 10x, with a
+ * 2 ms floor so timer granularity on small inputs cannot fail it. 8x with a 1 ms floor failed once in a fresh-clone
+ * `make test` (card numbers: 1.5 ms for 256 KiB, then 13.8 ms for 1 MiB, which no longer fits the CPU's caches, on
+ * a loaded machine). 1 MiB stays under 1 s of CPU on a loaded 2-core machine (about 5-45 ms when it is quiet), which
+ * a quadratic detector would be far past.
  */
 describe('detectors on their worst inputs', () => {
   it.each(HOSTILE_SHAPES.map((s) => [s.name, s] as const))('%s: linear up to 1 MiB', (_name, shape) => {
@@ -20,7 +22,7 @@ describe('detectors on their worst inputs', () => {
     let previous = cpuMs(buildHostile(shape, 16 * KiB), 3);
     for (const size of [64 * KiB, 256 * KiB, 1024 * KiB]) {
       const ms = cpuMs(buildHostile(shape, size), size >= 1024 * KiB ? 3 : 5);
-      expect(ms, `${size / KiB} KiB took ${ms.toFixed(1)} ms after ${previous.toFixed(1)} ms for a quarter of it`).toBeLessThan(8 * Math.max(previous, 1));
+      expect(ms, `${size / KiB} KiB took ${ms.toFixed(1)} ms after ${previous.toFixed(1)} ms for a quarter of it`).toBeLessThan(10 * Math.max(previous, 2));
       previous = ms;
     }
     expect(previous, '1 MiB').toBeLessThan(1000);
@@ -67,7 +69,7 @@ const cpu = (fn: () => void, runs: number): number => {
 /**
  * Member names are scanned like values (issue 8, point 4), so a body of names costs what a body of strings does:
  * linear in its size, for scan() and for masking at its findings (the audit path) or everywhere (the approver's
- * summary). Same 4x steps and 8x bound as above.
+ * summary). Same 4x steps and 10x bound as above.
  */
 describe('scan and mask on bodies made of member names', () => {
   it.each(KEY_SHAPES.map((s) => [s.name, s] as const))('%s: linear up to 1 MiB', (_name, shape) => {
@@ -80,7 +82,7 @@ describe('scan and mask on bodies made of member names', () => {
     let previous = cpu(work(keysHeavy(shape, 16 * KiB)), 5);
     for (const size of [64 * KiB, 256 * KiB, 1024 * KiB]) {
       const ms = cpu(work(keysHeavy(shape, size)), size >= 1024 * KiB ? 3 : 5);
-      expect(ms, `${size / KiB} KiB took ${ms.toFixed(1)} ms after ${previous.toFixed(1)} ms for a quarter of it`).toBeLessThan(8 * Math.max(previous, 2));
+      expect(ms, `${size / KiB} KiB took ${ms.toFixed(1)} ms after ${previous.toFixed(1)} ms for a quarter of it`).toBeLessThan(10 * Math.max(previous, 2));
       previous = ms;
     }
     expect(previous, '1 MiB').toBeLessThan(3000);
