@@ -15,13 +15,15 @@ const FILE = /^CPU\.\d+\.\d+\.\d+\.(\d+)\.\d+\.cpuprofile$/;
 const OWN = /\/dist\/(.+)\.js$/;
 const PACKAGE = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//;
 
+/** Every sample of an evaluator thread: the thread does nothing else (worker.ts, abi.ts, opa-wasm). */
+const EVALUATION = 'policy evaluation (evaluator threads)';
+
 /** What each of our folders is in the request path (the stages' modules are named after what they do). */
 const PARTS: readonly (readonly [RegExp, string])[] = [
   [/^identity\//, 'signature verification (identity/)'],
   [/^extract\/|^gateway\/stages\/extract$/, 'body read and JSON parse (extract/)'],
   [/^classify\//, 'detectors (classify/)'],
   [/^input\/|^gateway\/stages\/input$/, 'input document (input/)'],
-  [/^policy\/worker$/, 'policy evaluation (evaluator threads)'],
   [/^policy\//, 'policy round trip, gateway side (policy/)'],
   [/^audit\//, 'audit record (audit/)'],
   [/^limits\/|^approvals\/|^uploads\/|^gateway\/stages\/reserve$/, 'limits, approvals, uploads'],
@@ -88,6 +90,7 @@ export function summarizeProfiles(dir: string, calls: number, fromUs: number, to
         result = mod
           ? { part: PARTS.find(([re]) => re.test(mod))?.[1] ?? `other (${mod})`, fn: `${mod} ${frame!.functionName || '(anonymous)'}` }
           : { part: outsidePart(leaf.functionName), fn: `(not ours) ${leafName}` };
+        if (thread === 'evaluator threads') result = { ...result, part: EVALUATION };
       }
       labels.set(id, result);
       return result;

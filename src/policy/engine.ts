@@ -1,5 +1,6 @@
-import { loadPolicy, type LoadedPolicy } from '@open-policy-agent/opa-wasm';
+import { loadPolicy } from '@open-policy-agent/opa-wasm';
 import { ConfigError, UnavailableError } from '../errors.js';
+import { abiProblem, evaluateValue, type AbiPolicy } from './abi.js';
 import type { PolicyBundle } from './bundle.js';
 import { parseDecision } from './decision.js';
 import { EvaluatorPool } from './pool.js';
@@ -29,8 +30,9 @@ const compile = (bytes: Uint8Array): Promise<CompiledPolicy> =>
  */
 export class PolicyEngine {
   readonly info: PolicyInfo;
-  readonly #policy: LoadedPolicy;
-  readonly #entrypoint: string;
+  readonly #policy: AbiPolicy;
+  readonly #entrypoint: number;
+  readonly #visible: number | undefined;
   readonly #pool: EvaluatorPool | null;
   /**
    * Whether the bundle has the toolgate/visible entrypoint. Without it (a bundle built before the entrypoint
@@ -39,23 +41,27 @@ export class PolicyEngine {
    */
   readonly filtersToolLists: boolean;
 
-  private constructor(policy: LoadedPolicy, info: PolicyInfo, entrypoint: string, pool: EvaluatorPool | null, filtersToolLists: boolean) {
+  private constructor(policy: AbiPolicy, info: PolicyInfo, pool: EvaluatorPool | null) {
     this.#policy = policy;
     this.info = info;
-    this.#entrypoint = entrypoint;
+    this.#entrypoint = policy.entrypoints[DECISION_ENTRYPOINT]!;
+    this.#visible = policy.entrypoints[VISIBLE_ENTRYPOINT];
     this.#pool = pool;
-    this.filtersToolLists = filtersToolLists;
+    this.filtersToolLists = this.#visible !== undefined;
   }
 
   static async load(bundle: PolicyBundle, name = 'toolgate', options: Readonly<PolicyEngineOptions> = {}): Promise<PolicyEngine> {
     const { timeoutMs, workers } = resolveEngineOptions(options);
     let module: CompiledPolicy;
-    let policy: LoadedPolicy;
+    let policy: AbiPolicy;
     const data = bundle.data.buffer.slice(bundle.data.byteOffset, bundle.data.byteOffset + bundle.data.byteLength) as ArrayBuffer;
     try {
       module = await compile(bundle.wasm);
-      policy = await loadPolicy(module, { ...MEMORY });
-      policy.setData(data);
+      const loaded = await loadPolicy(module, { ...MEMORY });
+      loaded.setData(data);
+      policy = loaded as unknown as AbiPolicy;
+      const problem = abiProblem(policy);
+      if (problem) throw new Error(problem);
     } catch (cause) {
       throw new ConfigError('policy_load_failed', `The policy WASM could not be loaded (${describe(cause)}): rebuild it with make policy using the pinned opa.`, { cause });
     }
@@ -65,7 +71,7 @@ export class PolicyEngine {
     }
     const pool = workers === 0 ? null : await EvaluatorPool.start({ module, data, entrypoint: DECISION_ENTRYPOINT, memory: MEMORY }, workers, timeoutMs);
     const revision = bundle.manifest.revision || `sha256:${bundle.sha256.slice(0, 12)}`;
-    return new PolicyEngine(policy, { revision, sha256: bundle.sha256, bundleName: name }, DECISION_ENTRYPOINT, pool, entrypoints.includes(VISIBLE_ENTRYPOINT));
+    return new PolicyEngine(policy, { revision, sha256: bundle.sha256, bundleName: name }, pool);
   }
 
   /**
@@ -82,7 +88,7 @@ export class PolicyEngine {
   evaluate(input: PolicyInput): Decision {
     let results: unknown;
     try {
-      results = this.#policy.evaluate(input, this.#entrypoint);
+      results = evaluateValue(this.#policy, this.#entrypoint, input);
     } catch (cause) {
       // opa-wasm throws strings, not Errors: wrap so callers always get a coded error.
       throw new UnavailableError('policy_evaluation_failed', `Policy evaluation failed (${describe(cause)}); nothing was executed. Check the policy with opa test and the gateway logs.`, { cause });
@@ -100,10 +106,10 @@ export class PolicyEngine {
    * Throws a coded UnavailableError when the evaluation fails: the caller hides the tool.
    */
   visible(input: PolicyInput): boolean {
-    if (!this.filtersToolLists) return true;
+    if (this.#visible === undefined) return true;
     let results: unknown;
     try {
-      results = this.#policy.evaluate(input, VISIBLE_ENTRYPOINT);
+      results = evaluateValue(this.#policy, this.#visible, input);
     } catch (cause) {
       throw new UnavailableError('policy_evaluation_failed', `Evaluating ${VISIBLE_ENTRYPOINT} failed (${describe(cause)}); the tool is hidden from the list. Check the policy with opa test and the gateway logs.`, { cause });
     }
@@ -113,7 +119,7 @@ export class PolicyEngine {
 
   /** Raw evaluation for replay and parity checks (`toolgate policy eval`), in this thread. */
   evaluateRaw(input: unknown): unknown {
-    const results = this.#policy.evaluate(input, this.#entrypoint) as { result?: unknown }[];
+    const results = evaluateValue(this.#policy, this.#entrypoint, input) as { result?: unknown }[];
     return results[0]?.result;
   }
 

@@ -4,7 +4,7 @@
  *
  * Requests and replies go through a SharedArrayBuffer (the channel, layout in pool.ts) instead of postMessage: the
  * input arrives as the UTF-8 JSON the gateway serialised once, is copied straight into WASM memory and evaluated
- * through opa-wasm's ABI 1.2 entry (`opa_eval`), and the result's JSON bytes are copied back out unparsed (a
+ * through opa-wasm's ABI 1.2 entry (`opa_eval`, abi.ts), and the result's JSON bytes are copied back out unparsed (a
  * postMessage of the request's number says they are there), so the input is serialised once and the result parsed
  * once, on the gateway's thread.
  *
@@ -13,6 +13,7 @@
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { loadPolicy } from '@open-policy-agent/opa-wasm';
+import type { AbiPolicy } from './abi.js';
 
 /** A compiled WebAssembly.Module (the project's libs do not declare WebAssembly): threads share it, compiled once. */
 export type CompiledPolicy = object;
@@ -48,27 +49,10 @@ export interface WorkerInit {
 /** Its only message, once: it is ready (and from then on waits on the channel) or it could not load the policy. */
 export type WorkerStatus = { readonly type: 'ready'; readonly entrypoints: string[] } | { readonly type: 'failed'; readonly error: string };
 
-/** The parts of opa-wasm's LoadedPolicy its ABI 1.2 fast path uses (what its own evaluate() does with an ArrayBuffer input). */
-interface Instance {
-  readonly minorVersion: number;
-  readonly mem: { readonly buffer: ArrayBuffer; grow(pages: number): number };
-  readonly wasmInstance: { readonly exports: { opa_eval(reserved: number, entrypoint: number, data: number, input: number, length: number, heap: number, format: number): number } };
-  readonly dataAddr: number;
-  readonly dataHeapPtr: number;
-  readonly entrypoints: Record<string, number>;
-}
+// The ABI helpers by URL: a .ts file under vitest (type stripping), .js from dist (see the file comment above).
+const abi = (await import(new URL(import.meta.url.endsWith('.ts') ? './abi.ts' : './abi.js', import.meta.url).href)) as typeof import('./abi.js');
 
-const PAGE = 65_536;
 const describe = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause).slice(0, 200));
-
-/** Evaluates the payload's `length` bytes of JSON input; returns where the result set's JSON (NUL-terminated) is in WASM memory. */
-function evaluate(policy: Instance, entrypoint: number, payload: Uint8Array, length: number): number {
-  const at = policy.dataHeapPtr;
-  const short = at + length - policy.mem.buffer.byteLength;
-  if (short > 0) policy.mem.grow(Math.ceil(short / PAGE));
-  new Uint8Array(policy.mem.buffer, at, length).set(payload.subarray(0, length));
-  return policy.wasmInstance.exports.opa_eval(0, entrypoint, policy.dataAddr, at, length, at + length, 0);
-}
 
 /** Puts `bytes` in the channel's payload, growing the channel when they do not fit. */
 function reply(port: MessagePort, channel: Growable, control: Int32Array, layout: ChannelLayout, seq: number, status: 0 | 1, bytes: Uint8Array): void {
@@ -92,12 +76,13 @@ async function main(): Promise<void> {
   const port = parentPort;
   if (!port) return;
   const init = workerData as WorkerInit;
-  let policy: Instance;
+  let policy: AbiPolicy;
   let entrypoint: number;
   try {
-    const loaded = (await loadPolicy(init.module, { ...init.memory })) as unknown as Instance & { setData(data: ArrayBuffer): void };
+    const loaded = (await loadPolicy(init.module, { ...init.memory })) as unknown as AbiPolicy & { setData(data: ArrayBuffer): void };
     loaded.setData(init.data);
-    if (!(loaded.minorVersion >= 2)) throw new Error(`the policy uses OPA WASM ABI 1.${loaded.minorVersion}, this evaluator needs 1.2 or later`);
+    const problem = abi.abiProblem(loaded);
+    if (problem) throw new Error(problem);
     const id = loaded.entrypoints[init.entrypoint];
     if (id === undefined) throw new Error(`the policy has no entrypoint ${init.entrypoint}`);
     policy = loaded;
@@ -118,11 +103,7 @@ async function main(): Promise<void> {
     Atomics.wait(control, layout.request, seen);
     seen = Atomics.load(control, layout.request);
     try {
-      const at = evaluate(policy, entrypoint, payload, control[layout.length]!);
-      const memory = new Uint8Array(policy.mem.buffer);
-      const end = memory.indexOf(0, at);
-      if (end < 0) throw new Error('the result in WASM memory has no end');
-      reply(port, channel, control, layout, seen, 0, memory.subarray(at, end));
+      reply(port, channel, control, layout, seen, 0, abi.evaluateBytes(policy, entrypoint, payload.subarray(0, control[layout.length]!)));
     } catch (cause) {
       // opa-wasm's abort handler throws strings as well as Errors.
       reply(port, channel, control, layout, seen, 1, new TextEncoder().encode(describe(cause)));

@@ -36,7 +36,8 @@ describe('summarizeProfiles', () => {
       // t = 1000, 1100, ... : the last sample (t = 1600) lies outside the window and carries no following delta.
       [3, 4, 5, 2, 6, 7, 7],
     );
-    write(dir, 1, [frame(1, '(root)', '', [2]), frame(2, 'main', `${d}/policy/worker.js`, [3]), frame(3, 'evaluate', `${d}/policy/worker.js`)], [2, 2, 3, 3]);
+    // An evaluator thread's work counts as evaluation whichever module of ours is innermost (worker.ts, abi.ts).
+    write(dir, 1, [frame(1, '(root)', '', [2]), frame(2, 'main', `${d}/policy/worker.js`, [3]), frame(3, 'evaluateBytes', `${d}/policy/abi.js`, [4]), frame(4, 'opa_eval', 'wasm://wasm/opa.wasm-0001')], [2, 2, 4, 4]);
     const s = summarizeProfiles(dir, 2, 1000, 1550);
     const parts = Object.fromEntries(s.parts.map((r) => [r.name, r.usPerCall]));
     expect(parts).toEqual({ 'signature verification (identity/)': 150, 'policy evaluation (evaluator threads)': 50, 'audit record (audit/)': 50, 'garbage collection': 50 });

@@ -19,8 +19,11 @@ agent_email := lib.section(lib.agent, "email")
 
 # The agent's settings merged over the top-level ones, section by section (objects merge key by key), for the
 # small sections only: object.union walks both sides on every evaluation, so merging the whole email object
-# would copy the recipient allowlists (10,000 entries: milliseconds) into every decision.
-settings(name) := object.union(lib.section(config_email, name), lib.section(agent_email, name))
+# would copy the recipient allowlists (10,000 entries: milliseconds) into every decision. An agent without the
+# section takes the top-level one as it is: no merge to build on every evaluation.
+settings(name) := object.union(lib.section(config_email, name), lib.section(agent_email, name)) if has_key(agent_email, name)
+
+else := lib.section(config_email, name)
 
 # --- Recipients ---------------------------------------------------------------------------------------
 
@@ -198,30 +201,48 @@ found(id) if {
 	}
 }
 
+# The resolved ids, found once each: every rule below asks about each id, and a function's answer is not kept.
+found_ids contains id if {
+	some id in attachment_ids
+	found(id)
+}
+
+upload_sources := lib.list(attachments_settings, "sources")
+
 user_upload(r) if {
-	r.source in lib.list(attachments_settings, "sources")
+	r.source in upload_sources
 	lib.nonempty_string(r.uploaded_by)
 }
 
-# Uploaded within the last max_age_minutes (and not in the future beyond the allowed clock skew).
-recent(r) if {
+# Uploaded within the last max_age_minutes (and not in the future beyond the allowed clock skew). The bounds are
+# computed once per decision: numbers from JSON go through the runtime's decimal arithmetic, so each upload is
+# only compared with them.
+latest_upload := now + object.get(attachments_settings, "clock_skew_ms", 0) if {
 	now := lib.context.now_ms
-	uploaded := r.uploaded_at_ms
 	is_number(now)
-	is_number(uploaded)
-	uploaded <= now + object.get(attachments_settings, "clock_skew_ms", 0)
-	now - uploaded <= attachments_settings.max_age_minutes * 60000
 }
 
-unknown_ids := [id | some id in attachment_list; not found(id)]
+earliest_upload := now - (attachments_settings.max_age_minutes * 60000) if {
+	now := lib.context.now_ms
+	is_number(now)
+}
 
-not_uploaded_ids := [id | some id in attachment_list; found(id); some i in positions[id]; not user_upload(upload_entries[i])]
+recent(r) if {
+	uploaded := r.uploaded_at_ms
+	is_number(uploaded)
+	uploaded <= latest_upload
+	uploaded >= earliest_upload
+}
 
-stale_ids := [id | some id in attachment_list; found(id); some i in positions[id]; not recent(upload_entries[i])]
+unknown_ids := [id | some id in attachment_list; not found_ids[id]]
+
+not_uploaded_ids := [id | some id in attachment_list; found_ids[id]; some i in positions[id]; not user_upload(upload_entries[i])]
+
+stale_ids := [id | some id in attachment_list; found_ids[id]; some i in positions[id]; not recent(upload_entries[i])]
 
 size_of(id) := max([upload_entries[i].size | some i in positions[id]])
 
-total_bytes := sum([size_of(id) | some id in attachment_ids; found(id)])
+total_bytes := sum([size_of(id) | some id in found_ids])
 
 deny contains lib.reason(
 	"args_invalid",
@@ -283,7 +304,8 @@ approval_settings := settings("approval")
 # so a subject with none of the words costs one pass per word.
 sensitive_words := {w | some w in listed_words; contains(subject_folded, w); whole_word(subject_folded, w)}
 
-listed_words := {lower(w) | some w in lib.list(approval_settings, "subject_words"); is_string(w)}
+# An array, not a set: a set hashes every word as it is built, and sensitive_words drops repeats anyway.
+listed_words := [lower(w) | some w in lib.list(approval_settings, "subject_words"); is_string(w)]
 
 subject_folded := lower(strings.replace_n({"\u212a": " ", "\u0130": " "}, lib.args.subject)) if is_string(lib.args.subject)
 

@@ -186,6 +186,17 @@ test_attachment_from_the_future_denied if {
 	f.outcome(with_uploads(f.email, [f.upload("upl_1", -0.5, 1000)])) == "allow"
 }
 
+# The window's edges to the millisecond: exactly max_age_minutes old and exactly clock_skew_ms ahead still count.
+at_ms(ms) := with_uploads(f.email, [object.union(f.upload("upl_1", 0, 1000), {"uploaded_at_ms": ms})])
+
+test_attachment_age_edges if {
+	f.outcome(at_ms(f.now_ms - (30 * 60000))) == "allow"
+	f.codes(at_ms((f.now_ms - (30 * 60000)) - 1)) == {"attachment_stale"}
+	f.outcome(at_ms(f.now_ms + 60000)) == "allow"
+	f.codes(at_ms((f.now_ms + 60000) + 1)) == {"attachment_stale"}
+	f.codes(at_ms("1795965300000")) == {"attachment_stale"}
+}
+
 test_attachment_without_clock_denied if {
 	f.codes(object.remove(f.email, ["context"])) == {"attachment_stale"}
 }
