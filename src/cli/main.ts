@@ -57,7 +57,20 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * A reader that stops early (`toolgate audit tail --file F | head`) closes the pipe, and the next write fails with
+ * EPIPE. End at once and quietly, with the status a shell gives a command killed by SIGPIPE (128 + 13): not 0, so a
+ * pipeline under `set -o pipefail` never takes an `audit verify` cut short for one that passed.
+ */
+export const EXIT_BROKEN_PIPE = 141;
+
+function exitOnBrokenPipe(error: NodeJS.ErrnoException): void {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(EXIT_BROKEN_PIPE);
+}
+
 if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/cli/main.js')) {
+  process.stdout.on('error', exitOnBrokenPipe);
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
