@@ -11,7 +11,7 @@ import { createVerifier } from '../identity/index.js';
 import { IdentityError, type IdentityOptions, type VerifiedAgent } from '../identity/types.js';
 import { buildInput, timeFacts } from '../input/index.js';
 import { parseDecision, type PolicyInput } from '../policy/index.js';
-import { ChainSigner, FileSink, sha256Hex } from '../audit/index.js';
+import { ChainSigner, COMPLETION_DEFER_MS, FileSink, GroupCommit, sha256Hex, type AuditEvent } from '../audit/index.js';
 import { sampleDecisionEvent } from './crypto.js';
 import { opaClient } from './opa-client.js';
 
@@ -27,7 +27,9 @@ export function createBareApp(tools: Record<string, ToolHandler>): Express {
 /**
  * Baseline 2, the durable write alone: bare Express that, before each tool call, makes a decision event's line
  * durable through the gateway's own audit file (FileSink: group commit, O_DSYNC appends, in
- * `<stateDir>/audit.jsonl`), and appends a completion-sized line after the answer, as the pipeline does. No
+ * `<stateDir>/audit.jsonl`), and appends a completion-sized line after the answer, as the pipeline does: behind
+ * the same group commit as the audit stage (AuditLog), the completion waiting up to COMPLETION_DEFER_MS for the next
+ * decision's write to carry it. No
  * signature, policy or serialisation work (the event and its line are made once): its latency over bare Express is
  * what the disk adds to any gateway that records a decision before it executes, the floor of the pipeline's.
  */
@@ -37,17 +39,24 @@ export async function createDurableApp(tools: Record<string, ToolHandler>, state
   const signer = new ChainSigner(generateKeyPairSync('ed25519').privateKey, 'bench-durable');
   // The same event object every time: its line is remembered when it is chained, so each call costs only the write.
   const event = signer.link(sampleDecisionEvent('bench-durable'));
+  const commit = new GroupCommit<AuditEvent>((batch) => sink.write(batch));
   const app = express();
   app.disable('x-powered-by');
   app.use(express.json({ limit: BODY_LIMIT }));
   app.use('/tools', (_req: Request, res: Response, next: NextFunction) => {
-    sink.write([event]).then(() => {
-      res.once('finish', () => void sink.write([event]).catch(() => undefined));
+    commit.push([event]).then(() => {
+      res.once('finish', () => void commit.push([event], COMPLETION_DEFER_MS).catch(() => undefined));
       next();
     }, next);
   });
   app.use(toolRoutes(tools));
-  return { app, close: () => sink.close() };
+  return {
+    app,
+    close: async () => {
+      await commit.flush();
+      await sink.close();
+    },
+  };
 }
 
 export interface SidecarAppOptions {

@@ -153,7 +153,7 @@ export function toMarkdown(results: BenchResults): string {
       const added = bare && t.target !== 'bare' ? `${ms(t.p50Ms - bare.p50Ms)} / ${ms(t.p99Ms - bare.p99Ms)} / ${ms(t.p999Ms - bare.p999Ms)}` : '—';
       lines.push(`| ${LABELS[t.target]} | ${ms(t.p50Ms)} | ${ms(t.p99Ms)} | ${ms(t.p999Ms)} | ${added} | ${cpu(t)} | ${pct(t.machineBusy)} | ${ms(t.loopP99Ms)} / ${ms(t.loopMaxMs)} |`);
     }
-    if (open.targets.durable) lines.push('', 'Durable write alone: what the disk adds when each decision must be on disk before its tool runs, as the audit file makes it (group commit: one O_DSYNC append for every decision waiting; a completion line appended after each answer), with no other work: no gateway can answer faster than this and record first.');
+    if (open.targets.durable) lines.push('', 'Durable write alone: what the disk adds when each decision must be on disk before its tool runs, as the audit file makes it (group commit: one O_DSYNC append for every decision waiting; a completion line after each answer, carried by the next decision\'s write within 3 ms as in the pipeline), with no other work: no gateway can answer faster than this and record first.');
     lines.push('', 'Machine CPU busy: the share of both CPUs in use over each round (/proc/stat), the load generator and every other process included; near 100 % the machine itself queues the requests. Server loop held: how long the server\'s event loop could not start new work (perf_hooks.monitorEventLoopDelay in the server process, 1 ms resolution), the 99th percentile and the longest over a round; a request that arrives during a hold waits for it.');
     lines.push('');
   }
