@@ -1,13 +1,15 @@
 /**
  * Where a request's Ed25519 signature is checked, for the whole process:
  *
- * - `pool` (the default): off the event loop, node:crypto (OpenSSL) on libuv's thread pool. The event loop pays
- *   about 13 µs per check instead of 77-94 µs (libsodium) or 124-162 µs (OpenSSL in line), so one process serves
- *   more calls before its loop saturates, using the other cores for the check; the machine pays more in all (OpenSSL
- *   is slower than libsodium) and a call waits for a pool thread (UV_THREADPOOL_SIZE, 4 by default, shared with the
- *   audit file's writes).
- * - `inline`: on the event loop with the process's backend (libsodium when it loads). The least CPU per call: the
- *   better choice when every core already runs a gateway process (`serve --workers`).
+ * - `inline` (the default): on the event loop with the process's backend (libsodium when it loads). The least CPU
+ *   per call, and no hand-off: measured in five alternating pairs of one-process runs on a 2-core machine, 11-21 %
+ *   less server CPU per call than `pool` and as many or more calls per second at 10 and at 100 connections.
+ * - `pool`: off the event loop, node:crypto (OpenSSL) on libuv's thread pool. The event loop pays about 13 µs per
+ *   check instead of 77-94 µs (libsodium), but each check wakes a pool thread and then the loop again, and OpenSSL
+ *   verifies at about a third of libsodium's speed; a call also waits for a pool thread (UV_THREADPOOL_SIZE, 4 by
+ *   default, shared with the audit file's writes). It paid (+6.6 % calls per second at 100 connections) only while
+ *   the loop also waited on evaluator replies it had not read yet (src/policy/pool.ts); kept for hosts with idle
+ *   cores where the loop is the bottleneck.
  *
  * Other algorithms are unaffected (their library verifies in line). Set with TOOLGATE_SIGNATURE_CHECK or
  * setSignatureCheckPlacement before the first request; a check reads the setting each call.
@@ -16,7 +18,7 @@ export type CheckPlacement = 'pool' | 'inline';
 
 export const CHECK_PLACEMENTS: readonly CheckPlacement[] = ['pool', 'inline'];
 
-let placement: CheckPlacement = 'pool';
+let placement: CheckPlacement = 'inline';
 
 export function signatureCheckPlacement(): CheckPlacement {
   return placement;

@@ -47,7 +47,7 @@ export async function startGateway(config: ServerConfig, options: StartOptions):
   const uploads: UploadStore = config.redisUrl ? await RedisUploadStore.connect(config.redisUrl, { prefix: `${p}upload:` }) : new MemoryUploadStore();
   const mcpSessions: McpSessionStore = config.redisUrl ? await RedisMcpSessionStore.connect(config.redisUrl, { prefix: `${p}mcp-session:` }) : new MemoryMcpSessionStore();
   const breakGlass = config.breakGlassKeys.length ? createBreakGlassVerifier({ adminJwks: [...config.breakGlassKeys], ...(options.now ? { now: options.now } : {}) }) : NO_BREAK_GLASS;
-  setSignatureCheckPlacement(config.signatureCheck ?? 'pool');
+  setSignatureCheckPlacement(config.signatureCheck ?? 'inline');
   const verifier = await createVerifier({ ...config.identity, jwksFiles: config.agentKeys, ...(nonceStore ? { nonceStore } : {}), ...(options.identity ?? {}) } as IdentityOptions);
   const gate = toolgate({
     policy: {
