@@ -2,8 +2,9 @@
  * Where a request's Ed25519 signature is checked, for the whole process:
  *
  * - `inline` (the default): on the event loop with the process's backend (libsodium when it loads). The least CPU
- *   per call, and no hand-off: measured in five alternating pairs of one-process runs on a 2-core machine, 11-21 %
- *   less server CPU per call than `pool` and as many or more calls per second at 10 and at 100 connections.
+ *   per call, and no hand-off: in five alternating pairs of one-process runs on a 2-core machine at 10 and at 100
+ *   connections each, more calls per second than `pool` by the median and less server CPU per call in 9 of the 10
+ *   pairs (median 17 % less).
  * - `pool`: off the event loop, node:crypto (OpenSSL) on libuv's thread pool. The event loop pays about 13 µs per
  *   check instead of 77-94 µs (libsodium), but each check wakes a pool thread and then the loop again, and OpenSSL
  *   verifies at about a third of libsodium's speed; a call also waits for a pool thread (UV_THREADPOOL_SIZE, 4 by
