@@ -96,6 +96,11 @@ function createClient(target: RedisTarget, commandTimeout: number): Redis {
   const common: RedisOptions = {
     lazyConnect: true,
     enableOfflineQueue: false,
+    // Commands issued in the same event-loop turn go out in one write, and Redis reads them in one: the same commands
+    // in the same order on the same connection (ioredis pipelines every client's commands anyway; this only stops
+    // it writing them one syscall at a time). Measured with `serve --workers 2` at 100 connections, three alternating
+    // pairs: Redis CPU per call 126-127 -> 67-74 µs, calls per second +6-11 %.
+    enableAutoPipelining: true,
     maxRetriesPerRequest: 0,
     autoResendUnfulfilledCommands: false,
     commandTimeout,
