@@ -62,7 +62,7 @@ export async function main(argv: string[]): Promise<number> {
  * EPIPE. End at once and quietly, with the status a shell gives a command killed by SIGPIPE (128 + 13): not 0, so a
  * pipeline under `set -o pipefail` never takes an `audit verify` cut short for one that passed.
  */
-export const EXIT_BROKEN_PIPE = 141;
+const EXIT_BROKEN_PIPE = 141;
 
 function exitOnBrokenPipe(error: NodeJS.ErrnoException): void {
   if (error.code !== 'EPIPE') throw error;

@@ -19,7 +19,10 @@ export type CheckPlacement = 'pool' | 'inline';
 
 export const CHECK_PLACEMENTS: readonly CheckPlacement[] = ['pool', 'inline'];
 
-let placement: CheckPlacement = 'inline';
+/** The placement when the operator names none: one process and each `serve --workers` process alike. */
+export const DEFAULT_CHECK_PLACEMENT: CheckPlacement = 'inline';
+
+let placement: CheckPlacement = DEFAULT_CHECK_PLACEMENT;
 
 export function signatureCheckPlacement(): CheckPlacement {
   return placement;

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { join, parse } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { loadOrCreateSigningKey } from '../gateway/options.js';
+import { DEFAULT_CHECK_PLACEMENT } from '../identity/check-placement.js';
 import type { Logger } from '../logger.js';
 import type { ServerConfig } from './config.js';
 
@@ -50,8 +51,7 @@ export function workerEnv(config: ServerConfig, index: number, workers = 1): Rec
     TOOLGATE_GATEWAY_ID: `${base}-w${index}`,
     TOOLGATE_AUDIT_FILE: fileOf(index),
     TOOLGATE_AUDIT_SPOOL_DIR: join(config.audit.spoolDir, `w${index}`),
-    // One process per core keeps every core busy already: the cheaper in-line check (check-placement.ts).
-    TOOLGATE_SIGNATURE_CHECK: config.signatureCheck ?? 'inline',
+    TOOLGATE_SIGNATURE_CHECK: config.signatureCheck ?? DEFAULT_CHECK_PLACEMENT,
     ...consoleFiles,
   };
 }

@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { setSignatureCheckPlacement } from '../identity/check-placement.js';
+import { DEFAULT_CHECK_PLACEMENT, setSignatureCheckPlacement } from '../identity/check-placement.js';
 import { createVerifier } from '../identity/index.js';
 import { RedisNonceStore } from '../identity/redis-nonce-store.js';
 import { createLimitStore } from '../limits/index.js';
@@ -47,7 +47,7 @@ export async function startGateway(config: ServerConfig, options: StartOptions):
   const uploads: UploadStore = config.redisUrl ? await RedisUploadStore.connect(config.redisUrl, { prefix: `${p}upload:` }) : new MemoryUploadStore();
   const mcpSessions: McpSessionStore = config.redisUrl ? await RedisMcpSessionStore.connect(config.redisUrl, { prefix: `${p}mcp-session:` }) : new MemoryMcpSessionStore();
   const breakGlass = config.breakGlassKeys.length ? createBreakGlassVerifier({ adminJwks: [...config.breakGlassKeys], ...(options.now ? { now: options.now } : {}) }) : NO_BREAK_GLASS;
-  setSignatureCheckPlacement(config.signatureCheck ?? 'inline');
+  setSignatureCheckPlacement(config.signatureCheck ?? DEFAULT_CHECK_PLACEMENT);
   const verifier = await createVerifier({ ...config.identity, jwksFiles: config.agentKeys, ...(nonceStore ? { nonceStore } : {}), ...(options.identity ?? {}) } as IdentityOptions);
   const gate = toolgate({
     policy: {
