@@ -38,6 +38,8 @@ export interface ServerChild {
   loopDelay(): Promise<LoopDelay>;
   /** Reads the server's memory; with `gc`, after a full garbage collection in that process (live memory only). */
   memory(gc: boolean): Promise<MemoryReading>;
+  /** The server's last stderr lines (its warnings and errors), for a failure's message. */
+  readonly stderr: readonly string[];
   stop(): Promise<void>;
 }
 
@@ -105,6 +107,7 @@ export async function startServerChild(spec: ServerSpec, timeoutMs = 30_000, exe
     kind: spec.kind,
     url: `http://127.0.0.1:${port}`,
     pid: child.pid ?? -1,
+    stderr,
     loopDelay: () => ask(child, { loopDelay: true }, (msg) => ('loopDelay' in msg ? msg.loopDelay : undefined)),
     memory: (gc) => ask(child, { memory: { gc } }, (msg) => ('memory' in msg ? msg.memory : undefined)),
     stop: async () => {

@@ -51,25 +51,50 @@ export function slope(points: readonly (readonly [number, number])[]): number {
   return den === 0 ? Number.NaN : num / den;
 }
 
-/** `amount` allowed calls through autocannon (closed loop, keep-alive); rejects on anything but a 2xx. */
+/**
+ * `amount` allowed calls through autocannon (closed loop, keep-alive); rejects on anything but a 2xx, naming the
+ * statuses, the first refusal's body (its reason code) and the first transport error, so a failed soak says why.
+ */
 function drive(url: string, amount: number, connections: number, headers: () => Record<string, string>): Promise<void> {
   const host = new URL(url).host;
+  const statuses: Record<string, number> = {};
+  let firstRefusal: string | undefined;
+  let firstError: string | undefined;
   return new Promise((resolve, reject) => {
-    autocannon(
+    const instance = autocannon(
       {
         url,
         connections,
         amount,
         pipelining: 1,
         timeout: 10,
-        requests: [{ method: 'POST', path: BENCH_PATH, setupRequest: (req) => ({ ...req, method: 'POST', path: BENCH_PATH, body: BENCH_BODY, headers: { host, 'content-type': 'application/json', ...headers() } }) }],
+        requests: [
+          {
+            method: 'POST',
+            path: BENCH_PATH,
+            setupRequest: (req) => ({ ...req, method: 'POST', path: BENCH_PATH, body: BENCH_BODY, headers: { host, 'content-type': 'application/json', ...headers() } }),
+            onResponse: (status: number, body: string) => {
+              if ((status < 200 || status >= 300) && firstRefusal === undefined) firstRefusal = `${status} ${body.slice(0, 400)}`;
+            },
+          },
+        ],
       } as autocannon.Options,
       (error, result) => {
         if (error) return reject(error instanceof Error ? error : new Error(String(error)));
-        if (result.non2xx > 0 || result.errors + result.timeouts > 0) return reject(new Error(`soak: ${result.non2xx} refused calls and ${result.errors + result.timeouts} errors in a chunk: the soak must drive allowed calls only`));
+        if (result.non2xx > 0 || result.errors + result.timeouts > 0) {
+          const seen = Object.entries(statuses).map(([status, n]) => `${n} × ${status}`).join(', ');
+          const why = [seen && `statuses ${seen}`, firstRefusal && `first refusal: ${firstRefusal}`, firstError && `first error: ${firstError}`].filter(Boolean).join('; ');
+          return reject(new Error(`soak: ${result.non2xx} refused calls, ${result.errors} errors and ${result.timeouts} timeouts in a chunk of ${amount}: the soak must drive allowed calls only (${why || 'no detail'})`));
+        }
         resolve();
       },
     );
+    instance.on('response', (_client, statusCode) => {
+      if (statusCode < 200 || statusCode >= 300) statuses[statusCode] = (statuses[statusCode] ?? 0) + 1;
+    });
+    instance.on('reqError', (error: Error) => {
+      firstError ??= error.message;
+    });
   });
 }
 
@@ -95,7 +120,10 @@ export async function runSoak(workspace: BenchWorkspace, spec: SoakSpec, log: (l
     for (let done = 0; done < spec.calls; ) {
       const n = Math.min(CHUNK, spec.calls - done);
       signed.refill(n);
-      await drive(child.url, n, spec.connections, signed.next);
+      await drive(child.url, n, spec.connections, signed.next).catch((error: unknown) => {
+        const tail = child.stderr.length ? `\nserver stderr:\n${child.stderr.join('\n')}` : '';
+        throw new Error(`${error instanceof Error ? error.message : String(error)}${tail}`, { cause: error });
+      });
       done += n;
       samples.push([done, rssKiB(child.pid)]);
       at.push((performance.now() - started) / 1000);

@@ -166,6 +166,13 @@ export class EvaluatorPool {
   #timeout(slot: Slot): void {
     const job = slot.job;
     if (!job) return;
+    // The timer runs on the loop: a loop held past the budget (a long turn, a collection, a starved host) reaches
+    // the timer before the thread's message. An answer already in place is the decision, not a runaway policy.
+    if (job.seq !== undefined && slot.channel.replied(job.seq)) {
+      this.#finish(slot, job);
+      this.#pump();
+      return;
+    }
     job.reject(
       new UnavailableError('policy_timeout', `Policy evaluation ran past its ${this.#timeoutMs} ms budget and was stopped; nothing was executed. Retry with smaller arguments; if it persists, the policy has a runaway rule: profile it with opa eval --profile.`),
     );

@@ -50,6 +50,25 @@ describe('evaluator threads free as soon as they answer', () => {
     expect(await a).toEqual(expected[0]);
   });
 
+  it('an answer in place when the budget timer fires is the decision: a held loop is not a runaway policy', async () => {
+    const engine = await PolicyEngine.load(await loadBundle(POLICY_BUNDLE), 'test', { workers: 1, timeoutMs: 50 });
+    engines.push(engine);
+    // Called from a setImmediate callback: when it returns, the loop reaches its timers before it reads the thread's
+    // message. The thread answers within a millisecond; the loop is held past the 50 ms budget, so the budget's timer
+    // is due first. Without the check the call failed as policy_timeout (in 2 of 3 runs here) and the thread was replaced.
+    for (let round = 0; round < 5; round++) {
+      const held = await new Promise<{ call: Promise<Decision> }>((resolve) =>
+        setImmediate(() => {
+          const call = engine.decide(inputs[0]!);
+          spin(300);
+          resolve({ call });
+        }),
+      );
+      expect(await held.call).toEqual(expected[0]);
+    }
+    expect(await engine.decide(inputs[1]!)).toEqual(expected[1]);
+  });
+
   it('every call gets its own decision, whatever the loop is doing when the threads answer', async () => {
     const one = await load(1);
     const two = await load(2);
