@@ -282,7 +282,8 @@ function summarize(target: HttpTargetName, rounds: readonly LoadRound[]): HttpTa
 
 /**
  * The floor of one allowed call: one Ed25519 verify, one evaluation of the bench call's input and bare Express's
- * CPU per request, against the pipeline's CPU per call in the closed-loop shape with the fewest connections.
+ * CPU per request, against the pipeline's CPU per call in the closed-loop shape with the fewest connections; with
+ * the durable write alone's CPU in that shape when it was measured (the multiple's own floor, checkTargets).
  */
 export function floorOf(http: readonly LoadShapeResult[], micro: BenchResults['micro'], wasm: BenchResults['wasm']): Floor | undefined {
   const shape = http.find((h) => h.shape.startsWith('closed-') && h.targets.bare && h.targets.pipeline);
@@ -291,7 +292,8 @@ export function floorOf(http: readonly LoadShapeResult[], micro: BenchResults['m
   const bareCpuUs = shape.targets.bare!.cpuUsPerCall;
   const totalUs = verify.p50Us + wasm.benchInputP50Us + bareCpuUs;
   const pipelineCpuUs = shape.targets.pipeline!.cpuUsPerCall;
-  return { verifyUs: verify.p50Us, evaluateUs: wasm.benchInputP50Us, bareCpuUs, totalUs, pipelineCpuUs, multiple: pipelineCpuUs / totalUs };
+  const durable = shape.targets.durable;
+  return { verifyUs: verify.p50Us, evaluateUs: wasm.benchInputP50Us, bareCpuUs, totalUs, pipelineCpuUs, multiple: pipelineCpuUs / totalUs, ...(durable ? { durableCpuUs: durable.cpuUsPerCall } : {}) };
 }
 
 /** The bench e-mail with its text padded so the whole JSON body is `bytes` long (plain words: an allowed call). */

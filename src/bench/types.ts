@@ -120,6 +120,11 @@ export interface Floor {
   /** The pipeline's server CPU per allowed call in the same shape, and its multiple of the floor. */
   readonly pipelineCpuUs: number;
   readonly multiple: number;
+  /**
+   * The durable write alone's server CPU per request in the same shape (bare Express plus the audit file's durable
+   * append): what recording a decision before the tool runs adds is its CPU over bare Express's.
+   */
+  readonly durableCpuUs?: number;
 }
 
 /** One in-process measurement: median over rounds of each round's p50. */

@@ -58,6 +58,9 @@ describe('bench harness', () => {
     expect(results.checks.find((c) => c.name === CHECK.addedP50)!.floor!.basis).toMatch(/durable write alone over bare, plus one Ed25519 verify/);
     expect(results.floor!.totalUs).toBeGreaterThan(0);
     expect(results.floor!.multiple).toBeGreaterThan(0);
+    // The multiple's own floor: the durable write alone in the floor's shape (the first closed loop).
+    expect(results.floor!.durableCpuUs).toBe(results.http[0]!.targets.durable!.cpuUsPerCall);
+    expect(results.checks.find((c) => c.name === CHECK.floor)!.floor!.basis).toMatch(/durable write alone adds/);
     expect(results.wasm!.p99Us).toBeGreaterThanOrEqual(results.wasm!.p50Us);
     // A one-rule policy giving the same answer costs less than the demo policy's rules on top of it.
     expect(results.wasm!.runtimeFloorP50Us).toBeGreaterThan(0);
@@ -140,6 +143,30 @@ describe('bench harness', () => {
     expect(md).toContain(`${CHECK.addedP99}: 39.0 ms (target ≤ 2 ms): **missed**, out of reach on this machine: its floor is 9.00 ms (the durable write alone over bare)`);
     expect(md).toContain(`${CHECK.addedP50}: 1.00 ms (target ≤ 0.5 ms): **missed** (floor 0.28 ms: the durable write alone over bare, plus one Ed25519 verify and one WASM evaluation)`);
     expect(md).toContain('| Durable write alone (bare Express + the audit file\'s durable append of a decision before the tool): the latency floor | 0.50 ms | 10.0 ms |');
+  });
+});
+
+describe('floor multiple', () => {
+  const floor = { verifyUs: 50, evaluateUs: 30, bareCpuUs: 100, totalUs: 180, pipelineCpuUs: 1_080, multiple: 6 };
+  const judged = (durableCpuUs?: number) => checkTargets([], undefined, undefined, durableCpuUs === undefined ? floor : { ...floor, durableCpuUs }).find((c) => c.name === CHECK.floor)!;
+
+  it('carries the durable write alone as its floor: out of reach when recording first already costs more than the target allows', () => {
+    // The durable write alone adds 100 µs to bare Express's 100: at least 280 µs a call, 1.56x the 180 µs floor.
+    const c = judged(200);
+    expect(c.floor!.value).toBeCloseTo(280 / 180, 9);
+    expect([c.met, outOfReach(c)]).toEqual([false, true]);
+    const md = toMarkdown({ startedAt: 'now', machine: { cpus: 2, cpuModel: 'test', node: 'v0', opa: null }, options: parseBenchOptions([], {}), http: [], checks: [c], floor: { ...floor, durableCpuUs: 200 } } as unknown as BenchResults);
+    expect(md).toContain('out of reach on this machine: its floor is 1.56× (the floor plus what the durable write alone adds to bare Express\'s server CPU in the same shape, 100 µs a call)');
+    expect(md).toContain('a gateway that records each decision durably before its tool runs needs at least 280 µs a call here, 1.56× the floor; the pipeline\'s own work above that is 800 µs a call (the pipeline is 3.86× that least)');
+  });
+
+  it('is within reach when the disk adds little, and has no floor when the durable write was not measured', () => {
+    const c = judged(130);
+    expect(c.floor!.value).toBeCloseTo(210 / 180, 9);
+    expect([c.met, outOfReach(c)]).toEqual([false, false]);
+    // A durable write measured cheaper than bare (noise) adds nothing rather than lowering the floor.
+    expect(judged(90).floor!.value).toBe(1);
+    expect(judged().floor).toBeUndefined();
   });
 });
 
