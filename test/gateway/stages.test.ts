@@ -9,7 +9,7 @@ import type { DemoAgents } from '../../src/demo/agents.js';
 import { resolveOptions, type Configuration } from '../../src/gateway/options.js';
 import { classifyRoute } from '../../src/gateway/routes.js';
 import { startRuntime } from '../../src/gateway/runtime.js';
-import { Acquired, admitMcp, buildPolicyInput, decide, extract, identify, ready, record, reserve, type CallContext, type GatewayDeps, type Runtime, type Stop } from '../../src/gateway/stages/index.js';
+import { Acquired, admitMcp, buildPolicyInput, decide, extract, identify, ready, record, RECORD_SPLIT_BYTES, reserve, type CallContext, type GatewayDeps, type Runtime, type Stop } from '../../src/gateway/stages/index.js';
 import { createVerifier } from '../../src/identity/index.js';
 import { MemoryLimitStore } from '../../src/limits/memory-store.js';
 import { GatewayMetrics } from '../../src/telemetry/metrics.js';
@@ -71,7 +71,7 @@ describe('request-path stages', () => {
     }
   }
 
-  const email = (to: string, subject = 'Receipts') => JSON.stringify({ to: [to], subject, body: 'ok' });
+  const email = (to: string, subject = 'Receipts', body = 'ok') => JSON.stringify({ to: [to], subject, body });
   const json = { 'content-type': 'application/json' };
 
   it('ready: refuses a mis-spelled protected route with its coded error', async () => {
@@ -155,6 +155,25 @@ describe('request-path stages', () => {
     const ctx = ctxFor(request('POST', '/tools/email.send', email('accountant@ledger-partners.example'), json, 'receipts-bot'));
     expect(await run(ctx, [extract, identify, admitMcp, buildPolicyInput, decide, record])).toBeUndefined();
     expect(readAuditFile(auditFile).find((e) => e.decision_id === ctx.decisionId)).toMatchObject({ outcome: 'allow', agent: { id: 'receipts-bot' } });
+  });
+
+  it('record: a large call\'s event is chained in a later event-loop turn than it is built, so other work runs between', async () => {
+    const chainedAfterATurn = async (body: string): Promise<boolean> => {
+      const ctx = ctxFor(request('POST', '/tools/email.send', body, json, 'receipts-bot'));
+      await run(ctx, [extract, identify, admitMcp, buildPolicyInput, decide]);
+      let turned = false;
+      let seen: boolean | undefined;
+      const audit = runtime.audit;
+      const watched = { ...runtime, audit: { record: (...a: Parameters<typeof audit.record>) => ((seen ??= turned), audit.record(...a)) } } as unknown as Runtime;
+      setImmediate(() => (turned = true));
+      await record({ ...ctx, runtime: watched }, deps);
+      expect(readAuditFile(auditFile).some((e) => e.decision_id === ctx.decisionId)).toBe(true);
+      return seen!;
+    };
+    expect(await chainedAfterATurn(email('accountant@ledger-partners.example'))).toBe(false);
+    const large = email('accountant@ledger-partners.example', 'Receipts', 'x'.repeat(RECORD_SPLIT_BYTES));
+    expect(Buffer.byteLength(large)).toBeGreaterThan(RECORD_SPLIT_BYTES);
+    expect(await chainedAfterATurn(large)).toBe(true);
   });
 
   it('Acquired: keep() hands everything to the call; a later undo gives nothing back', async () => {
