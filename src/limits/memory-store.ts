@@ -19,11 +19,19 @@ interface Entry {
 
 interface Counter {
   readonly windowMs: number;
-  /** In time order; nearly always appended at the end. */
+  /**
+   * In time order; nearly always appended at the end. Live from `head` on: aged-out entries are skipped by moving
+   * `head`, and cut off the array only once they are half of it, so pruning costs O(1) amortized per entry instead
+   * of moving every live entry on each call (a 60 s window at 1,000 calls/s holds 60,000).
+   */
   readonly entries: Entry[];
+  head: number;
   /** Sum of the entries' costs, kept up to date so a check does not re-add a budget's thousands of entries. */
   sum: number;
 }
+
+/** Aged-out entries at the front of a counter are cut off once there are this many and they are half of it. */
+const COMPACT_MIN = 1024;
 
 /** Idle counters are swept at most this often (in the callers' clock), so the sweep stays off the hot path. */
 const SWEEP_INTERVAL_MS = 10_000;
@@ -62,7 +70,7 @@ export class MemoryLimitStore implements LimitStore {
       const already = pending.get(key);
       const used = (counter?.sum ?? 0) + (already ?? 0);
       if (!fits(used, limit.cost, limit.max)) {
-        const ms = retryAfterMs(counter?.entries ?? [], used, limit.cost, limit.max, window, now);
+        const ms = retryAfterMs(counter ? live(counter) : [], used, limit.cost, limit.max, window, now);
         return { ok: false, key: limit.key, kind: limit.kind, cause: 'limit', retryAfterS: toRetryAfterS(ms), max: limit.max, used };
       }
       pending.set(key, (already ?? 0) + limit.cost);
@@ -79,10 +87,10 @@ export class MemoryLimitStore implements LimitStore {
       const key = counterKey('', limit);
       let counter = this.#counters.get(key);
       if (!counter) {
-        counter = { windowMs: windowMs(limit), entries: [], sum: 0 };
+        counter = { windowMs: windowMs(limit), entries: [], head: 0, sum: 0 };
         this.#counters.set(key, counter);
       }
-      insertInOrder(counter.entries, { rid: reservationId, index, ts: now, cost: limit.cost });
+      insertInOrder(counter, { rid: reservationId, index, ts: now, cost: limit.cost });
       counter.sum += limit.cost;
       this.#entryCount++;
     });
@@ -95,14 +103,15 @@ export class MemoryLimitStore implements LimitStore {
       const key = counterKey('', limit);
       const counter = this.#counters.get(key);
       if (!counter) return;
-      // A reservation being released is recent: search from the newest end.
+      // A reservation being released is recent: search from the newest end, among the live entries only (one that
+      // aged out is no longer in the sum).
       const at = counter.entries.findLastIndex((e) => e.rid === reservation.id && e.index === index);
-      if (at >= 0) {
+      if (at >= counter.head) {
         counter.sum = Math.max(0, counter.sum - (counter.entries[at] as Entry).cost);
         counter.entries.splice(at, 1);
         this.#entryCount--;
       }
-      if (counter.entries.length === 0) this.#counters.delete(key);
+      if (counter.entries.length === counter.head) this.#counters.delete(key);
     });
   }
 
@@ -125,15 +134,20 @@ export class MemoryLimitStore implements LimitStore {
     const counter = this.#counters.get(key);
     if (!counter) return undefined;
     const cutoff = now - counter.windowMs;
-    let drop = 0;
+    const { entries } = counter;
+    let head = counter.head;
     // Subtract one entry at a time, as the Lua script does, so both stores round the same way.
-    while (drop < counter.entries.length && (counter.entries[drop] as Entry).ts <= cutoff) counter.sum -= (counter.entries[drop++] as Entry).cost;
-    if (drop > 0) {
+    while (head < entries.length && (entries[head] as Entry).ts <= cutoff) counter.sum -= (entries[head++] as Entry).cost;
+    if (head > counter.head) {
       counter.sum = Math.max(0, counter.sum);
-      counter.entries.splice(0, drop);
-      this.#entryCount -= drop;
+      this.#entryCount -= head - counter.head;
+      if (head >= COMPACT_MIN && head * 2 >= entries.length) {
+        entries.splice(0, head);
+        head = 0;
+      }
+      counter.head = head;
     }
-    if (counter.entries.length > 0) return counter;
+    if (entries.length > head) return counter;
     this.#counters.delete(key);
     return undefined;
   }
@@ -157,11 +171,18 @@ export class MemoryLimitStore implements LimitStore {
   }
 }
 
-function insertInOrder(entries: Entry[], entry: Entry): void {
+function insertInOrder(counter: Counter, entry: Entry): void {
+  const { entries } = counter;
   let i = entries.length;
   // Callers' clocks only move forward in practice, so this loop almost never runs.
-  while (i > 0 && (entries[i - 1] as Entry).ts > entry.ts) i--;
-  entries.splice(i, 0, entry);
+  while (i > counter.head && (entries[i - 1] as Entry).ts > entry.ts) i--;
+  if (i === entries.length) entries.push(entry);
+  else entries.splice(i, 0, entry);
+}
+
+/** A counter's live entries, oldest first. */
+function* live(counter: Counter): Generator<Entry> {
+  for (let i = counter.head; i < counter.entries.length; i++) yield counter.entries[i] as Entry;
 }
 
 function positiveInt(value: number | undefined, fallback: number, name: string): number {
