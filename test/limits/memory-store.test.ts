@@ -105,11 +105,16 @@ describe('MemoryLimitStore bounds', () => {
       const s = new MemoryLimitStore({ maxEntries: 1_000_000 });
       const limit = rate('busy', 1e9, 600);
       for (let i = 0; i < live; i++) reserved(await s.reserve([limit], `warm${i}`, T0 + i));
-      const calls = 2_000;
-      const before = process.cpuUsage();
-      for (let i = 0; i < calls; i++) reserved(await s.reserve([limit], `r${i}`, T0 + 600_000 + i));
-      const used = process.cpuUsage(before);
-      return (used.user + used.system) / calls;
+      // The median of ten batches: a garbage collection (the 200,000 entries are garbage-collected objects) lands in
+      // one batch, not in the reading.
+      const batches: number[] = [];
+      for (let b = 0; b < 10; b++) {
+        const before = process.cpuUsage();
+        for (let i = b * 200; i < (b + 1) * 200; i++) reserved(await s.reserve([limit], `r${i}`, T0 + 600_000 + i));
+        const used = process.cpuUsage(before);
+        batches.push((used.user + used.system) / 200);
+      }
+      return batches.sort((a, b) => a - b)[5]!;
     };
     const few = await cpuPerCall(2_000);
     const many = await cpuPerCall(200_000);
