@@ -110,10 +110,15 @@ export class EvaluatorPool {
 
   /** The thread answered request `seq` (ignored unless it is the slot's job's: a stopped job's thread is gone). */
   #settle(slot: Slot, seq: number): void {
+    if (slot.job?.seq === seq && this.#finishAnswered(slot)) this.#pump();
+  }
+
+  /** Finishes the slot's job when its thread has already answered it (the reply is in the channel); says whether it did. */
+  #finishAnswered(slot: Slot): boolean {
     const job = slot.job;
-    if (!job || job.seq !== seq || !slot.channel.replied(seq)) return;
+    if (job?.seq === undefined || !slot.channel.replied(job.seq)) return false;
     this.#finish(slot, job);
-    this.#pump();
+    return true;
   }
 
   /** Resolves or rejects the slot's job from the reply in its channel, and frees the slot. */
@@ -143,8 +148,7 @@ export class EvaluatorPool {
       // A thread that has answered is free even before the loop reads its message (which may wait behind other
       // work on a busy loop: p99 5-6 ms measured at half load, while queued calls waited p99 13 ms for a thread). Its
       // reply is read now; the message, when it comes, names a request that is no longer the slot's and is ignored.
-      const done = slot.job;
-      if (done?.seq !== undefined && this.#queue.length > 0 && slot.channel.replied(done.seq)) this.#finish(slot, done);
+      if (this.#queue.length > 0) this.#finishAnswered(slot);
       while (!slot.job && this.#queue.length > 0) this.#start(slot, this.#queue.shift()!);
       if (this.#queue.length === 0) return;
     }
@@ -168,8 +172,7 @@ export class EvaluatorPool {
     if (!job) return;
     // The timer runs on the loop: a loop held past the budget (a long turn, a collection, a starved host) reaches
     // the timer before the thread's message. An answer already in place is the decision, not a runaway policy.
-    if (job.seq !== undefined && slot.channel.replied(job.seq)) {
-      this.#finish(slot, job);
+    if (this.#finishAnswered(slot)) {
       this.#pump();
       return;
     }
