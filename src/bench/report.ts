@@ -174,6 +174,7 @@ export function toMarkdown(results: BenchResults): string {
     const runtime = wasm.runtimeFloorP50Us;
     const split = runtime === undefined ? '' : ` Of the demo decision's p50, ${us(runtime)} is OPA's WASM runtime and the engine alone (a one-rule policy returning the same decision for the same input: the input parsed into WASM memory, the result serialised and parsed back, the decision contract checked) and ${us(wasm.p50Us - runtime)} the demo policy's rules.`;
     lines.push(`WASM \`PolicyEngine.evaluate\`, the demo decision (allowed email.send with an attachment): p50 ${us(wasm.p50Us)}, p99 ${us(wasm.p99Us)}; the HTTP bench call's input: p50 ${us(wasm.benchInputP50Us)}.${split}`, '');
+    if (wasm.profile) lines.push(wasmProfileText(wasm.profile), '');
   }
   if (results.micro?.length) {
     lines.push('| stage (in process, one call at a time) | p50 | p99 |', '|---|---:|---:|', ...results.micro.map((s) => `| ${s.name} | ${us(s.p50Us)} | ${us(s.p99Us)} |`), '');
@@ -291,4 +292,13 @@ function soakSection(k: SoakResult): string[] {
     ...k.live.map((l) => `| ${int(l.calls)} | ${mib(l.heapUsedKiB)} | ${mib(l.externalKiB)} | ${mib(l.heapTotalKiB)} | ${mib(l.rssKiB)} |`),
     '',
   ];
+}
+
+/** The demo decision's profile in one paragraph: the kinds' shares, then the largest rules and runtime parts. */
+export function wasmProfileText(p: NonNullable<WasmResult['profile']>): string {
+  const pct = (x: number) => `${Math.round(x * 100)} %`;
+  const part = (x: (typeof p.parts)[number]) => `${x.name.replace(/^data\.toolgate\./, '').replace(/^\((.*)\)$/, '$1')} ${us(x.usPerEvaluation)} (${pct(x.share)})`;
+  const rules = p.parts.filter((x) => x.kind === 'rule').slice(0, 5);
+  const other = p.parts.filter((x) => x.kind !== 'rule').slice(0, 4);
+  return `Where the demo decision's time goes (\`toolgate policy profile\`: V8's sampling profiler, each sample charged to the innermost rule on its stack; ${us(p.cpuUsPerEvaluation)} of CPU per evaluation without the profiler): the rules ${pct(p.totals.rule)}, OPA's runtime outside any rule ${pct(p.totals.runtime)}, outside WASM ${pct(p.totals.outside)}. The largest rules: ${rules.map(part).join(', ')}. Outside the rules: ${other.map(part).join('; ')}.`;
 }

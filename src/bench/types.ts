@@ -157,6 +157,12 @@ export interface WasmResult {
   readonly benchInputP50Us: number;
   /** A one-rule policy returning the same decision for the same input: what OPA's WASM runtime and the engine cost alone. */
   readonly runtimeFloorP50Us?: number;
+  /** Where the demo decision's time goes (src/policy/profile.ts): the largest parts and the kinds' shares. */
+  readonly profile?: {
+    readonly cpuUsPerEvaluation: number;
+    readonly parts: readonly { readonly name: string; readonly kind: 'rule' | 'runtime' | 'outside'; readonly share: number; readonly usPerEvaluation: number }[];
+    readonly totals: Readonly<Record<'rule' | 'runtime' | 'outside', number>>;
+  };
 }
 
 /** A DESIGN.md target checked against the measurements of the same run. */

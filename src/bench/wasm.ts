@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadBundle, PolicyEngine, type PolicyBundle, type PolicyInput } from '../policy/index.js';
+import { profilePolicy } from '../policy/profile.js';
 import { median, percentile, sorted } from './stats.js';
 import type { WasmResult, WasmRound } from './types.js';
 
@@ -20,7 +21,12 @@ export interface WasmBenchSpec {
   readonly rounds: number;
   /** The opa binary: when given, the OPA WASM runtime's own cost is measured too (runtimeFloorP50Us). */
   readonly opa?: string | undefined;
+  /** Seconds of the demo decision under V8's sampling profiler (src/policy/profile.ts); 0 or unset: none. */
+  readonly profileSeconds?: number;
 }
+
+/** Parts of the profile kept in the results: the rest is summed in the totals. */
+const PROFILE_PARTS = 12;
 
 /**
  * `PolicyEngine.evaluate` in this process, one call at a time, timed with hrtime (tens of ns of overhead against
@@ -56,6 +62,11 @@ export async function benchWasm(spec: WasmBenchSpec): Promise<WasmResult> {
   }
   await engine.close();
   await floor?.close();
+  let profile: WasmResult['profile'];
+  if (spec.profileSeconds) {
+    const p = await profilePolicy(await loadBundle(spec.bundleDir), input, { seconds: spec.profileSeconds });
+    profile = { cpuUsPerEvaluation: p.cpuUsPerEvaluation, parts: p.parts.slice(0, PROFILE_PARTS), totals: p.totals };
+  }
   return {
     target: 'wasm',
     iterations: spec.iterations,
@@ -64,6 +75,7 @@ export async function benchWasm(spec: WasmBenchSpec): Promise<WasmResult> {
     p99Us: median(rounds.map((r) => r.p99Us)),
     benchInputP50Us: median(benchP50),
     ...(floor ? { runtimeFloorP50Us: median(floorP50) } : {}),
+    ...(profile ? { profile } : {}),
   };
 }
 

@@ -65,6 +65,12 @@ describe('bench harness', () => {
     // A one-rule policy giving the same answer costs less than the demo policy's rules on top of it.
     expect(results.wasm!.runtimeFloorP50Us).toBeGreaterThan(0);
     expect(results.wasm!.runtimeFloorP50Us).toBeLessThan(results.wasm!.p50Us);
+    // The demo decision's profile: the rules hold most of it, and the report breaks it down.
+    const profile = results.wasm!.profile!;
+    expect(profile.totals.rule).toBeGreaterThan(0.3);
+    expect(profile.totals.rule + profile.totals.runtime + profile.totals.outside).toBeCloseTo(1);
+    expect(profile.parts.map((p) => p.name)).toContain('data.toolgate.tools.email.key');
+    expect(toMarkdown(results)).toMatch(/Where the demo decision's time goes .*the rules \d+ %, OPA's runtime outside any rule \d+ %/);
     expect(results.micro!.map((m) => m.name)).toContain('Ed25519 verify (identity primitive, in line)');
     expect(results.dataSize!.map((d) => d.entries)).toEqual([...DATA_SIZES]);
     expect(results.body!.map((b) => b.bytes)).toEqual([...BODY_SIZES]);

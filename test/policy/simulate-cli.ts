@@ -1,8 +1,8 @@
 import { Writable } from 'node:stream';
 import { policySimulate } from '../../src/cli/policy.js';
 
-/** Runs `toolgate policy simulate` as the CLI does (same argument parsing and output), capturing what it prints. */
-export async function simulate(args: string[]): Promise<{ code: number; out: string }> {
+/** Runs a CLI command's function as main() does (same argument parsing and output), capturing what it prints. */
+export async function runCommand(command: (argv: string[], out: Writable) => number | Promise<number>, args: string[]): Promise<{ code: number; out: string }> {
   let out = '';
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -10,6 +10,11 @@ export async function simulate(args: string[]): Promise<{ code: number; out: str
       done();
     },
   });
-  const code = await policySimulate(args, sink);
+  const code = await command(args, sink);
   return { code, out };
+}
+
+/** Runs `toolgate policy simulate` as the CLI does, capturing what it prints. */
+export function simulate(args: string[]): Promise<{ code: number; out: string }> {
+  return runCommand(policySimulate, args);
 }

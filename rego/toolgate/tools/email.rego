@@ -47,11 +47,14 @@ addresses := [address |
 # Checked with string builtins instead of one regular expression: the WASM runtime compiles a pattern on every
 # evaluation, and this one (with the 63-character label bound) cost 220 us per decision, 10x the whole
 # policy; trim() with the allowed characters as its cutset leaves "" only when every character is allowed.
-# Lower case first: the WASM runtime's trim() walks the cutset for every character (12 us for one address with
-# the cutset in ASCII order, 6 us like this).
-local_chars := "abcdefghijklmnopqrstuvwxyz.0123456789-_+ABCDEFGHIJKLMNOPQRSTUVWXYZ!#$%&'*/=?^`{|}~"
+# The runtime's trim() walks the cutset for every character until it finds it, so the cutsets list the letters
+# most common in addresses first: lower case by English letter frequency, then digits and the usual punctuation,
+# then upper case (12 us for one address with the cutset in ASCII order, 6 us lower case first; by frequency, the
+# demo decision about 2 % faster again, in alternating batches of both builds). The sets are what count:
+# data_test.rego checks that they hold exactly the characters allowed.
+local_chars := "etaoinsrhldcumfpgwybvkxjqz.0123456789-_+ETAOINSRHLDCUMFPGWYBVKXJQZ!#$%&'*/=?^`{|}~"
 
-domain_chars := "abcdefghijklmnopqrstuvwxyz.0123456789-ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+domain_chars := "etaoinsrhldcumfpgwybvkxjqz.-0123456789ETAOINSRHLDCUMFPGWYBVKXJQZ"
 
 # The comparison key of a well-formed address, undefined for any other: the local part exactly (RFC 5321 2.4
 # lets the receiving host treat it case-sensitively) and the domain in lower case (host names are

@@ -11,6 +11,24 @@ message(inp, code) := r.message if {
 
 # --- recipients ---
 
+# The address cutsets are ordered for speed (most common letters first); what counts is the set each holds:
+# RFC 5322 atext and "." for the local part, letters, digits, "-" and "." for the domain, each character once.
+chars(s) := [c | some c in split(s, "")]
+
+letters := "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+test_local_part_cutset_is_atext_and_dot if {
+	expected := {c | some c in chars(concat("", [letters, "0123456789", "!#$%&'*+-/=?^_`{|}~", "."]))}
+	{c | some c in chars(data.toolgate.tools.email.local_chars)} == expected
+	count(chars(data.toolgate.tools.email.local_chars)) == count(expected)
+}
+
+test_domain_cutset_is_letters_digits_hyphen_dot if {
+	expected := {c | some c in chars(concat("", [letters, "0123456789", "-."]))}
+	{c | some c in chars(data.toolgate.tools.email.domain_chars)} == expected
+	count(chars(data.toolgate.tools.email.domain_chars)) == count(expected)
+}
+
 test_allowlisted_recipient_allowed if {
 	f.outcome(f.email) == "allow"
 	f.decide(f.email).reasons == []

@@ -1,0 +1,126 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { policyProfile } from '../../src/cli/policy.js';
+import { UsageError } from '../../src/cli/audit.js';
+import { loadBundle } from '../../src/policy/index.js';
+import { attributeSamples, GC, INPUT_PARSE, OUTSIDE, profilePolicy, RESULT_WRITE, RUNTIME_OTHER, summarizeProfile, type CpuProfileLike } from '../../src/policy/profile.js';
+import { buildBundle } from './bundles.js';
+import { runCommand } from './simulate-cli.js';
+
+/** A V8 CPU profile from call paths (root first) and a sample count for each. */
+function profileOf(paths: readonly [readonly string[], number][]): CpuProfileLike {
+  const nodes: { id: number; callFrame: { functionName: string }; children: number[] }[] = [{ id: 1, callFrame: { functionName: '(root)' }, children: [] }];
+  const samples: number[] = [];
+  for (const [path, count] of paths) {
+    let at = nodes[0]!;
+    for (const name of path) {
+      let next = at.children.map((id) => nodes[id - 1]!).find((n) => n.callFrame.functionName === name);
+      if (!next) {
+        next = { id: nodes.length + 1, callFrame: { functionName: name }, children: [] };
+        nodes.push(next);
+        at.children.push(next.id);
+      }
+      at = next;
+    }
+    for (let i = 0; i < count; i++) samples.push(at.id);
+  }
+  return { nodes, samples };
+}
+
+describe('attributeSamples: each sample to the innermost rule, else what the runtime or V8 was doing', () => {
+  const wasm = ['evaluateValue', 'evaluateInPlace', 'js-to-wasm', 'opa_eval'];
+  const profile = profileOf([
+    [[...wasm, 'eval', 'g0.data.toolgate.decision', 'g0.data.toolgate.tools.email.deny', 'g0.data.toolgate.tools.email.key', 'opa_strings_trim_left'], 5],
+    [[...wasm, 'eval', 'g0.data.toolgate.decision', 'g0.data.toolgate.tools.email.deny', 'opa_value_hash'], 3],
+    [[...wasm, 'eval', 'g0.data.toolgate.decision'], 1],
+    [[...wasm, 'opa_value_parse', 'opa_json_parse', 'opa_json_parse_token', 'opa_value_hash'], 4],
+    [[...wasm, 'opa_json_dump', 'opa_json_writer_write', 'opa_malloc'], 2],
+    [[...wasm, 'opa_heap_ptr_set'], 1],
+    [['evaluateValue', 'stringify'], 6],
+    [['(garbage collector)'], 2],
+    [['(idle)'], 9],
+  ]);
+  const parts = attributeSamples(profile);
+
+  it('charges a rule only for its own time: a nested rule and the builtins it calls count for the innermost rule', () => {
+    expect(parts.get('data.toolgate.tools.email.key')).toEqual({ kind: 'rule', samples: 5 });
+    expect(parts.get('data.toolgate.tools.email.deny')).toEqual({ kind: 'rule', samples: 3 });
+    expect(parts.get('data.toolgate.decision')).toEqual({ kind: 'rule', samples: 1 });
+  });
+
+  it('splits the runtime outside rules by what opa_eval called, and leaves idle time out', () => {
+    expect(parts.get(INPUT_PARSE)).toEqual({ kind: 'runtime', samples: 4 });
+    expect(parts.get(RESULT_WRITE)).toEqual({ kind: 'runtime', samples: 2 });
+    expect(parts.get(RUNTIME_OTHER)).toEqual({ kind: 'runtime', samples: 1 });
+    expect(parts.get(OUTSIDE)).toEqual({ kind: 'outside', samples: 6 });
+    expect(parts.get(GC)).toEqual({ kind: 'outside', samples: 2 });
+    expect([...parts.values()].reduce((a, p) => a + p.samples, 0)).toBe(24);
+  });
+
+  it('summarizes into shares that add up to 1 and microseconds of the unprofiled evaluation', () => {
+    const s = summarizeProfile(parts, 48, 1000);
+    expect(s.parts[0]).toMatchObject({ name: OUTSIDE, share: 6 / 24, usPerEvaluation: 12 });
+    expect(s.totals.rule).toBeCloseTo(9 / 24);
+    expect(s.totals.runtime).toBeCloseTo(7 / 24);
+    expect(s.totals.outside).toBeCloseTo(8 / 24);
+    expect(s.parts.reduce((a, p) => a + p.share, 0)).toBeCloseTo(1);
+  });
+
+  it('charges a sample with no rule and no opa_eval on its stack outside WASM, and an empty profile to nothing', () => {
+    expect(attributeSamples(profileOf([[['opa_value_hash'], 1]])).get(OUTSIDE)?.samples).toBe(1);
+    expect(attributeSamples({ nodes: [{ id: 1, callFrame: { functionName: '(root)' } }] }).size).toBe(0);
+  });
+});
+
+describe('profilePolicy on a real bundle', () => {
+  it('puts a rule that does 100x the work of another far above it', { timeout: 60_000 }, async () => {
+    const bundle = buildBundle({
+      revision: 'profile-test',
+      rego: {
+        'p.rego': [
+          'package toolgate',
+          '',
+          'heavy := count([x | some x in numbers.range(1, 2000); x % 7 == input.n])',
+          '',
+          'light := count([x | some x in numbers.range(1, 20); x % 7 == input.n])',
+          '',
+          'decision := {"heavy": heavy, "light": light}',
+          '',
+        ].join('\n'),
+      },
+    });
+    const profile = await profilePolicy(await loadBundle(bundle), { n: 3 }, { seconds: 0.5 });
+    expect(profile.revision).toBe('profile-test');
+    const heavy = profile.parts.find((p) => p.name === 'data.toolgate.heavy');
+    const light = profile.parts.find((p) => p.name === 'data.toolgate.light');
+    expect(heavy?.kind).toBe('rule');
+    expect(profile.parts[0]).toBe(heavy);
+    expect(heavy!.share).toBeGreaterThan(0.8);
+    expect(heavy!.share).toBeGreaterThan(20 * (light?.share ?? 0));
+    expect(profile.cpuUsPerEvaluation).toBeGreaterThan(0);
+    expect(profile.evaluations).toBeGreaterThan(0);
+  });
+});
+
+describe('toolgate policy profile', () => {
+  const run = (args: string[]) => runCommand(policyProfile, args);
+
+  it('prints the demo decision\'s parts, the address check among its rules', { timeout: 60_000 }, async () => {
+    const { code, out } = await run(['--input', 'test/fixtures/policy/inputs/email-send-allow.json', '--seconds', '0.5', '--top', '40']);
+    expect(code).toBe(0);
+    expect(out).toContain(INPUT_PARSE);
+    expect(out).toContain('data.toolgate.tools.email.key');
+    expect(out).toMatch(/Rules \d+\.\d %, OPA's runtime outside any rule \d+\.\d %, outside WASM \d+\.\d %\./);
+  });
+
+  it('refuses a missing input, a bad --seconds, a file that is not JSON and one that is not there, saying what to give', async () => {
+    await expect(run([])).rejects.toThrow(UsageError);
+    await expect(run(['--input', 'x.json', '--seconds', '0'])).rejects.toThrow(/--seconds 0/);
+    const dir = mkdtempSync(join(tmpdir(), 'toolgate-profile-'));
+    writeFileSync(join(dir, 'bad.json'), '{not json');
+    await expect(run(['--input', join(dir, 'bad.json')])).rejects.toThrow(/could not be read as JSON .*give a file holding one policy input document/);
+    await expect(run(['--input', join(dir, 'missing.json')])).rejects.toThrow(/missing\.json could not be read/);
+  });
+});
