@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, RECURSION_LIMIT } from '../../src/audit/canonical.js';
+import fc from 'fast-check';
+import { canonicalAround, canonicalJson, INSERTION_SORT_MAX, RECURSION_LIMIT } from '../../src/audit/canonical.js';
 
 // Audit hashes are computed over this output: it must never change, whatever the implementation. The expected
 // strings were produced by the original entries/filter/sort/map/join implementation (kept below as `reference`).
@@ -89,6 +90,43 @@ describe('canonicalJson output is pinned', () => {
     expect(text.startsWith('[{"a":[{"a":')).toBe(true);
     expect(text.length).toBe(100_000 / 2 * '{"a":[]}'.length + '"leaf"'.length);
     expect(text.slice(text.indexOf('"leaf"') - 6, text.indexOf('"leaf"') + 9)).toBe('[{"a":"leaf"}]}');
+  });
+
+  it('orders any set of keys as the reference does, on both sides of the insertion sort\'s limit, in both walks', () => {
+    // Keys from a small alphabet of awkward code units, so prefixes, near-duplicates and surrogates meet often.
+    const key = fc.string({ unit: fc.constantFrom('a', 'b', 'A', '0', '9', '"', '\\', '\n', 'é', '\uffff', '\ud83d', '\ude00', ' '), maxLength: 4 });
+    const record = fc.uniqueArray(key, { maxLength: 2 * INSERTION_SORT_MAX + 8 }).map((keys) => Object.fromEntries(keys.map((k, i) => [k, i % 7 === 3 ? undefined : i])));
+    fc.assert(
+      fc.property(record, (value) => {
+        expect(canonicalJson(value)).toBe(reference(value));
+        let nested: unknown = value; // past RECURSION_LIMIT: the iterative walk sorts the same keys
+        for (let d = 0; d <= RECURSION_LIMIT; d++) nested = { n: nested };
+        expect(canonicalJson(nested)).toBe(reference(nested));
+        const { before, after } = canonicalAround(value, 'b');
+        expect(`{${[before, after].filter(Boolean).join(',')}}`).toBe(reference({ ...value, b: undefined }));
+      }),
+      { numRuns: 600 },
+    );
+  });
+
+  it('sorts an object of thousands of keys in reverse order in about the time of one already in order (no quadratic sort)', () => {
+    const n = 20_000;
+    const names = Array.from({ length: n }, (_, i) => `k${String(i).padStart(6, '0')}`);
+    const ordered = Object.fromEntries(names.map((k) => [k, 1]));
+    const reversed = Object.fromEntries([...names].reverse().map((k) => [k, 1]));
+    const time = (value: object) => {
+      const runs: number[] = [];
+      for (let r = 0; r < 5; r++) {
+        const t = process.cpuUsage();
+        canonicalJson(value);
+        const d = process.cpuUsage(t);
+        runs.push(d.user + d.system);
+      }
+      return runs.sort((a, b) => a - b)[2]!;
+    };
+    expect(canonicalJson(reversed)).toBe(canonicalJson(ordered));
+    // An insertion sort of 20,000 reversed keys moves 200 million entries: seconds, against milliseconds.
+    expect(time(reversed)).toBeLessThan(20 * time(ordered) + 20_000);
   });
 
   it('refuses a cyclic value with a TypeError, deep or shallow', () => {
