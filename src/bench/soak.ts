@@ -52,6 +52,16 @@ export function slope(points: readonly (readonly [number, number])[]): number {
 }
 
 /**
+ * The least-squares slopes of the first and the second half of `points` (the middle point in both when there is
+ * one): a steady leak climbs alike in both halves, while RSS wandering around a level gives halves of opposite sign
+ * or far apart, which one slope over the whole run does not show.
+ */
+export function halfSlopes(points: readonly (readonly [number, number])[]): [number, number] {
+  const middle = Math.ceil(points.length / 2);
+  return [slope(points.slice(0, middle)), slope(points.slice(points.length - middle))];
+}
+
+/**
  * `amount` allowed calls through autocannon (closed loop, keep-alive); rejects on anything but a 2xx, naming the
  * statuses, the first refusal's body (its reason code) and the first transport error, so a failed soak says why.
  */
@@ -148,6 +158,7 @@ export async function runSoak(workspace: BenchWorkspace, spec: SoakSpec, log: (l
       rssEndKiB: samples.at(-1)![1],
       rssMaxKiB: Math.max(...samples.map(([, r]) => r)),
       slopeKiBPer100k: slope(measured) * 100_000,
+      halfSlopesKiBPer100k: halfSlopes(measured).map((v) => v * 100_000) as [number, number],
       liveSlopeKiBPer100k: slope(liveMeasured.map((l) => [l.calls, l.heapUsedKiB + l.externalKiB] as const)) * 100_000,
       samples,
       live,

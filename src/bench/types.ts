@@ -241,6 +241,8 @@ export interface SoakResult {
   readonly rssMaxKiB: number;
   /** Least-squares slope of RSS over calls after the warm-up, KiB per 100,000 calls. */
   readonly slopeKiBPer100k: number;
+  /** The same over the first and the second half of those samples (soak.ts halfSlopes): a trend shows in both. */
+  readonly halfSlopesKiBPer100k?: readonly [number, number];
   /** Least-squares slope of live memory (heap in use + external, after a full collection) over calls after the warm-up, KiB per 100,000 calls. */
   readonly liveSlopeKiBPer100k: number;
   /** [calls so far, RSS KiB] after each chunk. */
