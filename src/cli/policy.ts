@@ -34,27 +34,34 @@ export async function policyEval(argv: string[], out: Writable): Promise<number>
 }
 
 /**
- * `toolgate policy profile [--bundle build/policy] --input F [--seconds 3] [--top 25] [--json]`: evaluates one input
- * over and over under V8's sampling profiler and prints where the time goes, rule by rule (src/policy/profile.ts).
+ * `toolgate policy profile [--bundle build/policy] (--input F | --event AUDIT_EVENT) [--seconds 3] [--top 25] [--json]`:
+ * evaluates one input over and over under V8's sampling profiler and prints where the time goes, rule by rule
+ * (src/policy/profile.ts). With `--event`, the input is the one an audit event recorded.
  */
 export async function policyProfile(argv: string[], out: Writable): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { bundle: { type: 'string' }, input: { type: 'string' }, seconds: { type: 'string' }, top: { type: 'string' }, json: { type: 'boolean' } },
+    options: { bundle: { type: 'string' }, input: { type: 'string' }, event: { type: 'string' }, seconds: { type: 'string' }, top: { type: 'string' }, json: { type: 'boolean' } },
     strict: true,
   });
-  if (!values.input) throw new UsageError('Give --input <file>: the policy input to profile (test/fixtures/policy/inputs/ has examples; an audit event\'s "input" member is one too).');
+  const file = values.input ?? values.event;
+  if (!file || (values.input && values.event)) throw new UsageError('Give one of --input <file> (a policy input document; test/fixtures/policy/inputs/ has examples) or --event <file> (an audit event: its recorded input is profiled).');
   const seconds = values.seconds === undefined ? 3 : Number(values.seconds);
   if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 600) throw new UsageError(`--seconds ${values.seconds}: give a number of seconds above 0, at most 600.`);
-  const top = whole(values.top, '--top') ?? 25;
-  let input: unknown;
+  const top = values.top === undefined ? 25 : Number(values.top);
+  if (!Number.isInteger(top) || top < 1 || top > 1000) throw new UsageError(`--top ${values.top}: give how many parts to print, a whole number from 1 to 1000.`);
+  let document: unknown;
   try {
-    input = JSON.parse(readFileSync(values.input, 'utf8'));
+    document = JSON.parse(readFileSync(file, 'utf8'));
   } catch (cause) {
-    throw new UsageError(`--input ${values.input} could not be read as JSON (${cause instanceof Error ? cause.message : String(cause)}): give a file holding one policy input document.`);
+    throw new UsageError(`${values.input ? '--input' : '--event'} ${file} could not be read as JSON (${cause instanceof Error ? cause.message : String(cause)}): give a file holding one ${values.input ? 'policy input document' : 'audit event'}.`);
+  }
+  const input = values.event ? (document as Partial<AuditEvent> | null)?.input : document;
+  if (input === undefined || input === null) {
+    throw new UsageError(`--event ${file} carries no input: the event did not record one (its audit level, or a call decided before the policy). Pick an event with an "input" member, or give --input.`);
   }
   const profile = await profilePolicy(await loadBundle(values.bundle ?? 'build/policy'), input, { seconds });
-  out.write(values.json ? `${JSON.stringify(profile, null, 2)}\n` : `Policy ${profile.revision}, input ${values.input}: ${formatProfile(profile, top)}`);
+  out.write(values.json ? `${JSON.stringify(profile, null, 2)}\n` : `Policy ${profile.revision}, input ${file}: ${formatProfile(profile, top)}`);
   return 0;
 }
 

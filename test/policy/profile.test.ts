@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -115,8 +115,22 @@ describe('toolgate policy profile', () => {
     expect(out).toMatch(/Rules \d+\.\d %, OPA's runtime outside any rule \d+\.\d %, outside WASM \d+\.\d %\./);
   });
 
-  it('refuses a missing input, a bad --seconds, a file that is not JSON and one that is not there, saying what to give', async () => {
+  it('profiles the input an audit event recorded (--event), and refuses an event without one', { timeout: 60_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'toolgate-profile-'));
+    const input = JSON.parse(readFileSync('test/fixtures/policy/inputs/email-send-allow.json', 'utf8')) as unknown;
+    writeFileSync(join(dir, 'event.json'), JSON.stringify({ schema: 'toolgate.audit/v2', type: 'decision', input }));
+    const { code, out } = await run(['--event', join(dir, 'event.json'), '--seconds', '0.3', '--top', '60', '--json']);
+    expect(code).toBe(0);
+    const profile = JSON.parse(out) as { parts: { name: string }[] };
+    expect(profile.parts.map((p) => p.name)).toContain('data.toolgate.tools.email.key');
+    writeFileSync(join(dir, 'no-input.json'), JSON.stringify({ schema: 'toolgate.audit/v2', type: 'decision', input: null }));
+    await expect(run(['--event', join(dir, 'no-input.json')])).rejects.toThrow(/carries no input.*Pick an event with an "input" member/);
+  });
+
+  it('refuses a missing input, a bad --seconds or --top, a file that is not JSON and one that is not there, saying what to give', async () => {
     await expect(run([])).rejects.toThrow(UsageError);
+    await expect(run(['--input', 'a.json', '--event', 'b.json'])).rejects.toThrow(/Give one of --input/);
+    await expect(run(['--input', 'x.json', '--top', '0'])).rejects.toThrow(/--top 0: give how many parts/);
     await expect(run(['--input', 'x.json', '--seconds', '0'])).rejects.toThrow(/--seconds 0/);
     const dir = mkdtempSync(join(tmpdir(), 'toolgate-profile-'));
     writeFileSync(join(dir, 'bad.json'), '{not json');
