@@ -160,8 +160,8 @@ export interface WasmResult {
   /** Where the demo decision's time goes (src/policy/profile.ts): the largest parts and the kinds' shares. */
   readonly profile?: {
     readonly cpuUsPerEvaluation: number;
-    readonly parts: readonly { readonly name: string; readonly kind: 'rule' | 'runtime' | 'outside'; readonly share: number; readonly usPerEvaluation: number }[];
-    readonly totals: Readonly<Record<'rule' | 'runtime' | 'outside', number>>;
+    readonly parts: readonly { readonly name: string; readonly kind: 'rule' | 'runtime' | 'outside' | 'unattributed'; readonly share: number; readonly usPerEvaluation: number }[];
+    readonly totals: Readonly<Record<'rule' | 'runtime' | 'outside' | 'unattributed', number>>;
   };
 }
 

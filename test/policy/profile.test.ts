@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { policyProfile } from '../../src/cli/policy.js';
 import { UsageError } from '../../src/cli/audit.js';
 import { loadBundle } from '../../src/policy/index.js';
-import { attributeSamples, GC, INPUT_PARSE, OUTSIDE, profilePolicy, RESULT_WRITE, RUNTIME_OTHER, summarizeProfile, type CpuProfileLike } from '../../src/policy/profile.js';
+import { attributeSamples, CUT_SHORT, formatProfile, GC, INPUT_PARSE, OUTSIDE, profilePolicy, RESULT_WRITE, RUNTIME_OTHER, summarizeProfile, type CpuProfileLike } from '../../src/policy/profile.js';
 import { buildBundle } from './bundles.js';
 import { runCommand } from './simulate-cli.js';
 
@@ -65,12 +65,32 @@ describe('attributeSamples: each sample to the innermost rule, else what the run
     expect(s.totals.rule).toBeCloseTo(9 / 24);
     expect(s.totals.runtime).toBeCloseTo(7 / 24);
     expect(s.totals.outside).toBeCloseTo(8 / 24);
+    expect(s.totals.unattributed).toBe(0);
     expect(s.parts.reduce((a, p) => a + p.share, 0)).toBeCloseTo(1);
   });
 
   it('charges a sample with no rule and no opa_eval on its stack outside WASM, and an empty profile to nothing', () => {
     expect(attributeSamples(profileOf([[['opa_value_hash'], 1]])).get(OUTSIDE)?.samples).toBe(1);
     expect(attributeSamples({ nodes: [{ id: 1, callFrame: { functionName: '(root)' } }] }).size).toBe(0);
+  });
+
+  it('shows a WASM sample whose callers the profiler lost apart, never as outside WASM', () => {
+    // What V8 records now and then: the WASM leaf, then straight to the JavaScript that called into WASM.
+    const wasm = 'wasm://wasm/opa.wasm-000efcf6';
+    const cut: CpuProfileLike = {
+      nodes: [
+        { id: 1, callFrame: { functionName: '(root)' }, children: [2] },
+        { id: 2, callFrame: { functionName: 'evaluateValue', url: 'file:///dist/policy/abi.js' }, children: [3, 4] },
+        { id: 3, callFrame: { functionName: 'opa_value_hash', url: wasm } },
+        { id: 4, callFrame: { functionName: 'stringify', url: '' } },
+      ],
+      samples: [3, 3, 3, 4],
+    };
+    const parts = attributeSamples(cut);
+    expect(parts.get(CUT_SHORT)).toEqual({ kind: 'unattributed', samples: 3 });
+    expect(parts.get(OUTSIDE)).toEqual({ kind: 'outside', samples: 1 });
+    const text = formatProfile(summarizeProfile(parts, 40, 10));
+    expect(text).toContain('outside WASM 25.0 %; inside WASM with its callers lost 75.0 %.');
   });
 });
 
@@ -112,7 +132,7 @@ describe('toolgate policy profile', () => {
     expect(code).toBe(0);
     expect(out).toContain(INPUT_PARSE);
     expect(out).toContain('data.toolgate.tools.email.key');
-    expect(out).toMatch(/Rules \d+\.\d %, OPA's runtime outside any rule \d+\.\d %, outside WASM \d+\.\d %\./);
+    expect(out).toMatch(/Rules \d+\.\d %, OPA's runtime outside any rule \d+\.\d %, outside WASM \d+\.\d %(; inside WASM with its callers lost \d+\.\d %)?\./);
   });
 
   it('profiles the input an audit event recorded (--event), and refuses an event without one', { timeout: 60_000 }, async () => {
