@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { indexNodes } from '../policy/profile.js';
 import type { ProfileRow, ProfileSummary } from './types.js';
 
 /** The parts of a V8 `.cpuprofile` (what `node --cpu-prof` writes, one file per thread) this reader uses. */
@@ -70,9 +71,7 @@ export function summarizeProfiles(dir: string, calls: number, fromUs: number, to
     if (!match) continue;
     const thread = match[1] === '0' ? 'main thread' : 'evaluator threads';
     const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
-    const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-    const parent = new Map<number, number>();
-    for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+    const { byId, parent } = indexNodes(profile.nodes);
     // Per node, once: the part and function its samples count for (null: not CPU of ours).
     const labels = new Map<number, { part: string; fn: string } | null>();
     const label = (id: number): { part: string; fn: string } | null => {

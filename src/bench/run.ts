@@ -61,6 +61,9 @@ export class BenchError extends Error {
   override readonly name = 'BenchError';
 }
 
+/** Seconds of the demo decision under the sampling profiler, for the report's breakdown of the WASM p50. */
+const WASM_PROFILE_S = 2;
+
 /**
  * Runs the benchmark: in-process measurements first (WASM, stage micro-benchmarks, policy data size; nothing else
  * running), then the HTTP targets, each server in its own child process, warmed up, then measured round-robin
@@ -70,9 +73,6 @@ export class BenchError extends Error {
  * success or failure. Throws on errors — a server that fails, a measured request that is not the allowed 2xx —
  * never on a missed target (see `checks`).
  */
-/** Seconds of the demo decision under the sampling profiler, for the report's breakdown of the WASM p50. */
-const WASM_PROFILE_S = 2;
-
 export async function runBench(options: BenchOptions, log: Log = () => undefined): Promise<BenchResults> {
   const startedAt = new Date().toISOString();
   const workspace = await prepareWorkspace(options);

@@ -34,7 +34,8 @@ const PROFILE_PARTS = 12;
  * evaluation, result parsing and the decision contract check.
  */
 export async function benchWasm(spec: WasmBenchSpec): Promise<WasmResult> {
-  const engine = await PolicyEngine.load(await loadBundle(spec.bundleDir), 'toolgate', { workers: 0 });
+  const bundle = await loadBundle(spec.bundleDir);
+  const engine = await PolicyEngine.load(bundle, 'toolgate', { workers: 0 });
   const input = spec.input ?? (JSON.parse(readFileSync(WASM_INPUT_FILE, 'utf8')) as PolicyInput);
   const first = engine.evaluate(input);
   if (first.outcome !== 'allow') throw new Error(`the WASM bench input is decided "${first.outcome}" (${first.reasons.map((r) => r.code).join(', ')}), not allow: it would measure the wrong path`);
@@ -64,7 +65,7 @@ export async function benchWasm(spec: WasmBenchSpec): Promise<WasmResult> {
   await floor?.close();
   let profile: WasmResult['profile'];
   if (spec.profileSeconds) {
-    const p = await profilePolicy(await loadBundle(spec.bundleDir), input, { seconds: spec.profileSeconds });
+    const p = await profilePolicy(bundle, input, { seconds: spec.profileSeconds });
     profile = { cpuUsPerEvaluation: p.cpuUsPerEvaluation, parts: p.parts.slice(0, PROFILE_PARTS), totals: p.totals };
   }
   return {

@@ -57,14 +57,20 @@ const PARSE = /json_parse|json_lex|value_parse/;
 const WRITE = /json_dump|json_writer|value_dump/;
 const IGNORED = new Set(['(idle)', '(root)']);
 
+/** A V8 CPU profile's nodes by id, and each node's parent: what walking a sample's stack from its leaf needs. */
+export function indexNodes<N extends { readonly id: number; readonly children?: readonly number[] }>(nodes: readonly N[]): { byId: Map<number, N>; parent: Map<number, number> } {
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  return { byId, parent };
+}
+
 /**
  * Charges every sample of `profile` to one part: the innermost rule on its stack, else what OPA's runtime was
  * doing (judged by the function opa_eval called), else outside WASM. Returns sample counts by part.
  */
 export function attributeSamples(profile: CpuProfileLike): Map<string, { kind: ProfileKind; samples: number }> {
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const parent = new Map<number, number>();
-  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const { byId, parent } = indexNodes(profile.nodes);
   const memo = new Map<number, { name: string; kind: ProfileKind } | null>();
   const classify = (leaf: number): { name: string; kind: ProfileKind } | null => {
     const known = memo.get(leaf);
