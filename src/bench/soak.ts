@@ -20,8 +20,8 @@ const LIVE_EVERY = 10;
 /** The first part of the run is warm-up (JIT, pools): left out of the slope. */
 const WARMUP_FRACTION = 0.2;
 /**
- * And so are the first 310 s: the replay store keeps every nonce for the verifier's maxAgeMs (300 s), so RSS
- * climbs by the nonces of one such window (about 200 bytes each) until as many expire as arrive. That growth is
+ * And so are the first 310 s: the replay store keeps every nonce for the verifier's maxAgeMs (300 s), so its table
+ * doubles (up to 2^20 slots of 20 bytes at 1,000 calls/s) until as many nonces expire as arrive. That growth is
  * bounded by time, not by calls; a slope taken before it levels off would report it as a leak.
  */
 const REPLAY_WINDOW_S = 310;
