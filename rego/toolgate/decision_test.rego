@@ -99,3 +99,58 @@ test_missing_configuration_denies_everyone if {
 test_missing_resources_mean_no_attachment_is_known if {
 	f.codes(object.remove(f.email, ["resources"])) == {"attachment_unknown"}
 }
+
+# decision.rego consults only the called tool's file (tool_denies, tool_approvals, limits.tool_limits,
+# redact_request). That is sound only while every other tool file says nothing about the call: checked here for
+# every agent and tool of rego/data.json, unknown tools, and arguments shaped for each tool file's rules.
+test_only_the_called_tools_file_speaks if {
+	tools := ["email.send", "email.read_inbox", "trade.place", "trade.suggest", "memory.write", "memory.read", "memory.forget", "search.web", ""]
+	agents := ["receipts-bot", "rebalancer", "advisor", "room-assistant", "nobody"]
+	args := [
+		{},
+		{"to": ["x@evil.example", "a b@c"], "subject": "URGENT wire", "body": "password", "attachments": ["upl_nope", 7]},
+		{"symbol": "ACME", "side": "buy", "quantity": 1000000, "limit_price": 1000000, "reason": ""},
+		{"symbol": "", "side": "hold", "quantity": -1},
+		{"scope": "room", "room": "r1", "into_room": "r2", "owner": "bob", "on_behalf_of": "alice", "label": "secret", "retention_days": 100000},
+		{"scope": "user", "owner": "bob", "on_behalf_of": "alice", "into_room": "r1", "content": "AKIAIOSFODNN7EXAMPLE"},
+	]
+	findings := {"secrets": [{"type": "aws_access_key", "pointer": "/args/content"}], "pii": [{"type": "email", "pointer": "/args/content"}]}
+	every tool in tools {
+		every agent_id in agents {
+			every a in args {
+				other_files_silent(object.union(f.call(agent_id, tool, a), {"findings": findings}))
+			}
+		}
+	}
+}
+
+other_files_silent(call) if {
+	email_silent(call)
+	trade_silent(call)
+	memory_silent(call)
+}
+
+email_silent(call) if toolgate.tools.email.sending with input as call
+
+email_silent(call) if {
+	not toolgate.tools.email.sending with input as call
+	count(toolgate.tools.email.deny) == 0 with input as call
+	count(toolgate.tools.email.approval) == 0 with input as call
+}
+
+trade_silent(call) if toolgate.tools.trade.placing with input as call
+
+trade_silent(call) if {
+	not toolgate.tools.trade.placing with input as call
+	count(toolgate.tools.trade.deny) == 0 with input as call
+	count(toolgate.tools.trade.approval) == 0 with input as call
+	count(toolgate.tools.trade.limits) == 0 with input as call
+}
+
+memory_silent(call) if toolgate.tools.memory.memory_call with input as call
+
+memory_silent(call) if {
+	not toolgate.tools.memory.memory_call with input as call
+	count(toolgate.tools.memory.deny) == 0 with input as call
+	count(toolgate.tools.memory.redact_request) == 0 with input as call
+}

@@ -27,4 +27,9 @@ rate := {
 # The obligations for this call, in a fixed order: rate first, then tool-specific ones.
 default obligations := []
 
-obligations := array.concat([rate], trade.limits)
+obligations := array.concat([rate], tool_limits)
+
+# Only trade.place's file adds limits; consulted for its calls only (see tool_denies in decision.rego).
+tool_limits := trade.limits if trade.placing
+
+else := []
