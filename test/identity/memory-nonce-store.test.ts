@@ -104,8 +104,9 @@ describe('MemoryNonceStore hostile keys and floods', () => {
     for (let i = 0; i < 20_000; i += 1) if ((await answer(store, `flood:${i}`, 600_000)) === 'full') refused += 1;
     const used = process.cpuUsage(started);
     expect(refused).toBe(20_000);
-    // A walk of the 65,536-slot table per call would be about 20,000 x 100 us = 2 s.
-    expect((used.user + used.system) / 20_000).toBeLessThan(40);
+    // About 10 us a refusal (the hash, the lookup, the error); a walk of the 65,536-slot table on every call took
+    // 2.7 ms a refusal. The bound leaves room for a loaded machine.
+    expect((used.user + used.system) / 20_000).toBeLessThan(200);
   });
 
   it('refuses bad options and a NaN ttl with what to fix', async () => {
