@@ -136,6 +136,20 @@ const LOST_TOLERATED = 0.02;
 /** Milliseconds of evaluations before anything is measured, so V8 has tiered the WASM and the engine's JavaScript up. */
 const WARMUP_MS = 1000;
 
+/**
+ * Some runs lose the frames above part of the WASM samples (see ProfileKind): takes a profile, and again while the
+ * best so far lost more than LOST_TOLERATED of its samples, PROFILE_ATTEMPTS times at most; returns the one that
+ * lost the fewest.
+ */
+export async function leastLost(take: () => Promise<PolicyProfile>): Promise<PolicyProfile> {
+  let best = await take();
+  for (let attempt = 1; attempt < PROFILE_ATTEMPTS && best.totals.unattributed > LOST_TOLERATED; attempt++) {
+    const next = await take();
+    if (next.totals.unattributed < best.totals.unattributed) best = next;
+  }
+  return best;
+}
+
 export interface ProfileOptions {
   /** Seconds of evaluations under the profiler (default 3). */
   readonly seconds?: number;
@@ -182,17 +196,13 @@ export async function profilePolicy(bundle: PolicyBundle, input: unknown, option
       }
       batches.sort((a, b) => a - b);
       const cpuUs = batches[batches.length >> 1]!;
-      // Some runs lose the frames above part of the WASM samples (see ProfileKind): profile again, at most
-      // PROFILE_ATTEMPTS times in all, and keep the run that lost the fewest.
-      let best: PolicyProfile | undefined;
-      for (let attempt = 0; attempt < PROFILE_ATTEMPTS && !(best && best.totals.unattributed <= LOST_TOLERATED); attempt++) {
+      const best = await leastLost(async () => {
         await session.post('Profiler.start');
         const evaluations = run(seconds * 1000);
         const { profile } = await session.post('Profiler.stop');
-        const summary = summarizeProfile(attributeSamples(profile as CpuProfileLike), cpuUs, evaluations);
-        if (!best || summary.totals.unattributed < best.totals.unattributed) best = summary;
-      }
-      return { revision: engine.info.revision, ...best! };
+        return summarizeProfile(attributeSamples(profile as CpuProfileLike), cpuUs, evaluations);
+      });
+      return { revision: engine.info.revision, ...best };
     } finally {
       await engine.close();
     }

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { policyProfile } from '../../src/cli/policy.js';
 import { UsageError } from '../../src/cli/audit.js';
 import { loadBundle } from '../../src/policy/index.js';
-import { attributeSamples, CUT_SHORT, formatProfile, GC, INPUT_PARSE, OUTSIDE, profilePolicy, RESULT_WRITE, RUNTIME_OTHER, summarizeProfile, type CpuProfileLike } from '../../src/policy/profile.js';
+import { attributeSamples, CUT_SHORT, formatProfile, GC, INPUT_PARSE, leastLost, OUTSIDE, profilePolicy, RESULT_WRITE, RUNTIME_OTHER, summarizeProfile, type CpuProfileLike, type PolicyProfile } from '../../src/policy/profile.js';
 import { buildBundle } from './bundles.js';
 import { runCommand } from './simulate-cli.js';
 
@@ -67,6 +67,25 @@ describe('attributeSamples: each sample to the innermost rule, else what the run
     expect(s.totals.outside).toBeCloseTo(8 / 24);
     expect(s.totals.unattributed).toBe(0);
     expect(s.parts.reduce((a, p) => a + p.share, 0)).toBeCloseTo(1);
+  });
+
+  it('profiles again while over 2 % of the samples lost their callers, three times at most, keeping the one that lost the fewest', async () => {
+    const lost = (share: number, evaluations: number): PolicyProfile => ({ evaluations, samples: 100, cpuUsPerEvaluation: 40, parts: [], totals: { rule: 0, runtime: 0, outside: 1 - share, unattributed: share } });
+    const taking = (shares: number[]) => {
+      let taken = 0;
+      return { take: async () => lost(shares[taken]!, ++taken), count: () => taken };
+    };
+    const once = taking([0.01, 0.5]);
+    expect((await leastLost(once.take)).evaluations).toBe(1);
+    expect(once.count()).toBe(1);
+    const second = taking([0.17, 0.004, 0.3]);
+    expect((await leastLost(second.take)).evaluations).toBe(2);
+    expect(second.count()).toBe(2);
+    const never = taking([0.2, 0.1, 0.15, 0.001]);
+    expect((await leastLost(never.take)).evaluations).toBe(2); // the fewest of three; no fourth
+    expect(never.count()).toBe(3);
+    const exactly = taking([0.02, 0.0]);
+    expect((await leastLost(exactly.take)).evaluations).toBe(1);
   });
 
   it('charges a sample with no rule and no opa_eval on its stack outside WASM, and an empty profile to nothing', () => {
