@@ -63,10 +63,10 @@ export class MemoryNonceStore implements NonceStore {
   readonly #reclaimPerCall: number;
   readonly #salt = randomBytes(16).toString('base64');
   /** WORDS digest words per slot. */
-  #digests: Uint32Array;
+  #digests!: Uint32Array;
   /** Expiry in ms per slot; EMPTY marks an empty slot. */
-  #expiry: Float64Array;
-  #mask: number;
+  #expiry!: Float64Array;
+  #mask!: number;
   /** Slots holding an entry, live or expired but not yet reclaimed. */
   #occupied = 0;
   #cursor = 0;
@@ -86,9 +86,15 @@ export class MemoryNonceStore implements NonceStore {
       throw new RangeError(`MemoryNonceStore maxBytes ${String(options.maxBytes)} is under one table of ${this.#initialSlots} slots (${this.#initialSlots * SLOT_BYTES} bytes): raise it or lower initialSlots`);
     }
     this.#maxSlots = 2 ** Math.floor(Math.log2(maxBytes / SLOT_BYTES));
-    this.#digests = new Uint32Array(this.#initialSlots * WORDS);
-    this.#expiry = emptyExpiries(this.#initialSlots);
-    this.#mask = this.#initialSlots - 1;
+    this.#empty(this.#initialSlots);
+  }
+
+  /** Replaces the table with an empty one of `slots` slots; the counts are the caller's to set. */
+  #empty(slots: number): void {
+    this.#digests = new Uint32Array(slots * WORDS);
+    this.#expiry = emptyExpiries(slots);
+    this.#mask = slots - 1;
+    this.#cursor = 0;
   }
 
   async remember(key: string, ttlMs: number): Promise<boolean> {
@@ -183,9 +189,10 @@ export class MemoryNonceStore implements NonceStore {
     for (let slot = 0; slot < oldExpiry.length; slot += 1) if (oldExpiry[slot]! > now) live += 1;
     let slots = this.#initialSlots;
     while (slots < this.#maxSlots && (live + 1) / slots > REBUILT_LOAD) slots *= 2;
-    const digests = new Uint32Array(slots * WORDS);
-    const expiries = emptyExpiries(slots);
-    const mask = slots - 1;
+    this.#empty(slots);
+    const digests = this.#digests;
+    const expiries = this.#expiry;
+    const mask = this.#mask;
     for (let from = 0; from < oldExpiry.length; from += 1) {
       const held = oldExpiry[from]!;
       if (held <= now) continue; // expired, or empty
@@ -198,11 +205,7 @@ export class MemoryNonceStore implements NonceStore {
       digests[to + 2] = oldDigests[at + 2]!;
       expiries[slot] = held;
     }
-    this.#digests = digests;
-    this.#expiry = expiries;
-    this.#mask = mask;
     this.#occupied = live;
-    this.#cursor = 0;
   }
 
   /** Examines the next reclaimPerCall slots and deletes the expired ones. */
@@ -246,11 +249,8 @@ export class MemoryNonceStore implements NonceStore {
   }
 
   async close(): Promise<void> {
-    this.#digests = new Uint32Array(this.#initialSlots * WORDS);
-    this.#expiry = emptyExpiries(this.#initialSlots);
-    this.#mask = this.#initialSlots - 1;
+    this.#empty(this.#initialSlots);
     this.#occupied = 0;
-    this.#cursor = 0;
     this.#insertedSinceRebuild = 0;
   }
 }
