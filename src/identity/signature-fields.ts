@@ -1,4 +1,5 @@
-import { isInnerList, parseDictionary, serializeInnerList, serializeItem, type BareItem, type InnerList, type Item, type Parameters } from 'structured-headers';
+import { isInnerList, parseDictionary, serializeInnerList, serializeItem, type BareItem, type Item, type Parameters } from 'structured-headers';
+import { parseCanonicalDictionary, type CanonicalMember } from './sf-canonical.js';
 import { IdentityError, type IdentityScheme } from './types.js';
 
 /** A covered component as the signer wrote it: lower-case name plus its parameters (RFC 9421 §2.1, §2.2). */
@@ -60,9 +61,15 @@ function malformed(message: string, scheme: IdentityScheme, keyId?: string): Ide
   return new IdentityError('signature_malformed', message, keyId === undefined ? { scheme } : { scheme, keyId });
 }
 
-function parseDict(value: string, name: string, scheme: IdentityScheme): Map<string, Item | InnerList> {
+/** A dictionary member, with its serialisation when the fast path read it (the library's members are serialised when needed). */
+type Member = Pick<CanonicalMember, 'value'> & Partial<CanonicalMember>;
+
+/** A signer's canonical field takes the fast path (sf-canonical.ts); any other text the library's parser. */
+function parseDict(value: string, name: string, scheme: IdentityScheme): ReadonlyMap<string, Member> {
+  const canonical = parseCanonicalDictionary(value);
+  if (canonical) return canonical;
   try {
-    return parseDictionary(value);
+    return new Map([...parseDictionary(value)].map(([key, member]) => [key, { value: member }]));
   } catch (cause) {
     throw new IdentityError('signature_malformed', `${name} is not a structured-field dictionary (RFC 9651): ${(cause as Error).message}`, { scheme }, { cause });
   }
@@ -97,7 +104,7 @@ export function parseSignatureFields(signatureInput: string, signature: string |
   return out;
 }
 
-function parseCandidate(label: string, member: Item | InnerList, sigMember: Item | InnerList | undefined, limits: FieldLimits, scheme: IdentityScheme): SignatureCandidate {
+function parseCandidate(label: string, { value: member, text, itemTexts }: Member, sig: Member | undefined, limits: FieldLimits, scheme: IdentityScheme): SignatureCandidate {
   if (!isInnerList(member)) throw malformed(`Signature-Input member ${label} is not an inner list`, scheme);
   const params = parseParams(label, member[1], scheme);
   const keyId = params.keyid;
@@ -105,15 +112,16 @@ function parseCandidate(label: string, member: Item | InnerList, sigMember: Item
   if (items.length > limits.maxComponents) throw malformed(`signature ${label} covers more than ${limits.maxComponents} components`, scheme, keyId);
   const components: ComponentId[] = [];
   const seen = new Set<string>();
-  for (const item of items) {
-    const component = parseComponent(label, item, scheme, keyId, limits.response === true);
+  for (const [k, item] of items.entries()) {
+    const component = parseComponent(label, item, itemTexts?.[k], scheme, keyId, limits.response === true);
     if (seen.has(component.id)) throw malformed(`signature ${label} covers ${component.id} twice`, scheme, keyId);
     seen.add(component.id);
     components.push(component);
   }
+  const sigMember = sig?.value;
   if (sigMember === undefined) throw malformed(`Signature has no member ${label} for Signature-Input ${label}`, scheme, keyId);
   if (isInnerList(sigMember) || !isBytes(sigMember[0])) throw malformed(`Signature member ${label} is not a byte sequence`, scheme, keyId);
-  const signatureParams = serializeInnerList(member);
+  const signatureParams = text ?? serializeInnerList(member);
   return { label, components, params, signatureParams, signature: Buffer.from(toUint8(sigMember[0])) };
 }
 
@@ -135,7 +143,7 @@ function parseParams(label: string, params: Parameters, scheme: IdentityScheme):
   return out;
 }
 
-function parseComponent(label: string, item: Item, scheme: IdentityScheme, keyId: string | undefined, response: boolean): ComponentId {
+function parseComponent(label: string, item: Item, itemText: string | undefined, scheme: IdentityScheme, keyId: string | undefined, response: boolean): ComponentId {
   const [name, params] = item;
   if (typeof name !== 'string') throw malformed(`signature ${label}: component identifiers must be strings`, scheme, keyId);
   const derived = name.startsWith('@');
@@ -158,7 +166,7 @@ function parseComponent(label: string, item: Item, scheme: IdentityScheme, keyId
   }
   if (name === '@query-param' && !out.has('name')) throw malformed(`signature ${label}: @query-param needs a name parameter`, scheme, keyId);
   if (out.has('bs') && (out.has('sf') || out.has('key'))) throw malformed(`signature ${label}: ${name} cannot combine bs with sf or key`, scheme, keyId);
-  return { name, params: out, id: serializeItem(item) };
+  return { name, params: out, id: itemText ?? serializeItem(item) };
 }
 
 function isBytes(value: BareItem): value is ArrayBuffer | ArrayBufferView {
