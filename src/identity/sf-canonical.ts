@@ -30,6 +30,10 @@ const DQUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const SEMICOLON = 0x3b;
 const EQUALS = 0x3d;
+const OPEN_PAREN = 0x28;
+const CLOSE_PAREN = 0x29;
+const COLON = 0x3a;
+const COMMA = 0x2c;
 const DECLINE = -1;
 
 // The readers below return where they stopped (DECLINE to give the field to the library) and leave what they read
@@ -114,7 +118,7 @@ function readParameters(text: string, at: number): number {
 function readInnerList(text: string, at: number, itemTexts: string[]): number {
   const items: Item[] = [];
   let i = at + 1;
-  if (text.charCodeAt(i) !== 0x29) {
+  if (text.charCodeAt(i) !== CLOSE_PAREN) {
     for (;;) {
       if (text.charCodeAt(i) !== DQUOTE) return DECLINE;
       const itemAt = i;
@@ -126,7 +130,7 @@ function readInnerList(text: string, at: number, itemTexts: string[]): number {
       items.push([value, readParams]);
       itemTexts.push(text.slice(itemAt, i));
       const c = text.charCodeAt(i);
-      if (c === 0x29) break;
+      if (c === CLOSE_PAREN) break;
       if (c !== SP) return DECLINE;
       i++;
     }
@@ -171,18 +175,18 @@ export function parseCanonicalDictionary(text: string): Map<string, CanonicalMem
     const valueAt = i + 1;
     const c = text.charCodeAt(valueAt);
     const itemTexts: string[] = [];
-    if (c === 0x28) {
+    if (c === OPEN_PAREN) {
       i = readInnerList(text, valueAt, itemTexts);
       if (i === DECLINE) return undefined;
       dictionary.set(key, { value: readList, text: text.slice(valueAt, i), itemTexts });
-    } else if (c === 0x3a) {
+    } else if (c === COLON) {
       i = readBytes(text, valueAt);
       if (i === DECLINE) return undefined;
       dictionary.set(key, { value: [read, new Map()], text: text.slice(valueAt, i), itemTexts });
     } else return undefined;
     while (text.charCodeAt(i) === SP || text.charCodeAt(i) === HTAB) i++;
     if (i === n) return dictionary;
-    if (text.charCodeAt(i) !== 0x2c) return undefined;
+    if (text.charCodeAt(i) !== COMMA) return undefined;
     i++;
     while (text.charCodeAt(i) === SP || text.charCodeAt(i) === HTAB) i++;
     if (i === n) return undefined;
