@@ -21,7 +21,7 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   'breakglass keygen': { run: breakGlassKeygen, help: 'breakglass keygen [--key F] [--jwks F] [--force]                                       admin key for break-glass tokens' },
   'breakglass issue': { run: breakGlassIssue, help: 'breakglass issue --key admin.jwk --who W --why Y [--ttl 1h] --scope TOOL...            issue a token' },
   serve: { run: serve, help: 'serve                                                                                    run the gateway (config: TOOLGATE_CONFIG and env)' },
-  'policy eval': { run: policyEval, help: 'policy eval [--bundle build/policy] (--input F | --event AUDIT_EVENT)                     evaluate or replay a decision' },
+  'policy eval': { run: policyEval, help: 'policy eval [--bundle build/policy] (--input F | --event AUDIT_EVENT; - for stdin)       evaluate or replay a decision (exit 1: replay differs)' },
   'policy profile': { run: policyProfile, help: 'policy profile [--bundle build/policy] (--input F | --event AUDIT_EVENT) [--seconds 3] [--top 25] [--json]   where an evaluation\'s time goes, rule by rule' },
   'policy simulate': { run: policySimulate, help: 'policy simulate --candidate BUNDLE (--file F | --brokers B [--topic T]) [--since T] [--until T] [--max-changed N] [--json]   replay recorded decisions' },
 };
