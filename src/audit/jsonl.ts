@@ -1,7 +1,7 @@
 import { readFile, rename } from 'node:fs/promises';
 import { UnavailableError } from '../errors.js';
 import { describeError, openAuditFile, readExactly, syncDir, writeAll, type AuditFileHandle, type OpenAuditFile } from './durable-fs.js';
-import { auditLine } from './line.js';
+import { auditLine, parseEventLine } from './line.js';
 import { closeOffTornTail } from './torn-tail.js';
 import type { AuditEvent, TornTail } from './types.js';
 
@@ -115,7 +115,7 @@ export class JsonlFile {
   async lastEventOf(instance: string): Promise<AuditEvent | undefined> {
     if (!this.#fh) return undefined;
     for await (const line of linesBackward(this.#fh, this.#end)) {
-      const event = parseEvent(line.toString('utf8'));
+      const event = parseEventLine(line.toString('utf8'));
       if (event?.chain?.instance === instance) return event;
     }
     return undefined;
@@ -153,22 +153,12 @@ export async function readEvents(path: string): Promise<AuditEvent[]> {
 function parseLines(text: string): AuditEvent[] {
   const events: AuditEvent[] = [];
   for (const line of text.split('\n')) {
-    const event = parseEvent(line);
+    const event = line ? parseEventLine(line) : null;
     if (event) events.push(event);
   }
   return events;
 }
 
-function parseEvent(line: string): AuditEvent | undefined {
-  if (!line) return undefined;
-  try {
-    return JSON.parse(line) as AuditEvent;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The newline-separated lines of bytes [0, end), last first; `end` is just past a newline. */
 async function* linesBackward(fh: AuditFileHandle, end: number, chunk = 64 * 1024): AsyncGenerator<Buffer> {
   let pos = end;
   let head = Buffer.alloc(0); // the start of a line whose beginning lies in an earlier chunk

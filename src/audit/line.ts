@@ -18,3 +18,17 @@ export function rememberLine(event: AuditEvent, line: string): void {
 export function auditLine(event: AuditEvent): string {
   return (event as unknown as { [LINE]?: string })[LINE] ?? JSON.stringify(event);
 }
+
+/**
+ * One line of an audit log or one record of the topic, parsed: the event, or null for anything that is not a JSON
+ * object (not JSON, a number, an array, null). Readers count null as unreadable; they never index into it.
+ */
+export function parseEventLine(raw: string): AuditEvent | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    return null;
+  }
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as AuditEvent) : null;
+}

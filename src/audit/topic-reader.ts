@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import type { AuditEvent } from './types.js';
+import { parseEventLine } from './line.js';
 
 export interface TopicReadOptions {
   readonly brokers: readonly string[];
@@ -41,12 +42,7 @@ export async function readTopic(options: TopicReadOptions, onEvent: (event: Audi
           autoCommit: false,
           eachMessage: async ({ partition, message }) => {
             const raw = message.value?.toString('utf8') ?? '';
-            let event: AuditEvent | null;
-            try {
-              event = JSON.parse(raw) as AuditEvent;
-            } catch {
-              event = null;
-            }
+            const event = parseEventLine(raw);
             count++;
             onEvent(event, raw);
             if (!options.follow && BigInt(message.offset) + 1n >= (ends.get(partition) ?? 0n)) {

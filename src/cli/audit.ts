@@ -1,14 +1,15 @@
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { createReadStream, readFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { ed25519Thumbprint, loadEd25519PrivateKey } from '../audit/chain.js';
+import { ed25519Thumbprint } from '../audit/chain.js';
 import { readTopic } from '../audit/topic-reader.js';
 import { completeLength } from '../audit/torn-tail.js';
 import { DEFAULT_AUDIT_TOPIC, type AuditEvent } from '../audit/types.js';
 import { verifyEvents } from '../audit/verify.js';
+import { parseEventLine } from '../audit/line.js';
 
 const sourceOptions = {
   file: { type: 'string' },
@@ -20,19 +21,58 @@ const sourceOptions = {
   follow: { type: 'boolean', short: 'f' },
 } as const;
 
+/** A file's text, or a UsageError naming the flag, the file, why it could not be read and what to give. */
+function readText(flag: string, file: string, what: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw new UsageError(`${flag} ${file} cannot be read (${describe(cause)}): give ${what}.`);
+  }
+}
+
+const describe = (cause: unknown): string => (cause instanceof Error ? ((cause as NodeJS.ErrnoException).code ?? cause.message) : String(cause));
+
+const AUDIT_KEY_PEM = 'the gateway\'s audit key as PEM, private or public (.toolgate/audit-ed25519.pem by default; `toolgate audit pubkey` prints the public half as a JWKS)';
+const AUDIT_JWKS = 'a JWKS of the gateway audit keys (`toolgate audit pubkey` writes one)';
+
+/** An Ed25519 public key from PEM text (a private key's public half), or a UsageError saying what to give. */
+function pemPublicKey(flag: string, file: string, pem: string): KeyObject {
+  let pub: KeyObject;
+  try {
+    pub = pem.includes('PRIVATE') ? createPublicKey(createPrivateKey(pem)) : createPublicKey(pem);
+  } catch (cause) {
+    throw new UsageError(`${flag} ${file} is not a PEM key (${describe(cause)}): give ${AUDIT_KEY_PEM}.`);
+  }
+  if (pub.asymmetricKeyType !== 'ed25519') throw new UsageError(`${flag} ${file} is an ${pub.asymmetricKeyType ?? 'unknown'} key, and audit events are signed with Ed25519: give ${AUDIT_KEY_PEM}.`);
+  return pub;
+}
+
 /** Gateway public keys from a JWKS file (`--keys`) or a PEM private/public key (`--key`), by thumbprint. */
 function loadKeys(values: { keys?: string; key?: string }): Map<string, KeyObject> {
   const keys = new Map<string, KeyObject>();
   if (values.keys) {
-    const jwks = JSON.parse(readFileSync(values.keys, 'utf8')) as { keys?: Record<string, unknown>[] };
-    for (const jwk of jwks.keys ?? []) {
-      const pub = createPublicKey({ key: jwk as never, format: 'jwk' });
+    let jwks: unknown;
+    try {
+      jwks = JSON.parse(readText('--keys', values.keys, AUDIT_JWKS));
+    } catch (cause) {
+      if (cause instanceof UsageError) throw cause;
+      throw new UsageError(`--keys ${values.keys} is not JSON (${describe(cause)}): give ${AUDIT_JWKS}.`);
+    }
+    const list = (jwks as { keys?: unknown } | null)?.keys;
+    if (!Array.isArray(list)) throw new UsageError(`--keys ${values.keys} has no "keys" array: give ${AUDIT_JWKS}.`);
+    for (const [i, jwk] of list.entries()) {
+      let pub: KeyObject;
+      try {
+        pub = createPublicKey({ key: jwk as never, format: 'jwk' });
+      } catch (cause) {
+        throw new UsageError(`--keys ${values.keys}: keys[${i}] is not a public JWK (${describe(cause)}): give ${AUDIT_JWKS}.`);
+      }
+      if (pub.asymmetricKeyType !== 'ed25519') throw new UsageError(`--keys ${values.keys}: keys[${i}] is an ${pub.asymmetricKeyType ?? 'unknown'} key, and audit events are signed with Ed25519 (kty OKP, crv Ed25519).`);
       keys.set(ed25519Thumbprint(pub), pub);
     }
   }
   if (values.key) {
-    const pem = readFileSync(values.key, 'utf8');
-    const pub = pem.includes('PRIVATE') ? createPublicKey(loadEd25519PrivateKey(pem)) : createPublicKey(pem);
+    const pub = pemPublicKey('--key', values.key, readText('--key', values.key, AUDIT_KEY_PEM));
     keys.set(ed25519Thumbprint(pub), pub);
   }
   return keys;
@@ -45,26 +85,24 @@ function loadKeys(values: { keys?: string; key?: string }): Map<string, KeyObjec
  */
 async function eachEvent(values: { file?: string; brokers?: string; topic?: string; follow?: boolean }, onEvent: (e: AuditEvent | null, raw: string) => void, signal?: AbortSignal): Promise<{ tornBytes: number }> {
   if (values.file) {
-    const fh = await open(values.file, 'r');
     let size: number;
     let end: number;
     try {
-      size = (await fh.stat()).size;
-      end = await completeLength(fh, size);
-    } finally {
-      await fh.close();
+      const fh = await open(values.file, 'r');
+      try {
+        size = (await fh.stat()).size;
+        end = await completeLength(fh, size);
+      } finally {
+        await fh.close();
+      }
+    } catch (cause) {
+      throw new UsageError(`--file ${values.file} cannot be read (${describe(cause)}): give the gateway's audit log (.toolgate/audit.jsonl by default, TOOLGATE_AUDIT_FILE), or --brokers to read the topic.`);
     }
     if (end === 0) return { tornBytes: size };
     const lines = createInterface({ input: createReadStream(values.file, { encoding: 'utf8', end: end - 1 }), crlfDelay: Infinity });
     for await (const line of lines) {
       if (!line.trim()) continue;
-      let e: AuditEvent | null;
-      try {
-        e = JSON.parse(line) as AuditEvent;
-      } catch {
-        e = null;
-      }
-      onEvent(e, line);
+      onEvent(parseEventLine(line), line);
     }
     return { tornBytes: size - end };
   }
@@ -114,15 +152,27 @@ export async function auditTail(argv: string[], out: Writable): Promise<number> 
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
   await eachEvent(values, (e, raw) => {
-    out.write(values.json || !e ? `${raw}\n` : `${e.timestamp} ${e.type.padEnd(10)} ${String(e.outcome).padEnd(17)} ${e.tool?.name ?? '-'} agent=${e.agent?.id ?? '-'} reasons=${(e.reasons ?? []).map((r) => r.code).join(',') || '-'} id=${e.decision_id} seq=${e.chain?.seq}\n`);
+    out.write(values.json || !e ? `${raw}\n` : `${tailLine(e)}\n`);
   }, controller.signal);
   return 0;
+}
+
+/**
+ * One event as `audit tail` prints it. Every member is read as untrusted: a line may be any JSON object (a foreign
+ * or damaged record), so nothing here assumes a member's type.
+ */
+function tailLine(e: AuditEvent): string {
+  const text = (v: unknown): string => (v === undefined || v === null ? '-' : typeof v === 'string' ? v : JSON.stringify(v));
+  const member = (o: unknown, key: string): unknown => (typeof o === 'object' && o !== null ? (o as Record<string, unknown>)[key] : undefined);
+  const reasons = Array.isArray(e.reasons) ? e.reasons.map((r) => text(member(r, 'code'))).join(',') : '';
+  return `${text(e.timestamp)} ${text(e.type).padEnd(10)} ${text(e.outcome).padEnd(17)} ${text(member(e.tool, 'name'))} agent=${text(member(e.agent, 'id'))} reasons=${reasons || '-'} id=${text(e.decision_id)} seq=${text(member(e.chain, 'seq'))}`;
 }
 
 /** `toolgate audit pubkey --key-file F`: the gateway's audit public key as a JWKS, for verifiers. */
 export function auditPubkey(argv: string[], out: Writable): number {
   const { values } = parseArgs({ args: argv, options: { 'key-file': { type: 'string' } }, strict: true });
-  const pub = createPublicKey(loadEd25519PrivateKey(readFileSync(values['key-file'] ?? '.toolgate/audit-ed25519.pem', 'utf8')));
+  const file = values['key-file'] ?? '.toolgate/audit-ed25519.pem';
+  const pub = pemPublicKey('--key-file', file, readText('--key-file', file, AUDIT_KEY_PEM));
   const jwk = { ...(pub.export({ format: 'jwk' }) as object), kid: ed25519Thumbprint(pub), use: 'sig', alg: 'EdDSA' };
   out.write(`${JSON.stringify({ keys: [jwk] }, null, 2)}\n`);
   return 0;

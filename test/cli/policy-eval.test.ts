@@ -1,8 +1,8 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { runCommand } from '../policy/simulate-cli.js';
 import { canonicalJson } from '../../src/audit/canonical.js';
 import { UsageError } from '../../src/cli/audit.js';
 import { policyEval } from '../../src/cli/policy.js';
@@ -10,17 +10,7 @@ import { policyEval } from '../../src/cli/policy.js';
 const INPUT_FILE = 'test/fixtures/policy/inputs/email-send-allow.json';
 const input = JSON.parse(readFileSync(INPUT_FILE, 'utf8')) as Record<string, unknown>;
 
-async function run(args: string[], stdin?: string): Promise<{ code: number; out: string }> {
-  let out = '';
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      out += chunk.toString('utf8');
-      done();
-    },
-  });
-  const code = await policyEval(args, sink, stdin === undefined ? undefined : () => stdin);
-  return { code, out };
-}
+const run = (args: string[], stdin?: string) => runCommand((argv, out) => policyEval(argv, out, stdin === undefined ? undefined : () => stdin), args);
 
 /** Every object's members in reverse order, arrays kept: the same JSON value, spelled differently. */
 function reversed(value: unknown): unknown {
