@@ -34,8 +34,16 @@ export function parseMcpCall(raw: Buffer, limits: JsonLimits = DEFAULT_JSON_LIMI
     return { kind: 'response', method: '(response)', rpcId: id as string | number, body };
   }
   if (typeof body.method !== 'string') throw invalidMessage();
-  const rpcId = typeof id === 'string' || typeof id === 'number' || id === null ? id : undefined;
-  if (body.method !== 'tools/call') return { kind: id === undefined ? 'notification' : 'request', method: body.method, rpcId, body };
+  // The id is what the answer is matched by (the tools/list filter, the refusal's id): an id of another type would
+  // leave the answer unmatched, and a message without one is a notification, which MCP never answers.
+  if (id !== undefined && typeof id !== 'string' && typeof id !== 'number') {
+    throw new BadRequestError('mcp_invalid_request', `A JSON-RPC request id must be a string or a number (MCP: not null), not ${id === null ? 'null' : Array.isArray(id) ? 'an array' : typeof id}: send e.g. "id": 1.`);
+  }
+  const rpcId = id;
+  if (rpcId === undefined && ANSWERED_METHODS.has(body.method)) {
+    throw new BadRequestError('mcp_invalid_request', `${body.method} is a request and needs an id to be answered by: send e.g. "id": 1.`);
+  }
+  if (body.method !== 'tools/call') return { kind: rpcId === undefined ? 'notification' : 'request', method: body.method, rpcId, body };
   const params = body.params;
   if (!isObject(params) || typeof params.name !== 'string' || !TOOL_NAME.test(params.name)) {
     throw new BadRequestError('mcp_invalid_params', 'tools/call needs params.name, a tool name of letters, digits, ".", "_" and "-", and params.arguments as an object.');
@@ -46,6 +54,12 @@ export function parseMcpCall(raw: Buffer, limits: JsonLimits = DEFAULT_JSON_LIMI
   }
   return { tool: params.name, protocol: 'mcp', args, rpcId, body };
 }
+
+/**
+ * Methods whose answer the gateway must read: tools/list's is filtered to what the agent may see. Sent without an id,
+ * a service that answers notifications anyway would answer with an id the filter cannot match.
+ */
+const ANSWERED_METHODS: ReadonlySet<string> = new Set(['tools/list']);
 
 const invalidMessage = () =>
   new BadRequestError('mcp_invalid_request', 'The /mcp body must be one JSON-RPC 2.0 message with "jsonrpc":"2.0": a request or notification with a "method", or a response with an "id" and either "result" or "error" {code, message}.');

@@ -29,6 +29,9 @@ const RPC_GATEWAY_ERROR = -32080;
  */
 const DECISION_KINDS: ReadonlySet<string> = new Set(['deny', 'approval_required', 'rate_limited']);
 
+/** The status MCP's Streamable HTTP transport answers a request on an unknown or ended session with. */
+const SESSION_GONE = 404;
+
 /** Bad requests that have a more precise status than 400. */
 const BAD_REQUEST_STATUS: Readonly<Record<string, number>> = {
   body_too_large: 413,
@@ -42,6 +45,11 @@ const SPEC_RPC_CODES: Readonly<Record<string, number>> = {
   mcp_header_mismatch: -32020,
   mcp_protocol_version_unsupported: -32022,
   mcp_invalid_params: -32602,
+};
+
+/** Bad requests that are the gateway's own rules rather than malformed JSON-RPC: the gateway's code, not -32600. */
+const GATEWAY_RPC_CODES: Readonly<Record<string, number>> = {
+  mcp_origin_forbidden: RPC_GATEWAY_ERROR,
 };
 
 export interface Refusal {
@@ -73,7 +81,8 @@ export function sendRefusal(res: Response, decisionId: string, refusal: Refusal,
     return;
   }
   const id = call.rpcId ?? null;
-  const readable = DECISION_KINDS.has(refusal.kind) && id !== null;
+  // 404 is MCP's transport signal that the session is gone (the client opens a new one), never a tool result.
+  const readable = DECISION_KINDS.has(refusal.kind) && id !== null && refusal.status !== SESSION_GONE;
   res.status(readable ? 200 : refusal.status);
   if (readable && call.tool !== undefined) {
     res.json(refusal.mcpError ? { jsonrpc: '2.0', id, error: refusal.mcpError } : { jsonrpc: '2.0', id, result: refusal.mcpResult ?? refusedToolResult(refusal) });
@@ -101,7 +110,7 @@ export function errorRefusal(error: ToolgateError, decisionId: string): Refusal 
   const status = error.kind === 'unauthenticated' ? 401 : error.kind === 'bad_request' ? (BAD_REQUEST_STATUS[error.reason] ?? 400) : 503;
   const label = error.kind === 'config' ? 'unavailable' : error.kind;
   const details = error instanceof BadRequestError ? error.details : undefined;
-  const rpcCode = SPEC_RPC_CODES[error.reason];
+  const rpcCode = SPEC_RPC_CODES[error.reason] ?? GATEWAY_RPC_CODES[error.reason];
   return {
     status,
     kind: label,

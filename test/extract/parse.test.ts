@@ -61,6 +61,14 @@ describe('parseMcpCall', () => {
     [{ jsonrpc: '2.0', method: 'tools/call', params: { name: 5 } }, 'mcp_invalid_params'],
     [{ jsonrpc: '2.0', method: 'tools/call', params: { name: '../x' } }, 'mcp_invalid_params'],
     [{ jsonrpc: '2.0', method: 'tools/call', params: { name: 'a', arguments: [1] } }, 'args_not_object'],
+    // An id the answer could not be matched by: the tools/list filter and the refusal's id go by it.
+    [{ jsonrpc: '2.0', id: { a: 1 }, method: 'tools/list' }, 'mcp_invalid_request'],
+    [{ jsonrpc: '2.0', id: [1], method: 'tools/list' }, 'mcp_invalid_request'],
+    [{ jsonrpc: '2.0', id: true, method: 'tools/list' }, 'mcp_invalid_request'],
+    [{ jsonrpc: '2.0', id: null, method: 'tools/list' }, 'mcp_invalid_request'],
+    [{ jsonrpc: '2.0', id: {}, method: 'tools/call', params: { name: 'a' } }, 'mcp_invalid_request'],
+    [{ jsonrpc: '2.0', id: null, method: 'tools/call', params: { name: 'a' } }, 'mcp_invalid_request'],
+    [{ jsonrpc: '2.0', method: 'tools/list' }, 'mcp_invalid_request'],
   ])('refuses %j with %s', (body, reason) => {
     expect(() => parseMcpCall(rpc(body))).toThrow(expect.objectContaining({ reason }));
   });

@@ -71,6 +71,13 @@ describe('MCP sessions through the gate', () => {
     const after = await advisor('GET', { 'mcp-session-id': sid! });
     expect(after.status).toBe(404);
     expect(JSON.parse(after.text)).toMatchObject({ error: { data: { reasons: [{ code: 'mcp_session_unknown' }] } } });
+    // A JSON-RPC request on the ended session gets MCP's 404 too (the client's cue to initialize again), not a
+    // readable 200: neither a list nor a call is answered as if the session were there.
+    for (const body of [{ jsonrpc: '2.0', id: 3, method: 'tools/list' }, { jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'trade.suggest', arguments: {} } }]) {
+      const gone = await advisor('POST', { 'mcp-session-id': sid! }, body);
+      expect(gone.status, body.method).toBe(404);
+      expect(JSON.parse(gone.text), body.method).toMatchObject({ id: body.id, error: { code: -32083, data: { reasons: [{ code: 'mcp_session_unknown' }] } } });
+    }
   });
 
   it('refuses a session id the gateway never saw opened, and malformed ones', async () => {

@@ -14,7 +14,7 @@ describe('tools/list filtered per caller', () => {
     const seen: string[] = [];
     const hidden: string[] = [];
     for (const p of pages) {
-      const out = filterToolList(p, p.id, advisorSees);
+      const out = filterToolList(p, advisorSees);
       const result = (out.message as ReturnType<typeof page>).result;
       expect(result.nextCursor).toBe(p.result.nextCursor);
       seen.push(...result.tools.map((t) => t.name));
@@ -26,7 +26,7 @@ describe('tools/list filtered per caller', () => {
 
   it('fails closed: a tool without a name, or one the policy could not judge, is hidden', () => {
     const message = { jsonrpc: '2.0', id: 'l', result: { tools: [{ name: 'trade.suggest' }, { title: 'no name' }, { name: 'memory.write' }] } };
-    const out = filterToolList(message, 'l', (name) => {
+    const out = filterToolList(message, (name) => {
       if (name === 'memory.write') throw new Error('policy failed');
       return true;
     });
@@ -36,10 +36,21 @@ describe('tools/list filtered per caller', () => {
 
   it.each([
     ['a notification on the same stream', { jsonrpc: '2.0', method: 'notifications/message', params: { data: 'x' } }],
-    ['the answer to another request', page(9, ALL)],
     ['an error', { jsonrpc: '2.0', id: 1, error: { code: -32601, message: 'no' } }],
+    ['a result that lists no tools', { jsonrpc: '2.0', id: 1, result: { resources: [] } }],
   ])('leaves %s as it is', (_name, message) => {
-    expect(filterToolList(message, 1, () => false)).toEqual({ message, hidden: [] });
+    expect(filterToolList(message, () => false)).toEqual({ message, hidden: [] });
+  });
+
+  it.each([
+    ['another number', page(9, ALL)],
+    ['the same number as a string', { ...page(1, ALL), id: '1' }],
+    ['null', { ...page(1, ALL), id: null }],
+    ['none', { jsonrpc: '2.0', result: page(1, ALL).result }],
+  ])('fails closed: a tool list whose id is %s is filtered all the same', (_name, message) => {
+    const out = filterToolList(message, advisorSees);
+    expect((out.message as ReturnType<typeof page>).result.tools.map((t) => t.name)).toEqual(['trade.suggest', 'memory.write']);
+    expect([...out.hidden].sort()).toEqual(['email.read_inbox', 'email.send', 'trade.place']);
   });
 
   describe('on the answer as the service writes it', () => {
@@ -51,7 +62,7 @@ describe('tools/list filtered per caller', () => {
         const hidden: string[] = [];
         hiddenBy.set(req.params.mode, hidden);
         transformResponse(res, (doc) => {
-          const out = filterToolList(doc, 1, advisorSees);
+          const out = filterToolList(doc, advisorSees);
           hidden.push(...out.hidden);
           return out.message;
         });

@@ -83,7 +83,7 @@ describe('MCP transport rules at the gateway', () => {
   it('refuses a browser Origin it was not told about with 403, and lets the configured one in', async () => {
     const evil = await post({ jsonrpc: '2.0', id: 8, method: 'tools/list' }, { origin: 'https://evil.example' });
     expect(evil.status).toBe(403);
-    expect(evil.body).toMatchObject({ error: { data: { reason: 'mcp_origin_forbidden' } } });
+    expect(evil.body).toMatchObject({ error: { code: -32080, data: { reason: 'mcp_origin_forbidden' } } });
     const allowed = await post({ jsonrpc: '2.0', id: 9, method: 'tools/list' }, { origin: ALLOWED_ORIGIN });
     expect(allowed.status).toBe(200);
   });

@@ -66,7 +66,7 @@ export const admitMcp: Stage = async (ctx, deps) => {
     const reasons = [{ code: 'mcp_method_not_allowed', message: `MCP method ${message.method.slice(0, 64)} is not let through this gateway; use tools/call (or ask the operator to allow the method).` }];
     return { kind: 'refuse', refusal: decisionRefusal('deny', reasons, decisionId, revision), outcome: 'deny', reasons };
   }
-  const filtered = message.kind === 'request' && message.method === 'tools/list' && filterToolsList(ctx, deps, message.rpcId);
+  const filtered = message.kind === 'request' && message.method === 'tools/list' && filterToolsList(ctx, deps);
   const how = filtered ? 'no policy decision; the answer lists only the tools toolgate/visible shows this agent' : 'no policy decision';
   return { kind: 'pass', reason: { code: 'mcp_passthrough', message: `MCP method ${message.method.slice(0, 64)} is let through to the service for a signed agent (${how}).` }, body: message.body };
 };

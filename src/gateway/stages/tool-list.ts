@@ -18,7 +18,7 @@ const NO_FINDINGS = { secrets: [], pii: [] } as const;
  * annotations and digest later calls of the tool are judged with. Returns whether the answer is filtered (false:
  * the revision has no toolgate/visible).
  */
-export function filterToolsList(ctx: CallContext, deps: GatewayDeps, rpcId: string | number | null | undefined): boolean {
+export function filterToolsList(ctx: CallContext, deps: GatewayDeps): boolean {
   const { res, decisionId } = ctx;
   const runtime = ctx.runtime!;
   const agent = ctx.agent!;
@@ -58,11 +58,11 @@ export function filterToolsList(ctx: CallContext, deps: GatewayDeps, rpcId: stri
     };
   }
   transformResponse(res, (doc) => {
-    const listed = listedTools(doc, rpcId);
+    const listed = listedTools(doc);
     if (!listed) return doc;
     catalog.learn(listed.tools, agent.id, listed.result.cacheScope === 'public');
     if (!hidden || !visible) return doc;
-    const filtered = filterToolList(doc, rpcId, visible);
+    const filtered = filterToolList(doc, visible);
     hidden.push(...filtered.hidden);
     return filtered.message;
   });
