@@ -33,16 +33,23 @@ export interface SealedFacts {
   readonly jti: string;
 }
 
-/** Seals and opens request states under one 32-byte key, and remembers which were accepted (bounded by expiry). */
+/**
+ * Seals and opens request states under one 32-byte key, and remembers which were accepted until they expire, at
+ * most `maxUsed` in all and `maxUsedPerAgent` for one agent: an agent re-sending its own pending round trips in a
+ * loop runs into its own bound, not into another agent's retry.
+ */
 export class RequestStateSealer {
   readonly #key: Buffer;
-  readonly #used = new Map<string, number>();
+  readonly #used = new Map<string, { readonly exp: number; readonly agent: string }>();
+  readonly #usedBy = new Map<string, number>();
   readonly #maxUsed: number;
+  readonly #maxUsedPerAgent: number;
 
-  constructor(key: Buffer = randomBytes(32), maxUsed = 100_000) {
+  constructor(key: Buffer = randomBytes(32), maxUsed = 100_000, maxUsedPerAgent = 10_000) {
     if (key.length !== 32) throw new TypeError(`the MCP request-state key must be 32 bytes, got ${key.length}`);
     this.#key = key;
     this.#maxUsed = maxUsed;
+    this.#maxUsedPerAgent = maxUsedPerAgent;
   }
 
   seal(facts: Omit<SealedFacts, 'jti'>): string {
@@ -79,16 +86,24 @@ export class RequestStateSealer {
     if (facts.agent !== call.agent || facts.tool !== call.tool || facts.binding !== call.binding) throw refuse('was issued for another agent, tool or arguments');
     this.#forgetExpired(nowMs);
     if (this.#used.has(facts.jti)) throw refuse('was already used');
-    if (this.#used.size >= this.#maxUsed) throw new BadRequestError('mcp_request_state_invalid', 'The gateway holds too many open approval round trips right now; retry the call without requestState in a moment.');
-    this.#used.set(facts.jti, facts.exp);
+    const held = this.#usedBy.get(facts.agent) ?? 0;
+    if (held >= this.#maxUsedPerAgent) {
+      throw new BadRequestError('mcp_request_state_invalid', `Agent ${facts.agent} has ${held} approval round trips open, the most one agent may; each frees when its approval expires (at most 15 minutes). Retry with fewer open round trips.`);
+    }
+    if (this.#used.size >= this.#maxUsed) throw new BadRequestError('mcp_request_state_invalid', 'The gateway holds too many open approval round trips right now; each frees when its approval expires (at most 15 minutes). Retry the call then.');
+    this.#used.set(facts.jti, { exp: facts.exp, agent: facts.agent });
+    this.#usedBy.set(facts.agent, held + 1);
     return facts;
   }
 
   #forgetExpired(nowMs: number): void {
     // Insertion order is close to expiry order (one TTL for all): stop at the first live one.
-    for (const [jti, exp] of this.#used) {
+    for (const [jti, { exp, agent }] of this.#used) {
       if (exp > nowMs) break;
       this.#used.delete(jti);
+      const left = this.#usedBy.get(agent)! - 1;
+      if (left === 0) this.#usedBy.delete(agent);
+      else this.#usedBy.set(agent, left);
     }
   }
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { UnavailableError } from '../errors.js';
 import { connectRedis, requireSendCommand, type RedisStoreOptions, type SendCommand } from '../redis/index.js';
-import { BoundedMap } from './bounded-map.js';
+import { OwnedBoundedMap } from './bounded-map.js';
 
 /**
  * Which agent opened which MCP session. A session id is not a credential (MCP says so): every request is signed,
@@ -22,36 +22,42 @@ export interface McpSessionStore {
 export interface MemorySessionOptions {
   /** Sessions kept at most; the least recently used goes first. Default 100,000. */
   readonly maxSessions?: number;
+  /**
+   * Sessions one agent keeps at most; past it the agent's own least recently used goes, so an agent opening
+   * sessions in a loop cannot push out another agent's. Default 10,000.
+   */
+  readonly maxSessionsPerAgent?: number;
   /** A session unused this long is forgotten. Default 24 h. */
   readonly idleTtlMs?: number;
 }
 
-/** In-process session owners, bounded in count and idle time. */
+/** In-process session owners, bounded in count (in all and per agent) and idle time. */
 export class MemoryMcpSessionStore implements McpSessionStore {
   readonly #ttl: number;
-  // Recency order: a use makes the entry the newest; beyond maxSessions the least recently used goes.
-  readonly #owners: BoundedMap<{ agent: string; seen: number }>;
+  // Recency order: a use makes the entry the newest; beyond the bounds the least recently used goes (the agent's own
+  // first).
+  readonly #owners: OwnedBoundedMap<number>;
 
   constructor(options: MemorySessionOptions = {}) {
-    this.#owners = new BoundedMap(options.maxSessions ?? 100_000);
+    this.#owners = new OwnedBoundedMap(options.maxSessions ?? 100_000, options.maxSessionsPerAgent ?? 10_000);
     this.#ttl = options.idleTtlMs ?? 24 * 3600_000;
   }
 
   owner(sessionId: string, nowMs: number): string | null {
-    const entry = this.#owners.get(sessionId);
-    if (!entry) return null;
-    if (nowMs - entry.seen > this.#ttl) {
+    const agent = this.#owners.ownerOf(sessionId);
+    if (agent === undefined) return null;
+    if (nowMs - this.#owners.get(sessionId)! > this.#ttl) {
       this.#owners.delete(sessionId);
       return null;
     }
-    this.#owners.set(sessionId, { agent: entry.agent, seen: nowMs });
-    return entry.agent;
+    this.#owners.set(sessionId, agent, nowMs);
+    return agent;
   }
 
   bind(sessionId: string, agentId: string, nowMs: number): boolean {
     const current = this.owner(sessionId, nowMs);
     if (current !== null) return current === agentId;
-    this.#owners.set(sessionId, { agent: agentId, seen: nowMs });
+    this.#owners.set(sessionId, agentId, nowMs);
     return true;
   }
 

@@ -1,14 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import express, { type Request, type Response, type Router } from 'express';
+import { BoundedMap } from '../gateway/bounded-map.js';
 import type { ToolHandler } from './types.js';
+
+/** Sessions the example server keeps; the oldest opened goes first. */
+const MAX_SESSIONS = 10_000;
 
 /**
  * A small MCP Streamable HTTP server at `/` relative to its mount: JSON answers to POST, sessions opened by
- * initialize (`Mcp-Session-Id`), a server-to-client event stream on GET and session end on DELETE.
+ * initialize (`Mcp-Session-Id`, the 10,000 newest kept), a server-to-client event stream on GET, session end on DELETE
+ * and ping.
  */
 export function mcpRouter(tools: Record<string, ToolHandler>): Router {
   const router = express.Router();
-  const sessions = new Map<string, Set<Response>>();
+  // Bounded like the gateway's own session state: a client opening sessions in a loop cannot grow the process.
+  const sessions = new BoundedMap<Set<Response>>(MAX_SESSIONS);
   const session = (req: Request): string | undefined => {
     const id = req.headers['mcp-session-id'];
     return typeof id === 'string' ? id : undefined;
@@ -19,7 +25,7 @@ export function mcpRouter(tools: Record<string, ToolHandler>): Router {
     const body = req.body as { id?: unknown; method?: string; params?: { name?: string; arguments?: Record<string, unknown> } };
     const id = body?.id ?? null;
     const sid = session(req);
-    if (sid !== undefined && !sessions.has(sid)) return void unknownSession(res);
+    if (sid !== undefined && sessions.get(sid) === undefined) return void unknownSession(res);
     switch (body?.method) {
       case 'initialize': {
         const opened = randomUUID();
@@ -28,6 +34,9 @@ export function mcpRouter(tools: Record<string, ToolHandler>): Router {
         res.json({ jsonrpc: '2.0', id, result: { protocolVersion: '2025-06-18', capabilities: { tools: {} }, serverInfo: { name: 'toolgate-demo', version: '0.1.0' } } });
         return;
       }
+      case 'ping':
+        res.json({ jsonrpc: '2.0', id, result: {} });
+        return;
       case 'tools/list':
         res.json({ jsonrpc: '2.0', id, result: { tools: Object.entries(tools).map(([name, tool]) => listed(name, tool)) } });
         return;

@@ -114,6 +114,19 @@ describe('request state sealing', () => {
     expect(sealer.open(state, call, 1_000).approval).toBe('apr_1');
     expect(() => sealer.open(state, call, 1_000)).toThrow(/already used/);
   });
+
+  it('bounds the round trips one agent holds open, so its flood never refuses another agent; they free as they expire', () => {
+    const sealer = new RequestStateSealer(undefined, 10, 3);
+    const flooder = { ...call, agent: 'flooder' };
+    const open = (c: typeof call, exp: number, now = 1_000) => sealer.open(sealer.seal({ ...c, approval: 'apr_x', exp }), c, now);
+    for (let i = 0; i < 3; i++) open(flooder, 5_000);
+    expect(() => open(flooder, 5_000)).toThrow(/Agent flooder has 3 approval round trips open, the most one agent may/);
+    for (let i = 0; i < 3; i++) expect(open({ ...call, agent: `victim-${i}` }, 9_000).agent).toBe(`victim-${i}`);
+    expect(open(flooder, 9_000, 5_000).agent).toBe('flooder'); // the first three expired at 5,000
+    // The bound of all: reached only by many agents together.
+    for (let i = 0; i < 6; i++) open({ ...call, agent: `many-${i}` }, 9_000, 5_000);
+    expect(() => open({ ...call, agent: 'late' }, 9_000, 5_000)).toThrow(/too many open approval round trips right now; each frees when its approval expires/);
+  });
 });
 
 /**
