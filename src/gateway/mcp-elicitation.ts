@@ -1,5 +1,5 @@
 import { isObject } from '../object.js';
-import { BoundedMap } from './bounded-map.js';
+import { OwnedBoundedMap } from './bounded-map.js';
 
 /**
  * Approvals through MCP 2025-11-25 URL-mode elicitation. A client declares `capabilities.elicitation.url` when it
@@ -7,7 +7,8 @@ import { BoundedMap } from './bounded-map.js';
  * spec's `URLElicitationRequiredError` (-32042) whose one elicitation points the user at the approval. The client
  * retries the same call without anything new in it, so the gateway remembers, per session and exact call (the
  * approval binding), which approval it sent the user to, and presents it on the retry. Both maps are in this
- * process and bounded; a session that reaches another instance gets the readable tool result instead.
+ * process and bounded, in all and per agent (an agent filling them pushes out only its own entries); a session
+ * that reaches another instance, or whose entry went, gets the readable tool result instead.
  */
 
 export const URL_ELICITATION_REQUIRED = -32042;
@@ -22,26 +23,26 @@ export function declaresUrlElicitation(body: unknown): boolean {
 }
 
 export class ElicitationSessions {
-  readonly #capable: BoundedMap<true>;
-  readonly #pending: BoundedMap<string>;
+  readonly #capable: OwnedBoundedMap<true>;
+  readonly #pending: OwnedBoundedMap<string>;
 
-  constructor(maxSessions = 100_000, maxPending = 100_000) {
-    this.#capable = new BoundedMap(maxSessions);
-    this.#pending = new BoundedMap(maxPending);
+  constructor(maxSessions = 100_000, maxPending = 100_000, maxPerAgent = 10_000) {
+    this.#capable = new OwnedBoundedMap(maxSessions, maxPerAgent);
+    this.#pending = new OwnedBoundedMap(maxPending, maxPerAgent);
   }
 
-  /** The service opened `session` for a client that declared URL-mode elicitation. */
-  declare(session: string): void {
-    this.#capable.set(session, true);
+  /** The service opened `session`, for `agent`, whose client declared URL-mode elicitation. */
+  declare(session: string, agent: string): void {
+    this.#capable.set(session, agent, true);
   }
 
   capable(session: string | undefined): session is string {
     return session !== undefined && this.#capable.get(session) === true;
   }
 
-  /** The user of `session` was sent to approval `id` for the call with this binding. */
-  remember(session: string, binding: string, id: string): void {
-    this.#pending.set(`${session}\n${binding}`, id);
+  /** The user of `agent`'s `session` was sent to approval `id` for the call with this binding. */
+  remember(session: string, agent: string, binding: string, id: string): void {
+    this.#pending.set(`${session}\n${binding}`, agent, id);
   }
 
   pendingFor(session: string, binding: string): string | undefined {

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { OwnedBoundedMap } from '../../src/gateway/bounded-map.js';
+import { ElicitationSessions } from '../../src/gateway/mcp-elicitation.js';
 import { MemoryMcpSessionStore } from '../../src/gateway/mcp-sessions.js';
 
 type Op = { kind: 'set'; key: string; owner: string; value: number } | { kind: 'delete'; key: string } | { kind: 'get'; key: string };
@@ -73,5 +74,21 @@ describe('MemoryMcpSessionStore under one agent opening sessions in a loop', () 
     expect(store.size).toBe(101);
     expect(store.owner('flood-49999', 50_000)).toBe('advisor');
     expect(store.owner('flood-49899', 50_000)).toBeNull(); // its own 101st newest went
+  });
+});
+
+describe('ElicitationSessions under one agent opening sessions in a loop', () => {
+  it('keeps another agent\'s declared session and its pending approval', () => {
+    const sessions = new ElicitationSessions(1_000, 1_000, 100);
+    sessions.declare('victim-session', 'room-assistant');
+    sessions.remember('victim-session', 'room-assistant', 'binding', 'apr_1');
+    for (let i = 0; i < 20_000; i++) {
+      sessions.declare(`flood-${i}`, 'advisor');
+      sessions.remember(`flood-${i}`, 'advisor', 'binding', `apr_f${i}`);
+    }
+    expect(sessions.capable('victim-session')).toBe(true);
+    expect(sessions.pendingFor('victim-session', 'binding')).toBe('apr_1');
+    expect(sessions.capable('flood-19999')).toBe(true);
+    expect(sessions.capable('flood-0')).toBe(false);
   });
 });

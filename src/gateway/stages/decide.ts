@@ -129,7 +129,7 @@ function withInputRequest(ctx: CallContext, deps: GatewayDeps, refusal: Refusal,
   const base = deps.config.publicUrl ?? `${ctx.req.protocol}://${ctx.req.get('host') ?? '127.0.0.1'}`;
   const url = approvalUrl(base, ticket.id);
   if (elicit) {
-    deps.config.elicitations.remember(session!, binding, ticket.id);
+    deps.config.elicitations.remember(session!, ctx.agent!.id, binding, ticket.id);
     return { ...refusal, mcpError: urlElicitationError(url, ticket, refusal.body) };
   }
   const exp = Math.min(Date.parse(ticket.expires_at), ctx.nowMs + REQUEST_STATE_TTL_MS);

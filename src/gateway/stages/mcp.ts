@@ -38,7 +38,7 @@ export const admitMcp: Stage = async (ctx, deps) => {
   // A client that can send its user to a URL says so when it opens the session (MCP 2025-11-25).
   const elicits = declaresUrlElicitation(ctx.message?.body);
   bindOpenedSession(res, session, (id) => {
-    if (elicits) config.elicitations.declare(id);
+    if (elicits) config.elicitations.declare(id, agent.id);
     Promise.resolve(config.mcpSessions.bind(id, agent.id, config.now()))
       .then((ok) => ok || logError('the MCP service issued a session id that another agent owns; not rebinding it')())
       .catch(logError('the owner of a new MCP session could not be recorded; the session will be refused'));
