@@ -4,6 +4,20 @@ import { parseJsonBody } from './json-body.js';
 import { DEFAULT_JSON_LIMITS, type JsonLimits } from './json-limits.js';
 import { isObject } from '../object.js';
 
+/**
+ * A bad request in a JSON-RPC message whose id could be read: the refusal answers that id (JSON-RPC 2.0 answers
+ * null only when the id itself could not be read).
+ */
+export class McpRequestError extends BadRequestError {
+  constructor(
+    reason: string,
+    message: string,
+    readonly rpcId: string | number | undefined,
+  ) {
+    super(reason, message);
+  }
+}
+
 /** Tool names: letters, digits, ".", "_" and "-", 1-128 characters, spelled exactly (no percent-encoding). */
 export const TOOL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
@@ -46,11 +60,11 @@ export function parseMcpCall(raw: Buffer, limits: JsonLimits = DEFAULT_JSON_LIMI
   if (body.method !== 'tools/call') return { kind: rpcId === undefined ? 'notification' : 'request', method: body.method, rpcId, body };
   const params = body.params;
   if (!isObject(params) || typeof params.name !== 'string' || !TOOL_NAME.test(params.name)) {
-    throw new BadRequestError('mcp_invalid_params', 'tools/call needs params.name, a tool name of letters, digits, ".", "_" and "-", and params.arguments as an object.');
+    throw new McpRequestError('mcp_invalid_params', 'tools/call needs params.name, a tool name of letters, digits, ".", "_" and "-", and params.arguments as an object.', rpcId);
   }
   const args = params.arguments === undefined ? {} : params.arguments;
   if (!isObject(args)) {
-    throw new BadRequestError('args_not_object', 'params.arguments must be a JSON object.');
+    throw new McpRequestError('args_not_object', 'params.arguments must be a JSON object.', rpcId);
   }
   return { tool: params.name, protocol: 'mcp', args, rpcId, body };
 }

@@ -2,6 +2,7 @@ import type { Response } from 'express';
 import type { ToolCall } from '../extract/types.js';
 import type { Reason } from '../policy/types.js';
 import { BadRequestError, ToolgateError } from '../errors.js';
+import { McpRequestError } from '../extract/parse.js';
 
 export const DECISION_ID_HEADER = 'Toolgate-Decision-Id';
 
@@ -60,6 +61,8 @@ export interface Refusal {
   readonly headers?: Readonly<Record<string, string>>;
   /** The JSON-RPC error code on /mcp when the kind's is not the right one. */
   readonly rpcCode?: number;
+  /** The JSON-RPC id of a message refused before it was parsed into a call, when its id could be read. */
+  readonly rpcId?: string | number;
   /** The result a refused MCP tools/call answers instead of the tool failure (an MCP 2026-07-28 InputRequiredResult). */
   readonly mcpResult?: Record<string, unknown>;
   /** The JSON-RPC error a refused MCP tools/call answers instead (MCP 2025-11-25 URLElicitationRequiredError). */
@@ -111,6 +114,7 @@ export function errorRefusal(error: ToolgateError, decisionId: string): Refusal 
   const label = error.kind === 'config' ? 'unavailable' : error.kind;
   const details = error instanceof BadRequestError ? error.details : undefined;
   const rpcCode = SPEC_RPC_CODES[error.reason] ?? GATEWAY_RPC_CODES[error.reason];
+  const rpcId = error instanceof McpRequestError ? error.rpcId : undefined;
   return {
     status,
     kind: label,
@@ -118,6 +122,7 @@ export function errorRefusal(error: ToolgateError, decisionId: string): Refusal 
     // The details first: they can never overwrite the contract's members.
     body: { ...details, error: label, reason: error.reason, message: error.message, decision_id: decisionId },
     ...(rpcCode !== undefined ? { rpcCode } : {}),
+    ...(rpcId !== undefined ? { rpcId } : {}),
   };
 }
 

@@ -78,6 +78,14 @@ describe('toolgate middleware, embedded defaults', () => {
     const broken = await fetch(`${gw.url}/mcp`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"jsonrpc":' });
     expect(broken.status).toBe(400);
     expect(await broken.json()).toMatchObject({ jsonrpc: '2.0', id: null, error: { code: -32600, data: { reason: 'invalid_json' } } });
+    // A malformed call whose id could be read is answered with that id (JSON-RPC answers null only when it cannot).
+    const noArgs = await advisor.send('POST', '/mcp', { jsonrpc: '2.0', id: 11, method: 'tools/call', params: { name: 'trade.suggest', arguments: [1] } });
+    expect(noArgs.status).toBe(400);
+    expect(noArgs.body).toMatchObject({ jsonrpc: '2.0', id: 11, error: { code: -32600, data: { reason: 'args_not_object' } } });
+    const noName = await advisor.send('POST', '/mcp', { jsonrpc: '2.0', id: 'c-12', method: 'tools/call', params: {} });
+    expect(noName.body).toMatchObject({ jsonrpc: '2.0', id: 'c-12', error: { code: -32602, data: { reason: 'mcp_invalid_params' } } });
+    const badId = await advisor.send('POST', '/mcp', { jsonrpc: '2.0', id: { a: 1 }, method: 'tools/list' });
+    expect(badId.body).toMatchObject({ jsonrpc: '2.0', id: null, error: { code: -32600, data: { reason: 'mcp_invalid_request' } } });
   });
 
   it.each([

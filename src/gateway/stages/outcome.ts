@@ -53,7 +53,7 @@ export async function refuse(ctx: CallContext, deps: GatewayDeps, stop: Extract<
   }
   finish(ctx, deps, stop.outcome, stop.reasons, stop.error);
   const mcp = ctx.route.kind === 'mcp' || ctx.route.kind === 'mcp-session';
-  sendRefusal(ctx.res, ctx.decisionId, stop.refusal, ctx.call ?? (mcp ? { protocol: 'mcp', rpcId: ctx.message?.rpcId ?? null } : undefined));
+  sendRefusal(ctx.res, ctx.decisionId, stop.refusal, ctx.call ?? (mcp ? { protocol: 'mcp', rpcId: ctx.message?.rpcId ?? stop.refusal.rpcId ?? null } : undefined));
 }
 
 /**
