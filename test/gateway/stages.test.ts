@@ -124,6 +124,21 @@ describe('request-path stages', () => {
     expect((await approvals.get(pending.id))?.status).toBe('approved');
   });
 
+  it('extract: a request is judged as of when it had all arrived, not when its headers came (a slow body)', async () => {
+    const args = { limit: 5 };
+    // Reading the inbox always needs a person. Approved, with an expiry between the headers' arrival (two minutes
+    // before NOW) and the body's (NOW).
+    const pending = newApprovalRecord({ agent: 'receipts-bot', tool: 'email.read_inbox', args, reasons: [], decisionId: 'd-slow', nowMs: NOW - 200_000, ttlS: 140 });
+    await approvals.create(pending);
+    await approvals.decide(pending.id, 'finance-lead', 'approve', NOW - 150_000);
+    const ctx = { ...ctxFor(request('POST', '/tools/email.read_inbox', JSON.stringify(args), { ...json, 'toolgate-approval': pending.id }, 'receipts-bot')), nowMs: NOW - 120_000 };
+    const stop = await run(ctx, [extract, identify, admitMcp, buildPolicyInput, decide, reserve]);
+    expect(ctx.nowMs).toBe(NOW);
+    expect(ctx.input).toMatchObject({ context: { now_ms: NOW } });
+    expect(stop).toMatchObject({ kind: 'refuse', reasons: [{ code: 'approval_expired' }] });
+    expect((await approvals.get(pending.id))?.status).not.toBe('used');
+  });
+
   it('reserve: a full limit stops with 429 and takes nothing', async () => {
     const full = new MemoryLimitStore();
     const ctx = ctxFor(request('POST', '/tools/email.send', email('accountant@ledger-partners.example'), json, 'receipts-bot'));

@@ -50,7 +50,12 @@ export interface CallContext {
   /** The raw request target, as signed and as recorded. */
   readonly target: string;
   readonly decisionId: string;
-  readonly nowMs: number;
+  /**
+   * The decision's time (epoch ms): the policy's clock facts, the audit timestamp, approval lookups. Read again once
+   * the whole request has arrived (extract), so a body sent slowly cannot make a call be judged at the moment its
+   * headers came (an approval past its expiry, a limit window gone by).
+   */
+  nowMs: number;
   readonly started: number;
   /** The decision span, opened on first use (after the extract stage has settled `parent`). */
   readonly span: Span;

@@ -22,6 +22,7 @@ export const extract: Stage = async (ctx, deps) => {
   const { req, route } = ctx;
   const { config } = deps;
   ctx.raw = await readRawBody(req, config.bodyLimit);
+  ctx.nowMs = config.now(); // the request is complete: it is judged as of now, not of when its headers came
   if (route.kind === 'mcp-session') {
     if (ctx.raw.length > 0) throw new BadRequestError('body_unexpected', `${req.method} ${config.mcpPath} takes no body; send JSON-RPC messages with POST.`);
     ctx.span.updateName(`${A.SPAN_AUTHORIZE} mcp ${req.method}`);

@@ -13,7 +13,8 @@ export const reserve: Stage = async (ctx, deps) => {
   const { config } = deps;
   const decision = ctx.decision!;
   const revision = (ctx.engine ?? ctx.runtime!.engine).info.revision;
-  const reserved = await config.limits.reserve(decision.obligations.limits, ctx.decisionId, ctx.nowMs);
+  // Limits and the approval are taken at the time they are taken: the evaluation (or a queue before it) took a while.
+  const reserved = await config.limits.reserve(decision.obligations.limits, ctx.decisionId, config.now());
   ctx.timers.timer_limits_ns = elapsedNs(t);
   if (!reserved.ok) {
     const reasons = [limitReason(reserved)];
@@ -30,9 +31,12 @@ export const reserve: Stage = async (ctx, deps) => {
   // Entered before the attempt: if consume() throws after spending it (a lost reply), restore() gives it back only
   // if this call is the one that spent it.
   ctx.acquired.add('spent approval', () => config.approvals.restore(id, ctx.decisionId));
-  const spent = await config.approvals.consume(id, ctx.binding!, ctx.nowMs, ctx.decisionId);
+  const spent = await config.approvals.consume(id, ctx.binding!, config.now(), ctx.decisionId);
   if (spent.status !== 'approved') {
-    const reasons = [{ code: `approval_${spent.status === 'unknown' ? 'invalid' : spent.status}`, message: 'The approval was spent by another call just now; each approval covers one call. Retry without the header to request a new one.' }];
+    const message = spent.status === 'expired'
+      ? 'The approval expired while the call was being decided; nothing was executed. Retry without the header to request a new one.'
+      : 'The approval was spent by another call just now; each approval covers one call. Retry without the header to request a new one.';
+    const reasons = [{ code: `approval_${spent.status === 'unknown' ? 'invalid' : spent.status}`, message }];
     return { kind: 'refuse', refusal: decisionRefusal('deny', reasons, ctx.decisionId, revision), outcome: 'deny', reasons };
   }
 };
