@@ -81,7 +81,8 @@ export class PolicyEngine {
   async decide(input: PolicyInput): Promise<Decision> {
     if (!this.#pool) return this.evaluate(input);
     // Serialised once here; the thread copies the UTF-8 straight into WASM memory (channel.ts, worker.ts).
-    return toDecision(await this.#pool.run(JSON.stringify(input)));
+    // Queued per agent, served in turn: one agent's slow evaluations cannot hold everyone else's decisions.
+    return toDecision(await this.#pool.run(JSON.stringify(input), typeof input.agent?.id === 'string' ? input.agent.id : ''));
   }
 
   /** Evaluates the decision in this thread, with no time budget. Undefined results, evaluation errors and malformed decisions fail closed. */

@@ -51,6 +51,19 @@ describe('policy evaluation in worker threads', () => {
     expect((await engine.decide(call({}))).outcome).toBe('allow');
   });
 
+  it('serves agents in turn: one agent\'s queue of runaway evaluations delays another agent by one of them, not all', async () => {
+    const engine = await load(slow, { timeoutMs: BUDGET_MS, workers: 1 });
+    const as = (agent: string, args: Record<string, unknown>) => ({ agent: { id: agent }, args }) as unknown as PolicyInput;
+    const done: string[] = [];
+    const flood = Array.from({ length: 5 }, (_, i) => engine.decide(as('flooder', RUNAWAY_ARGS)).catch(() => undefined).finally(() => done.push(`flooder-${i}`)));
+    const victim = engine.decide(as('victim', {})).finally(() => done.push('victim'));
+    expect((await victim).outcome).toBe('allow');
+    await Promise.all(flood);
+    // The first runaway was running, the second had the flooder's turn; then the victim's turn came.
+    expect(done.indexOf('victim')).toBeLessThanOrEqual(2);
+    expect(done).toHaveLength(6);
+  });
+
   it('keeps deciding other calls while one runs out its budget', async () => {
     const engine = await load(slow, { timeoutMs: BUDGET_MS, workers: 2 });
     let runawayDone = false;
