@@ -245,6 +245,15 @@ test_sensitive_subject_words_need_approval if {
 	contains(message(f.email_with({"subject": "Invoice and TAX"}), "subject_sensitive"), "invoice, tax")
 }
 
+test_subject_longer_than_a_header_line_is_refused_before_the_word_check if {
+	long := concat("", array.concat(["Receipts"], [" tax" | some _ in numbers.range(1, 300)]))
+	count(long) > 998
+	f.codes(f.email_with({"subject": long})) == {"args_invalid"}
+	line := concat("", [" " | some _ in numbers.range(1, 998)])
+	f.outcome(f.email_with({"subject": line})) == "allow"
+	f.codes(f.email_with({"subject": concat("", [line, "x"])})) == {"args_invalid"}
+}
+
 test_subject_words_match_whole_words_only if {
 	every subject in ["Taxonomy of receipts", "syntax notes", "Receipts for October"] {
 		f.outcome(f.email_with({"subject": subject})) == "allow"
