@@ -111,13 +111,25 @@ describe('MemoryMcpSessionStore', () => {
 
 /** What every session store does, in memory and on real Redis (several gateway instances share the latter). */
 describe.each([
-  ['memory', async () => ({ a: new MemoryMcpSessionStore(), b: null as McpSessionStore | null })],
-  ['redis', async () => {
+  ['memory', async (maxSessionsPerAgent?: number) => ({ a: new MemoryMcpSessionStore({ ...(maxSessionsPerAgent ? { maxSessionsPerAgent } : {}) }), b: null as McpSessionStore | null })],
+  ['redis', async (maxSessionsPerAgent?: number) => {
     const redis = sharedRedis();
-    const prefix = `${redis.prefix}mcp:`;
-    return { a: new RedisMcpSessionStore({ sendCommand: await redis.sendCommand(), prefix }), b: new RedisMcpSessionStore({ sendCommand: await redis.sendCommand(), prefix }) as McpSessionStore | null };
+    const prefix = `${redis.prefix}mcp-${Math.random()}:`;
+    const options = { prefix, ...(maxSessionsPerAgent ? { maxSessionsPerAgent } : {}) };
+    return { a: new RedisMcpSessionStore({ sendCommand: await redis.sendCommand(), ...options }), b: new RedisMcpSessionStore({ sendCommand: await redis.sendCommand(), ...options }) as McpSessionStore | null };
   }],
 ] as const)('McpSessionStore contract: %s', (_name, make) => {
+  it('keeps at most maxSessionsPerAgent for one agent, its oldest going first, and never another agent\'s', async () => {
+    const { a, b } = await make(3);
+    const seen = b ?? a; // Redis: what another instance sees once the writes land
+    expect(await a.bind('other-agents', 'room-assistant', 0)).toBe(true);
+    for (let i = 0; i < 8; i++) expect(await a.bind(`flood-${i}`, 'advisor', i + 1)).toBe(true);
+    await expect.poll(() => seen.owner('flood-7', 10)).toBe('advisor');
+    await expect.poll(async () => Promise.all([0, 1, 2, 3, 4].map((i) => seen.owner(`flood-${i}`, 10)))).toEqual([null, null, null, null, null]);
+    expect(await Promise.all([5, 6, 7].map((i) => seen.owner(`flood-${i}`, 10)))).toEqual(['advisor', 'advisor', 'advisor']);
+    expect(await seen.owner('other-agents', 10)).toBe('room-assistant');
+  });
+
   it('binds once, first owner wins, unbind forgets; another instance sees the binding', async () => {
     const { a, b } = await make();
     const sid = `s-${Math.random()}`;
