@@ -27,8 +27,12 @@ secrets_within(base) := [f | some f in secrets; lib.pointer_within(f.pointer, ba
 
 pii_within(base) := [f | some f in pii; lib.pointer_within(f.pointer, base)]
 
-# "aws_access_key at /args/body, private_key at /args/attachments/0"
-describe(found) := lib.brief([sprintf("%s at %s", [f.type, f.pointer]) | some f in found])
+# "aws_access_key at /args/body, private_key at /args/attachments/0"; only the findings shown are formatted (a
+# sprintf per finding was most of an evaluation with thousands of them).
+describe(found) := lib.brief_counted(
+	[sprintf("%s at %s", [f.type, f.pointer]) | some f in array.slice(found, 0, lib.brief_max)],
+	count({[f.type, f.pointer] | some f in found}),
+)
 
 # Secrets never leave through a tool unless the tool opts out (tools.<name>.allow_secrets: true), as
 # memory.write does: it decides by label and scope instead (tools/memory.rego).

@@ -100,10 +100,13 @@ join(items) := concat(", ", sort(items))
 # order, sorted, so the text is the same in opa eval and in WASM and its cost is linear in the input.
 brief_max := 10
 
-brief(items) := concat("", [join(shown), more]) if {
-	shown := {x | some x in array.slice(items, 0, brief_max)}
-	rest := count({x | some x in items}) - count(shown)
-	more := more_text(rest)
+brief(items) := brief_counted(items, count({x | some x in items}))
+
+# brief of a list of which only the first brief_max items need be given, with the number of its distinct items:
+# a caller that formats each item (sprintf) formats only those it shows, so a long list costs one pass, not one
+# callout per item.
+brief_counted(first, distinct) := concat("", [join(shown), more_text(distinct - count(shown))]) if {
+	shown := {x | some x in array.slice(first, 0, brief_max)}
 }
 
 more_text(0) := ""

@@ -1,4 +1,5 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { BadRequestError } from '../errors.js';
 import type { Finding } from '../policy/types.js';
 import { type DetectMemo, detectYielding, type Detector, DETECTORS, finderFor, type Match } from './detectors.js';
 import { escapePointer } from './pointer.js';
@@ -10,6 +11,17 @@ export interface Findings {
   secrets: Finding[];
   pii: Finding[];
 }
+
+/**
+ * Most findings one value may carry, and most characters their pointers may hold together. The policy input
+ * carries every finding with its pointer, so without a bound a body of 10,000 short strings under one long member
+ * name (every pointer repeating the name) grew the input quadratically with the body: 600 KB of arguments took
+ * the process down while serialising the input. A value past either bound is refused (413 findings_too_many)
+ * before the policy sees it: dropping findings would let a secret or a piece of personal data go unjudged and
+ * unredacted.
+ */
+export const MAX_FINDINGS = 2_000;
+export const MAX_FINDING_POINTER_CHARS = 256 * 1024;
 
 /** The strings of one place in a value: a string at `pointer`, or the member names of the object at `pointer`. */
 interface Place {
@@ -40,8 +52,13 @@ function forEachPlace(value: unknown, base: string, visit: (place: Place) => voi
   }
 }
 
+/** Findings being gathered, with what their bounds count. */
+interface Gathered extends Findings {
+  pointerChars: number;
+}
+
 /** Adds one place's matches (of all its texts) to `out`: once per class and type at that place. */
-function report(out: Findings, place: Place, matches: readonly (readonly Match[])[]): void {
+function report(out: Gathered, place: Place, matches: readonly (readonly Match[])[]): void {
   const types = new Set<string>();
   for (const list of matches) {
     for (const m of list) {
@@ -49,9 +66,24 @@ function report(out: Findings, place: Place, matches: readonly (readonly Match[]
       if (types.has(id)) continue;
       types.add(id);
       (m.class === 'secret' ? out.secrets : out.pii).push(place.inName ? { type: m.type, pointer: place.pointer, in: 'name' } : { type: m.type, pointer: place.pointer });
+      out.pointerChars += place.pointer.length;
+      const count = out.secrets.length + out.pii.length;
+      if (count > MAX_FINDINGS || out.pointerChars > MAX_FINDING_POINTER_CHARS) {
+        throw new BadRequestError(
+          'findings_too_many',
+          count > MAX_FINDINGS
+            ? `The arguments hold more than ${MAX_FINDINGS} secrets or pieces of personal data the gateway detects; nothing was executed. Send fewer in one call (split the list across calls).`
+            : `The detected secrets and personal data sit under member names too long to report (their JSON Pointers exceed ${MAX_FINDING_POINTER_CHARS} characters together); nothing was executed. Use short member names.`,
+        );
+      }
     }
   }
 }
+
+const gathered = (): Gathered => ({ secrets: [], pii: [], pointerChars: 0 });
+
+/** The findings alone, as the policy input carries them. */
+const findingsOf = (out: Gathered): Findings => ({ secrets: out.secrets, pii: out.pii });
 
 /**
  * Walks a JSON value and reports every detector finding with the JSON Pointer of the string it sits in, once per
@@ -61,14 +93,15 @@ function report(out: Findings, place: Place, matches: readonly (readonly Match[]
  * pointer never repeats the credential it reports. Every string and name is scanned whole, however long and
  * however deep it sits: a part left unscanned would be a place to hide a credential from the policy and from
  * audit masking. The cost is bounded by the detectors (linear, at most MAX_MATCHES_PER_DETECTOR matches each per
- * string) and by the body limit. The order of the findings is the document's. With a `memo` (built-in detectors
+ * string) and by the body limit; what they report is bounded by MAX_FINDINGS and MAX_FINDING_POINTER_CHARS (past
+ * either: BadRequestError findings_too_many). The order of the findings is the document's. With a `memo` (built-in detectors
  * only), what the detectors found in long strings is kept there for the masks after the scan.
  */
 export function scan(value: unknown, base: string, detectors: readonly Detector[] = DETECTORS, memo?: DetectMemo): Findings {
-  const out: Findings = { secrets: [], pii: [] };
+  const out = gathered();
   const find = finderFor(detectors, memo);
   forEachPlace(value, base, (place) => report(out, place, place.texts.map(find)));
-  return out;
+  return findingsOf(out);
 }
 
 /**
@@ -96,7 +129,7 @@ export async function scanYielding(
   const pause = options.pause ?? (() => nextTurn());
   const places: Place[] = [];
   forEachPlace(value, base, (place) => places.push(place));
-  const out: Findings = { secrets: [], pii: [] };
+  const out = gathered();
   let work = 0;
   const costOf = (text: string) => text.length * detectors.length;
   for (const place of places) {
@@ -120,7 +153,7 @@ export async function scanYielding(
     }
     report(out, place, matches);
   }
-  return out;
+  return findingsOf(out);
 }
 
 /**

@@ -36,6 +36,7 @@ const SESSION_GONE = 404;
 /** Bad requests that have a more precise status than 400. */
 const BAD_REQUEST_STATUS: Readonly<Record<string, number>> = {
   body_too_large: 413,
+  findings_too_many: 413,
   method_not_allowed: 405,
   unsupported_media_type: 415,
   mcp_origin_forbidden: 403,
