@@ -21,6 +21,19 @@ test_waives_approval if {
 	f.codes(inp) == {"break_glass_used"}
 }
 
+# A person's denial, or an approval for another call, is never set aside, even though break-glass waives the need
+# for an approval (it used to waive the approval's problems with it).
+test_never_overrides_a_human_denial if {
+	every status in ["denied", "mismatch"] {
+		inp := with_token(object.union(f.trade_with({"quantity": 40}), {"approval": {"id": "apr_9", "status": status}}), f.break_glass)
+		f.outcome(inp) == "deny"
+		f.codes(inp)[sprintf("approval_%s", [status])]
+	}
+
+	# A stale approval (expired, used) presented beside the token does not block the waiver.
+	f.outcome(with_token(object.union(f.trade_with({"quantity": 40}), {"approval": {"id": "apr_9", "status": "expired"}}), f.break_glass)) == "allow"
+}
+
 test_tool_scope if {
 	f.outcome(with_token(after_hours, object.union(f.break_glass, {"scopes": ["trade.place"]}))) == "allow"
 	f.codes(with_token(after_hours, object.union(f.break_glass, {"scopes": ["email.send"]}))) == {"break_glass_out_of_scope", "outside_time_window"}

@@ -95,9 +95,14 @@ foundation_ok if {
 # Rule denials that break-glass does not set aside.
 standing_denies := {r | some r in rule_denies; not break_glass.overrides(r.code)}
 
-approval_needed if {
+# The rules ask for a person, whether or not break-glass then waives it.
+approval_asked if {
 	foundation_ok
 	count(approval_requests) > 0
+}
+
+approval_needed if {
+	approval_asked
 	not break_glass.waives_approval
 }
 
@@ -108,9 +113,18 @@ approval_denies := {approvals.problem |
 	not approvals.satisfied
 }
 
+# A person's no (approval_denied) or an approval for another call (approval_mismatch) stands even when break-glass
+# waives the approval: both are break_glass.never_overridable, and waiving the need must not set them aside.
+human_denies := {approvals.problem |
+	approval_asked
+	approvals.presented
+	not approvals.satisfied
+	approvals.problem.code in break_glass.never_overridable
+}
+
 denies := foundation_denies if {
 	not foundation_ok
-} else := standing_denies | approval_denies
+} else := (standing_denies | approval_denies) | human_denies
 
 default outcome := "deny"
 

@@ -245,7 +245,9 @@ stale_ids := [id | some id in attachment_list; found_ids[id]; some i in position
 
 size_of(id) := max([upload_entries[i].size | some i in positions[id]])
 
-total_bytes := sum([size_of(id) | some id in found_ids])
+# Every attachment as the tool will send it: an id listed twice is two copies (summing distinct ids let one 15 MiB
+# upload listed 64 times through a 20 MiB limit).
+total_bytes := sum([size_of(id) | some id in attachment_list; found_ids[id]])
 
 deny contains lib.reason(
 	"args_invalid",

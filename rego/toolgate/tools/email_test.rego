@@ -227,9 +227,14 @@ test_total_attachment_size_capped if {
 	message(big, "attachments_too_large") == "Attachments total 20971521 bytes, over the 20971520-byte limit; send fewer or smaller files."
 }
 
-test_duplicate_ids_counted_once if {
+# The tool sends an id listed twice twice: each listing counts toward the total (one 15 MB upload listed twice is
+# 30 MB), while the sizes come from the upload store once per id.
+test_duplicate_ids_count_each_time_listed if {
 	inp := with_uploads(f.email_with({"attachments": ["upl_1", "upl_1"]}), [f.upload("upl_1", 5, 15000000), f.upload("upl_1", 5, 15000000)])
-	f.outcome(inp) == "allow"
+	f.codes(inp) == {"attachments_too_large"}
+	message(inp, "attachments_too_large") == "Attachments total 30000000 bytes, over the 20971520-byte limit; send fewer or smaller files."
+	small := with_uploads(f.email_with({"attachments": ["upl_1", "upl_1"]}), [f.upload("upl_1", 5, 1000), f.upload("upl_1", 5, 1000)])
+	f.outcome(small) == "allow"
 }
 
 test_attachments_must_be_ids if {
