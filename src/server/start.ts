@@ -104,7 +104,7 @@ export async function startGateway(config: ServerConfig, options: StartOptions):
     approvalsRouter({ store: approvals, verifier, onDecision: (record, approver) => gate.recordApproval(record, approver), ...(options.now ? { now: options.now } : {}) }),
     uploadsRouter({ store: uploads, verifier, ...(options.now ? { now: options.now } : {}) }),
     ...(consolePage ? [consolePage.router] : []),
-  ]);
+  ], options.logger);
   const closeState = async (): Promise<void> => {
     consolePage?.close();
     await gate.close();
