@@ -62,7 +62,10 @@ up() {
       {
         echo "bind 127.0.0.1"; echo "port $p"; echo "protected-mode yes"; echo "daemonize yes"
         echo "pidfile $DIR/node-$p.pid"; echo "logfile $DIR/node-$p.log"; echo "dir $DIR/node-$p"
-        echo "save \"\""; echo "appendonly no"
+        # Persistence on: a primary restarted by a supervisor before the sentinels notice would otherwise come back
+        # empty and its replicas would copy the empty set (the gateways then fence the replay store, nonce-script.ts,
+        # but limits and approvals would be gone). noeviction: an evicted key could be a nonce index or a limit.
+        echo "save \"\""; echo "appendonly yes"; echo "appendfsync everysec"; echo "maxmemory-policy noeviction"
         # An isolated primary (cut off from both replicas) refuses writes after 10 s instead of accepting ones a
         # failover would drop; toolgate's WAIT (TOOLGATE_REDIS_URL waitReplicas) fails such writes at once.
         echo "min-replicas-to-write 1"; echo "min-replicas-max-lag 10"

@@ -1,5 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
-import { UnavailableError } from '../errors.js';
+import { ConfigError, UnavailableError } from '../errors.js';
 import type { RedisConnection } from './types.js';
 import { errorMessage, redactUrl } from './messages.js';
 import { parseRedisUrl, type RedisTarget } from './url.js';
@@ -56,6 +56,7 @@ export async function connectRedis(url: string, options: Readonly<ConnectRedisOp
   } finally {
     clearTimeout(timer);
   }
+  await requireNoEviction(client, url);
   let closed = false;
   keepReconnecting(client, () => closed);
   const send = (...args: string[]) => client.call(args[0] ?? '', ...args.slice(1));
@@ -120,4 +121,26 @@ function createClient(target: RedisTarget, commandTimeout: number): Redis {
     failoverDetector: true,
     sentinelRetryStrategy: (attempt) => Math.min(attempt * 50, 500),
   });
+}
+
+/**
+ * Refuses a Redis that evicts keys under memory pressure: an eviction can drop the replay store's index, a limit's
+ * entries or an approval record (any key, with allkeys-*; any key with an expiry, with volatile-*, which the nonce
+ * index has), and a replay or a call past its limit would then pass. Checked with CONFIG GET; a Redis that does not
+ * allow CONFIG (some managed services rename it) cannot be checked here, and its operator must set noeviction.
+ */
+async function requireNoEviction(client: Redis, url: string): Promise<void> {
+  let policy: unknown;
+  try {
+    policy = await client.call('CONFIG', 'GET', 'maxmemory-policy');
+  } catch {
+    return;
+  }
+  const value = Array.isArray(policy) ? policy[1] : undefined;
+  if (typeof value !== 'string' || value === 'noeviction') return;
+  client.disconnect();
+  throw new ConfigError(
+    'redis_evicts',
+    `Redis at ${redactUrl(url)} evicts keys under memory pressure (maxmemory-policy ${value}): it could drop replay nonces, limits or approvals and let a call through twice. Set maxmemory-policy noeviction (redis.conf, or CONFIG SET maxmemory-policy noeviction) and give Redis the memory it needs.`,
+  );
 }

@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createVerifier, IdentityError, MemoryNonceStore, RedisNonceStore, type NonceStore } from '../../src/identity/index.js';
+import { ReplayStoreFencedError } from '../../src/identity/redis-nonce-store.js';
 import { UnavailableError } from '../../src/errors.js';
 import { generateAgentKey, registryFor, signedFacts, T0 } from './helpers.js';
 import { nonceStoreContract } from './nonce-store-contract.js';
@@ -124,6 +125,51 @@ describe('RedisNonceStore (real Redis)', () => {
     // Two instances share one prefix, as gateways sharing a Redis do.
     const prefix = `${redis().prefix}shared:`;
     expect(await fiftyCopies([await connect({ prefix }), await connect({ prefix })])).toEqual({ passed: 1, replayed: 49 });
+  });
+
+  describe('a Redis that lost its data (restarted without persistence, failed over to an empty node, flushed)', () => {
+    const connectAt = async (prefix: string, fenceMs: number) => {
+      const store = await RedisNonceStore.connect(redis().url, { prefix, fenceMs });
+      stores.push(store);
+      return store;
+    };
+    const lose = async (prefix: string) => {
+      const client = await redis().client();
+      for (const key of await client.keys(`${prefix}*`)) await client.del(key);
+    };
+
+    it('refuses every signed request, on every instance, until each signature it may have seen has expired', async () => {
+      const prefix = `${redis().prefix}lost-${++seq}:`;
+      const [a, b] = [await connectAt(prefix, 400), await connectAt(prefix, 400)];
+      expect(await a.remember('sig-1', 60_000)).toBe(true);
+      await lose(prefix);
+      // The instance that knew the store sees the loss: the replay is refused, not taken for a first sight.
+      await expect(a.remember('sig-1', 60_000)).rejects.toThrow(ReplayStoreFencedError);
+      await expect(a.remember('sig-1', 60_000)).rejects.toThrow(/lost the replay store's data.*refused until/);
+      // An instance that never used the store is fenced too, and a new signature as well.
+      await expect(b.remember('sig-2', 60_000)).rejects.toThrow(ReplayStoreFencedError);
+      // Once the fence is over, the store works again for everyone.
+      await expect.poll(() => a.remember('sig-3', 60_000).catch(() => 'fenced'), { timeout: 5_000, interval: 50 }).toBe(true);
+      expect(await b.remember('sig-3', 60_000)).toBe(false);
+    });
+
+    it('fences from the loss even when an instance that never knew the store restarted it first', async () => {
+      const prefix = `${redis().prefix}lost-${++seq}:`;
+      const old = await connectAt(prefix, 60_000);
+      expect(await old.remember('sig-1', 60_000)).toBe(true);
+      await lose(prefix);
+      const fresh = await connectAt(prefix, 60_000);
+      expect(await fresh.remember('sig-2', 60_000)).toBe(true); // nothing it could know of was lost
+      await expect(old.remember('sig-1', 60_000)).rejects.toThrow(ReplayStoreFencedError);
+      await expect(fresh.remember('sig-3', 60_000)).rejects.toThrow(ReplayStoreFencedError);
+    });
+
+    it('does not fence a first start on an empty Redis', async () => {
+      const prefix = `${redis().prefix}lost-${++seq}:`;
+      const [a, b] = [await connectAt(prefix, 60_000), await connectAt(prefix, 60_000)];
+      expect(await a.remember('sig-1', 60_000)).toBe(true);
+      expect(await b.remember('sig-1', 60_000)).toBe(false);
+    });
   });
 
   it('connect() to a port nobody listens on rejects with UnavailableError(replay_store_unavailable), password masked', async () => {
