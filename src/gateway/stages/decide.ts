@@ -1,7 +1,7 @@
 import { newApprovalRecord, type ApprovalRecord } from '../../approvals/index.js';
 import { mask, SECRET_CLASSES } from '../../classify/mask.js';
 import { UnavailableError } from '../../errors.js';
-import { parseDecision, policyFor, shadowVerdict, startShadow, type Decision, type PolicyInput } from '../../policy/index.js';
+import { parseDecision, policyFor, shadowVerdict, startShadow, type Decision, type LimitObligation, type PolicyInput } from '../../policy/index.js';
 import * as A from '../../telemetry/attributes.js';
 import { approvalUrl, inputRequiredResult, REQUEST_STATE_TTL_MS, wantsInputRequired } from '../mcp-approval.js';
 import { URL_ELICITATION_VERSION, urlElicitationError } from '../mcp-elicitation.js';
@@ -48,6 +48,15 @@ export const decide: Stage = async (ctx, deps) => {
     const approval = ctx.approval;
     let pending = approval?.status === 'pending' ? await config.approvals.get(approval.id) : null;
     if (!pending) {
+      // Each new approval request is a record a person has to look at: an agent asks for at most so many an hour, so
+      // one agent cannot fill the store or bury everyone else's requests in the approvers' queue.
+      const asked = await config.limits.reserve([approvalRequestLimit(ctx.agent!.id)], `${ctx.decisionId}:approval`, config.now());
+      if (!asked.ok) {
+        const retryAfterS = asked.retryAfterS ?? APPROVAL_REQUESTS.window_s;
+        const reasons = [{ code: 'approval_requests_limited', message: `Agent ${ctx.agent!.id} asked for ${APPROVAL_REQUESTS.max} approvals in the last hour, the most one agent may; nothing was executed and no approval was requested. Wait for the approvers to decide, then retry after ${retryAfterS} s.` }];
+        return { kind: 'refuse', refusal: decisionRefusal('deny', reasons, ctx.decisionId, revision, { retryAfterS }), outcome: 'deny', reasons };
+      }
+      await config.limits.settle(asked.reservation);
       pending = newApprovalRecord({
         agent: ctx.agent!.id,
         tool: call.tool,
@@ -135,4 +144,11 @@ function withInputRequest(ctx: CallContext, deps: GatewayDeps, refusal: Refusal,
   const exp = Math.min(Date.parse(ticket.expires_at), ctx.nowMs + REQUEST_STATE_TTL_MS);
   const state = deps.config.requestStates.seal({ agent: ctx.agent!.id, tool: call.tool, binding, approval: ticket.id, exp });
   return { ...refusal, mcpResult: inputRequiredResult(url, ticket, state, refusal.body) };
+}
+
+/** How many new approval requests one agent may make: a rate limit in the limits store, shared by every instance. */
+export const APPROVAL_REQUESTS = { max: 100, window_s: 3600 } as const;
+
+function approvalRequestLimit(agent: string): LimitObligation {
+  return { kind: 'rate', key: `approval-requests:agent:${agent}`, max: APPROVAL_REQUESTS.max, window_s: APPROVAL_REQUESTS.window_s, cost: 1 };
 }
