@@ -12,6 +12,11 @@ export interface UploadsRouterOptions {
   /** Who may upload: humans, never agents. Default: registry label `kind: human`. */
   readonly isHuman?: (agent: VerifiedAgent) => boolean;
   readonly maxBytes?: number;
+  /**
+   * Upload bodies read at once, at most (each up to maxBytes, held in memory until its signature is checked); past
+   * it a request is refused 503 uploads_busy before its body is read. Default 4.
+   */
+  readonly maxConcurrentReads?: number;
   readonly now?: () => number;
 }
 
@@ -32,9 +37,29 @@ export function uploadsRouter(options: UploadsRouterOptions): Router {
 
   const identify = (req: Request, raw: Buffer): Promise<VerifiedAgent> => options.verifier.verify(requestFacts(req, raw));
 
+  let reading = 0;
+  const maxReads = options.maxConcurrentReads ?? 4;
   router.post('/uploads', async (req: Request, res: Response) => {
+    // The signature covers the body, so it is checked once the body is in; until then only its presence is. A request
+    // with none is refused before a byte of its body is read, and bodies are read a few at a time, so requests nobody
+    // signed cannot make the gateway hold gigabytes.
+    if (!signed(req)) {
+      fail(res, 401, 'unauthenticated', 'signature_missing', 'The upload is not signed: send Signature-Input and Signature (RFC 9421) over the request, its Content-Digest included.');
+      return;
+    }
+    if (reading >= maxReads) {
+      res.setHeader('Retry-After', '1');
+      fail(res, 503, 'unavailable', 'uploads_busy', `${maxReads} uploads are being received right now, the most at once; nothing was stored. Retry in a moment.`);
+      return;
+    }
+    reading++;
     try {
-      const raw = await readRawBody(req, maxBytes);
+      let raw: Buffer;
+      try {
+        raw = await readRawBody(req, maxBytes);
+      } finally {
+        reading--;
+      }
       const who = await identify(req, raw);
       if (!isHuman(who)) {
         fail(res, 403, 'forbidden', 'uploader_not_human', `${who.id} is not a human identity: only people upload attachments; an agent references an upload id a person gave it.`);
@@ -79,4 +104,10 @@ export function uploadsRouter(options: UploadsRouterOptions): Router {
     res.json(record);
   });
   return router;
+}
+
+/** Whether the request carries a signature to check at all (RFC 9421, or draft-cavage in Authorization). */
+function signed(req: Request): boolean {
+  const authorization = req.headers.authorization;
+  return req.headers['signature-input'] !== undefined || (typeof authorization === 'string' && /^signature\s/i.test(authorization)) || req.headers.signature !== undefined;
 }
