@@ -250,6 +250,16 @@ test_sensitive_subject_words_need_approval if {
 	contains(message(f.email_with({"subject": "Invoice and TAX"}), "subject_sensitive"), "invoice, tax")
 }
 
+test_recipients_bounded_before_any_address_is_checked if {
+	hundred := [a | some _ in numbers.range(1, 100); a := "accountant@ledger-partners.example"]
+	f.outcome(f.email_with({"to": hundred})) == "allow"
+	f.codes(f.email_with({"to": hundred, "cc": ["accountant@ledger-partners.example"]})) == {"args_invalid"}
+
+	# Malformed or not allowlisted addresses past the bound are not looked at: only the bound is reported.
+	many := [a | some i in numbers.range(1, 150); a := sprintf("x%v@@nowhere", [i])]
+	f.codes(f.email_with({"to": many})) == {"args_invalid"}
+}
+
 test_subject_longer_than_a_header_line_is_refused_before_the_word_check if {
 	long := concat("", array.concat(["Receipts"], [" tax" | some _ in numbers.range(1, 300)]))
 	count(long) > 998
