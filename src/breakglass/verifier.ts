@@ -52,9 +52,12 @@ export function createBreakGlassVerifier(options: Readonly<BreakGlassVerifierOpt
     else if (payload.iat > nowS + skewS) error = 'not_yet_valid';
     else if (nowS >= payload.exp) error = 'expired';
     else if (revoked.has(payload.jti)) error = 'revoked';
-    if (error !== null) return { facts: refuse(error), payload };
+    // Which token this is, for the audit trail (revokedJtis names tokens by jti): also on a refusal, since the
+    // signature was the admin's.
+    const named = { who: payload.who, why: payload.why, jti: payload.jti, kid: payload.kid };
+    if (error !== null) return { facts: { valid: false, error, ...named }, payload };
     return {
-      facts: { valid: true, who: payload.who, why: payload.why, until: new Date(payload.exp * 1000).toISOString(), scopes: [...payload.scopes] },
+      facts: { valid: true, ...named, until: new Date(payload.exp * 1000).toISOString(), scopes: [...payload.scopes] },
       payload,
     };
   }

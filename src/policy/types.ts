@@ -87,6 +87,9 @@ export interface BreakGlassFacts {
   readonly until?: string;
   readonly scopes?: readonly string[];
   readonly error?: string;
+  /** Which token (its id) and which admin key signed it: present whenever the signature verified, so the audit names the token. */
+  readonly jti?: string;
+  readonly kid?: string;
 }
 
 export type Outcome = 'allow' | 'deny' | 'approval_required';

@@ -32,6 +32,8 @@ describe('break-glass tokens', () => {
       why: 'incident 42: payments down',
       until: new Date((T0_S + 3600) * 1000).toISOString(),
       scopes: ['trade.place'],
+      jti: payload.jti,
+      kid: admin.thumbprint,
     });
     expect(verifier.inspect(token)).toMatchObject({ payload: { jti: payload.jti, kid: admin.thumbprint } });
   });
@@ -46,7 +48,7 @@ describe('break-glass tokens', () => {
     for (let i = 0; i < 3; i += 1) expect(verifier.check(token)?.valid).toBe(true);
     const end = (T0_S + 3600) * 1000;
     expect(createBreakGlassVerifier({ adminJwks: admin.publicJwks, now: at(end - 1) }).check(token)?.valid).toBe(true);
-    expect(createBreakGlassVerifier({ adminJwks: admin.publicJwks, now: at(end) }).check(token)).toEqual({ valid: false, error: 'expired' });
+    expect(createBreakGlassVerifier({ adminJwks: admin.publicJwks, now: at(end) }).check(token)).toMatchObject({ valid: false, error: 'expired', who: 'alice@example.com' });
   });
 
   const tampered = (() => {
@@ -83,7 +85,11 @@ describe('break-glass tokens', () => {
     ['issued in the future', signRaw(claims({ iat: T0_S + 3600, exp: T0_S + 7200 }), admin.privateJwk), 'not_yet_valid'],
     ['expired', signRaw(claims({ iat: T0_S - 7200, exp: T0_S - 3600 }), admin.privateJwk), 'expired'],
   ])('refuses %s as %s', (_what, token, error) => {
-    expect(verifier.check(token)).toEqual({ valid: false, error });
+    const facts = verifier.check(token)!;
+    expect(facts).toMatchObject({ valid: false, error });
+    // A token whose signature verified is named (who, why, jti, kid) for the audit trail; anything else is not.
+    const signedByAdmin = ['ttl_too_long', 'not_yet_valid', 'expired'].includes(error);
+    expect(Object.keys(facts).sort()).toEqual(signedByAdmin ? ['error', 'jti', 'kid', 'valid', 'who', 'why'] : ['error', 'valid']);
   });
 
   it('tolerates clock skew for iat (60 s by default)', () => {
@@ -94,14 +100,14 @@ describe('break-glass tokens', () => {
   it('refuses a revoked jti', () => {
     const { token, payload } = issue();
     const v = createBreakGlassVerifier({ adminJwks: admin.publicJwks, revokedJtis: [payload.jti], now: at(T0) });
-    expect(v.check(token)).toEqual({ valid: false, error: 'revoked' });
+    expect(v.check(token)).toMatchObject({ valid: false, error: 'revoked', jti: payload.jti, kid: admin.thumbprint });
     expect(v.inspect(token)?.payload?.jti).toBe(payload.jti);
   });
 
   it('honours maxTtlS', () => {
     const token = issue({ ttlS: 8 * 3600 }).token;
     expect(createBreakGlassVerifier({ adminJwks: admin.publicJwks, maxTtlS: 8 * 3600, now: at(T0) }).check(token)?.valid).toBe(true);
-    expect(createBreakGlassVerifier({ adminJwks: admin.publicJwks, maxTtlS: 600, now: at(T0) }).check(issue({ ttlS: 601 }).token)).toEqual({ valid: false, error: 'ttl_too_long' });
+    expect(createBreakGlassVerifier({ adminJwks: admin.publicJwks, maxTtlS: 600, now: at(T0) }).check(issue({ ttlS: 601 }).token)).toMatchObject({ valid: false, error: 'ttl_too_long' });
   });
 
   it('says which tools valid facts cover', () => {
