@@ -67,7 +67,10 @@ export async function connectRedis(url: string, options: Readonly<ConnectRedisOp
     )),
     onClose: async () => {
       closed = true;
-      await client.quit().catch(() => client.disconnect());
+      await client.quit().catch(() => undefined);
+      // quit() leaves a Sentinel client's connections to the sentinels open, which kept `toolgate serve` alive after
+      // SIGTERM; disconnect() closes them (and anything quit() could not).
+      client.disconnect();
     },
   };
 }

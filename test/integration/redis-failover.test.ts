@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -107,6 +108,23 @@ describe.skipIf(!haveSentinel() && !integration)('Redis Sentinel failover under 
       for (const gw of [a, b, c, d]) await gw?.close();
     }
   }, 60_000);
+
+  it('lets a process whose Sentinel clients were closed exit (quit() alone left the sentinel connections open)', async () => {
+    const script = `import { connectRedis } from './dist/redis/connect.js';
+      const c = await connectRedis(process.argv[1], { reason: 'x', purpose: 'test' });
+      if ((await c.sendCommand('PING')) !== 'PONG') process.exit(3);
+      await c.onClose();`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script, topo.url], { stdio: 'ignore' });
+    const code = await new Promise<number | string>((resolve) => {
+      const timer = setTimeout(() => resolve('still running'), 15_000);
+      child.on('exit', (c) => {
+        clearTimeout(timer);
+        resolve(c ?? -1);
+      });
+    });
+    if (code === 'still running') child.kill('SIGKILL');
+    expect(code).toBe(0);
+  }, 30_000);
 
   it('holds exactly-N limits, single-use approvals and nonces across both gateways', async () => {
     // trade.suggest: 30 a minute for the advisor, asked 36 times at once through both instances.
