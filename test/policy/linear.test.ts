@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadBundle, PolicyEngine, type PolicyInput } from '../../src/policy/index.js';
 import { POLICY_BUNDLE } from '../helpers/gateway.js';
+import { buildBundle } from './bundles.js';
 
 const fixture = (name: string) => JSON.parse(readFileSync(`test/fixtures/policy/inputs/${name}.json`, 'utf8')) as PolicyInput & { args: Record<string, unknown> };
 
@@ -44,8 +45,13 @@ function timeMs(engine: PolicyEngine, input: PolicyInput): number {
  */
 describe('policy cost grows linearly with the input', () => {
   let engine: PolicyEngine;
+  let shipped: PolicyEngine;
   beforeAll(async () => {
-    engine = await PolicyEngine.load(await loadBundle(POLICY_BUNDLE), 'toolgate', { workers: 0 });
+    // The recipient bound (email.max_recipients, 100) refuses large lists before any address is checked: lifted
+    // here, so the address rules themselves are measured at scale.
+    const unbounded = buildBundle({ revision: 'linear', data: (d) => void (d.toolgate.config.email.max_recipients = 1_000_000) });
+    engine = await PolicyEngine.load(await loadBundle(unbounded), 'toolgate', { workers: 0 });
+    shipped = await PolicyEngine.load(await loadBundle(POLICY_BUNDLE), 'toolgate', { workers: 0 });
   });
 
   it.each(Object.keys(SHAPES))('%s', (shape) => {
@@ -65,5 +71,13 @@ describe('policy cost grows linearly with the input', () => {
     const reason = decision.reasons.find((r) => r.code === 'recipient_not_allowed')!;
     expect(reason.message).toContain('(and 23990 more)');
     expect(reason.message.length).toBeLessThan(600);
+  });
+
+  it('refuses 24,000 recipients under the shipped bound before checking any of them', () => {
+    const input = SHAPES['distinct recipients']!(24_000);
+    const t = performance.now();
+    const decision = shipped.evaluateRaw(input) as { outcome: string; reasons: { code: string; message: string }[] };
+    expect(performance.now() - t).toBeLessThan(200);
+    expect(decision).toMatchObject({ outcome: 'deny', reasons: [{ code: 'args_invalid', message: expect.stringContaining('at most 100 recipients') }] });
   });
 });
