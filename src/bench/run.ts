@@ -1,6 +1,8 @@
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { mkdirSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { parseEventLine } from '../audit/line.js';
 import { startServerChild, type LoopDelay, type ServerChild, type ServerSpec } from './children.js';
 import { cpuMs, machineBusy, machineTicks, treeCpuMs } from './cpu.js';
 import { runLoad } from './load.js';
@@ -39,6 +41,8 @@ export const BODY_SIZES = [1_000, 100_000, 1_000_000] as const;
 interface Running {
   readonly target: HttpTargetName;
   readonly url: string;
+  /** Where the target keeps its state (its audit files), when it keeps any. */
+  readonly stateDir?: string;
   /** OPA's process, for the sidecars. */
   readonly opaPid: number | undefined;
   /** The Redis server's process, for the multi-process pipeline. */
@@ -120,7 +124,7 @@ export async function runBench(options: BenchOptions, log: Log = () => undefined
         log(`${target}: serve --workers ${WORKER_PROCESSES} (primary pid ${gw.pid}) at ${gw.url}`);
         const signed = new SignedRequests(workspace.agents.keys[BENCH_AGENT], `${gw.url}${BENCH_PATH}`, body);
         await preflight(target, gw.url, signed, body);
-        return { target, url: gw.url, cpuMs: () => treeCpuMs(gw.pid), opaPid: undefined, redisPid: redis.pid, signed, body, estimateRps: undefined, loopDelay: noLoopDelay };
+        return { target, url: gw.url, stateDir, cpuMs: () => treeCpuMs(gw.pid), opaPid: undefined, redisPid: redis.pid, signed, body, estimateRps: undefined, loopDelay: noLoopDelay };
       }
       if (target === 'bare') serverSpec = { kind: 'bare' };
       else if (target === 'durable') serverSpec = { kind: 'durable', stateDir };
@@ -140,7 +144,7 @@ export async function runBench(options: BenchOptions, log: Log = () => undefined
       log(`${target}: server (pid ${child.pid}) at ${child.url}`);
       const signed = target === 'bare' || target === 'durable' ? undefined : new SignedRequests(workspace.agents.keys[BENCH_AGENT], `${child.url}${BENCH_PATH}`, body);
       await preflight(target, child.url, signed, body);
-      return { target, url: child.url, cpuMs: () => cpuMs(child.pid), opaPid: target === 'fair' || target === 'sidecar' ? opa?.pid : undefined, redisPid: undefined, signed, body, estimateRps: undefined, loopDelay: () => child.loopDelay() };
+      return { target, url: child.url, stateDir, cpuMs: () => cpuMs(child.pid), opaPid: target === 'fair' || target === 'sidecar' ? opa?.pid : undefined, redisPid: undefined, signed, body, estimateRps: undefined, loopDelay: () => child.loopDelay() };
     };
 
     const load = async (r: Running, durationS: number, connections: number, rate?: number): Promise<LoadRound> => {
@@ -166,7 +170,7 @@ export async function runBench(options: BenchOptions, log: Log = () => undefined
       const opaUs = r.opaPid ? ((cpuMs(r.opaPid) - opa0) * 1000) / out.ok : undefined;
       const redisUs = r.redisPid ? ((cpuMs(r.redisPid) - redis0) * 1000) / out.ok : undefined;
       if (out.non2xx > 0 || out.errors > 0 || out.ok === 0) {
-        throw new BenchError(`${r.target}: ${out.ok} allowed responses, ${out.non2xx} others ${JSON.stringify(out.statuses)}, ${out.errors} socket errors/timeouts: the measured path must be the allowed call only`);
+        throw new BenchError(`${r.target}: ${out.ok} allowed responses, ${out.non2xx} others ${JSON.stringify(out.statuses)}, ${out.errors} socket errors/timeouts: the measured path must be the allowed call only${await refusedInAudit(r.stateDir)}`);
       }
       if (!rate) r.estimateRps = Math.max(r.estimateRps ?? 0, out.rps);
       const { statuses: _statuses, ...measured } = out;
@@ -316,4 +320,24 @@ async function preflight(target: HttpTargetName, url: string, signed: SignedRequ
   const res = await fetch(`${url}${BENCH_PATH}`, { method: 'POST', headers, body, signal: AbortSignal.timeout(10_000) });
   const text = await res.text();
   if (res.status !== 200) throw new BenchError(`${target}: the bench call answered ${res.status}, not 200: ${text.slice(0, 500)}`);
+}
+
+/**
+ * What the target's audit files say about the calls it did not allow (up to five, with their reason codes), for the
+ * error that stops the run: the load generator sees only statuses. Read after the fact, line by line (a round's
+ * audit file can hold hundreds of MB), so measuring pays nothing.
+ */
+export async function refusedInAudit(stateDir: string | undefined): Promise<string> {
+  if (!stateDir || !existsSync(stateDir)) return '';
+  const refused: string[] = [];
+  for (const name of readdirSync(stateDir).filter((f) => f.endsWith('.jsonl'))) {
+    if (refused.length >= 5) break;
+    for await (const line of createInterface({ input: createReadStream(join(stateDir, name), 'utf8'), crlfDelay: Infinity })) {
+      const event = line ? parseEventLine(line) : null;
+      if (event?.type !== 'decision' || event.outcome === 'allow') continue;
+      refused.push(`${String(event.outcome)} ${(Array.isArray(event.reasons) ? event.reasons : []).map((r) => `${r.code}: ${r.message}`.slice(0, 300)).join('; ')} (decision ${String(event.decision_id)})`);
+      if (refused.length >= 5) break;
+    }
+  }
+  return refused.length ? `; the audit's refused calls: ${refused.join(' | ')}` : '; the audit holds no refused decision';
 }
