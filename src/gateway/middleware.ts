@@ -25,6 +25,13 @@ const CLOSE_DRAIN_MS = 10_000;
 const STAGES: readonly Stage[] = [ready, extract, identify, checkTransport, admitMcp, buildPolicyInput, decide, reserve, record];
 
 /**
+ * The stages that may run while the caller's signature is only a claim, checked later in the evaluator thread
+ * (stages/claim.ts). Before any other stage the runner checks it in line. On an HTTP tool call (the only kind with a
+ * claim) the first two do nothing and the input stage only reads; decide ends the claim.
+ */
+const ON_CLAIM: ReadonlySet<Stage> = new Set([checkTransport, admitMcp, buildPolicyInput, decide]);
+
+/**
  * The toolgate middleware. Mount it first (before body parsers) and mount the tool and MCP routes through
  * `gate.tools()` / `gate.mcp()`: for every request aimed at them it runs the request path once and lets the
  * request through only when it is allowed and durably recorded; every other route passes through untouched.
@@ -55,7 +62,7 @@ export function toolgate(options: Readonly<ToolgateOptions>): Toolgate {
     if (route === null) return next();
     await starting.catch(() => undefined);
     const ctx = openContext(req, res, route, config);
-    const stop = await runStages(ctx, deps, STAGES);
+    const stop = await runStages(ctx, deps, STAGES, ON_CLAIM);
     if (stop?.kind === 'refuse') return refuse(ctx, deps, stop);
     if (stop?.kind === 'pass') return passThrough(ctx, deps, stop, admit, next);
     enforce(ctx, deps, admit, next);

@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { createVerifier as libraryVerifier } from 'http-message-signatures';
 import { signatureCheckPlacement } from './check-placement.js';
-import { ed25519, type Ed25519 } from './ed25519.js';
+import { ed25519, rawPublicKey, type Ed25519 } from './ed25519.js';
 import type { Jwk } from './jwk.js';
 
 /** RFC 9421 §6.2 registered algorithms. */
@@ -67,7 +67,14 @@ function impliedAlgorithm(jwk: Jwk): Algorithm | string | undefined {
   return undefined;
 }
 
-export type SignatureCheck = (data: Buffer, signature: Buffer) => Promise<boolean>;
+export interface SignatureCheck {
+  (data: Buffer, signature: Buffer): Promise<boolean>;
+  /**
+   * An Ed25519 key's 32 raw bytes when the process verifies with libsodium: the evaluator threads verify with
+   * libsodium too (src/policy/worker.ts), so a check made there answers as this one would.
+   */
+  readonly ed25519PublicKey?: Uint8Array;
+}
 
 /**
  * Binds a key to its algorithm once, at construction. Ed25519, the agents' default, goes to the process's Ed25519
@@ -80,7 +87,8 @@ export function signatureCheck(key: KeyObject, alg: Algorithm, backend: Ed25519 
   if (alg === 'ed25519') {
     const inline = backend.verifier(key);
     const pooled = backend.pooledVerifier(key);
-    return (data, signature) => (signatureCheckPlacement() === 'pool' ? pooled(data, signature) : Promise.resolve(inline(data, signature)));
+    const check = (data: Buffer, signature: Buffer) => (signatureCheckPlacement() === 'pool' ? pooled(data, signature) : Promise.resolve(inline(data, signature)));
+    return backend.backend === 'libsodium' ? Object.assign(check, { ed25519PublicKey: rawPublicKey(key) }) : check;
   }
   const verify = libraryVerifier(key, alg);
   return async (data, signature) => {

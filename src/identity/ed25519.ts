@@ -56,6 +56,12 @@ function rawKey(key: KeyObject, member: 'x' | 'd'): Buffer {
   return Buffer.from(jwk[member] ?? '', 'base64url');
 }
 
+/** An Ed25519 public key's 32 raw bytes (RFC 8032's encoding). */
+export function rawPublicKey(key: KeyObject): Buffer {
+  checkEd25519(key, 'public');
+  return rawKey(key, 'x');
+}
+
 export const nodeEd25519: Ed25519 = {
   backend: 'node:crypto',
   signer(privateKey) {

@@ -65,10 +65,41 @@ export class IdentityError extends ToolgateError {
   }
 }
 
+/** An Ed25519 signature still to be checked: the raw public key, the 64 signature bytes and the signature base. */
+export interface Ed25519Proof {
+  readonly publicKey: Uint8Array;
+  readonly signature: Uint8Array;
+  readonly message: Uint8Array;
+}
+
+/**
+ * A request whose signature passed every check but the Ed25519 arithmetic (Verifier.prepare). `claim` is who the
+ * agent is if `proof` holds, and nothing until then: whoever checks the proof calls `settle` when it holds (the
+ * replay key is recorded then: a replay throws `replayed`) and `invalid` for the refusal when it does not.
+ */
+export interface PendingAgent {
+  readonly claim: VerifiedAgent;
+  readonly proof: Ed25519Proof;
+  settle(): Promise<VerifiedAgent>;
+  invalid(): IdentityError;
+  /** The check made here after all, as `verify` makes it: the agent, or the IdentityError (`invalid()`, `replayed`). */
+  verifyHere(): Promise<VerifiedAgent>;
+}
+
 /** The identity stage: resolves who signed a request or throws IdentityError. Built once, used per request. */
 export interface Verifier {
   verify(request: RequestFacts): Promise<VerifiedAgent>;
+  /**
+   * Optional: verify, except that an Ed25519 signature whose every other check passed may come back as a
+   * PendingAgent for the caller to check elsewhere (the gateway checks it in the evaluator thread that decides the
+   * call). Everything else answers as `verify` would, with the same reasons.
+   */
+  prepare?(request: RequestFacts): Promise<VerifiedAgent | PendingAgent>;
   close?(): Promise<void>;
+}
+
+export function isPending(agent: VerifiedAgent | PendingAgent): agent is PendingAgent {
+  return 'proof' in agent;
 }
 
 /** Replay protection state: one atomic "first time?" question. Memory and Redis implementations share a contract. */

@@ -3,10 +3,10 @@ import type { MessageView } from './components.js';
 import { resolveOptions, type Configuration } from './config.js';
 import { KeyRegistry } from './registry.js';
 import { fieldValue, parseSignatureFields, type FieldLimits, type SignatureCandidate } from './signature-fields.js';
-import { verifySignatures, type Profile, type ResolvedKey } from './verify-signatures.js';
+import { prepareSignatures, verifySignatures, type Profile, type ResolvedKey } from './verify-signatures.js';
 import { createCavageVerifier } from './cavage.js';
 import { createDirectoryCache, webBotAuthProfile, type WebBotAuthDeps } from './web-bot-auth.js';
-import { IdentityError, type IdentityOptions, type RequestFacts, type VerifiedAgent, type Verifier } from './types.js';
+import { IdentityError, type IdentityOptions, type PendingAgent, type RequestFacts, type VerifiedAgent, type Verifier } from './types.js';
 
 /**
  * Builds the identity stage: reads and imports the key registry once, then verifies requests. Every failure of a
@@ -26,13 +26,13 @@ export async function createVerifier(options: Readonly<IdentityOptions>): Promis
 
   const verifyCavage = config.cavage === undefined ? undefined : createCavageVerifier({ config: config.cavage, registry, clockSkewMs: config.clockSkewMs, maxAgeMs: config.maxAgeMs, nonceStore: config.nonceStore });
 
-  const verifyRfc9421 = async (request: RequestFacts, view: MessageView, signatureInput: string, nowMs: number): Promise<VerifiedAgent> => {
+  const verifyRfc9421 = async (request: RequestFacts, view: MessageView, signatureInput: string, nowMs: number, deferrable: boolean): Promise<VerifiedAgent | PendingAgent> => {
     const signature = fieldValue(request.headers, 'signature', config.maxHeaderBytes, 'rfc9421');
     const candidates = parseSignatureFields(signatureInput, signature, limits, 'rfc9421');
     const local: Profile = { scheme: 'rfc9421', policy: config.rfc9421, resolveKey: async (candidate) => localKey(registry, candidate, nowMs) };
     // A signature tagged web-bot-auth is judged by that profile when it is enabled; every other one by the registry.
     const botAuth = wba === undefined ? undefined : webBotAuthProfile(wba, request.headers, nowMs);
-    return verifySignatures(candidates, {
+    return (deferrable ? prepareSignatures : verifySignatures)(candidates, {
       view,
       body: request.rawBody,
       labels: config.labels,
@@ -44,12 +44,12 @@ export async function createVerifier(options: Readonly<IdentityOptions>): Promis
     });
   };
 
-  const verify = async (request: RequestFacts): Promise<VerifiedAgent> => {
+  const verify = async (request: RequestFacts, deferrable: boolean): Promise<VerifiedAgent | PendingAgent> => {
     const view = messageView(request);
     const nowMs = config.now();
     const signatureInput = fieldValue(request.headers, 'signature-input', config.maxHeaderBytes, 'rfc9421');
     // An RFC 9421 Signature-Input routes to RFC 9421 alone: http-signature's parser must never see such a request.
-    if (signatureInput !== undefined) return verifyRfc9421(request, view, signatureInput, nowMs);
+    if (signatureInput !== undefined) return verifyRfc9421(request, view, signatureInput, nowMs, deferrable);
     const authorization = fieldValue(request.headers, 'authorization', config.maxHeaderBytes, 'cavage');
     if (authorization !== undefined && /^signature\s/i.test(authorization)) {
       if (verifyCavage === undefined) throw new IdentityError('signature_missing', 'draft-cavage signatures (Authorization: Signature) are not accepted here: sign with RFC 9421 (Signature-Input, Signature)', { scheme: 'cavage' });
@@ -62,16 +62,18 @@ export async function createVerifier(options: Readonly<IdentityOptions>): Promis
     throw new IdentityError('signature_missing', 'request is not signed: send Signature-Input and Signature (RFC 9421)');
   };
 
+  const guarded = async (request: RequestFacts, deferrable: boolean): Promise<VerifiedAgent | PendingAgent> => {
+    try {
+      return await verify(request, deferrable);
+    } catch (error) {
+      if (error instanceof ToolgateError) throw error;
+      // Hostile input must never surface as anything but a reason code; the cause keeps the detail for debugging.
+      throw new IdentityError('signature_malformed', `request signature could not be processed: ${(error as Error)?.message ?? String(error)}`, { scheme: 'none' }, { cause: error });
+    }
+  };
   return {
-    async verify(request: RequestFacts): Promise<VerifiedAgent> {
-      try {
-        return await verify(request);
-      } catch (error) {
-        if (error instanceof ToolgateError) throw error;
-        // Hostile input must never surface as anything but a reason code; the cause keeps the detail for debugging.
-        throw new IdentityError('signature_malformed', `request signature could not be processed: ${(error as Error)?.message ?? String(error)}`, { scheme: 'none' }, { cause: error });
-      }
-    },
+    verify: (request) => guarded(request, false) as Promise<VerifiedAgent>,
+    prepare: (request) => guarded(request, true),
     async close(): Promise<void> {
       if (config.ownsNonceStore) await config.nonceStore?.close?.();
     },

@@ -7,7 +7,7 @@ import { missingCoverage } from './coverage.js';
 import type { SignaturePolicy } from './config.js';
 import { candidateBase, signatureBaseBytes } from './signature-base.js';
 import { isMalformed, type MalformedCandidate, type SignatureCandidate } from './signature-fields.js';
-import { IdentityError, type IdentityReason, type NonceStore, type VerifiedAgent } from './types.js';
+import { IdentityError, type IdentityReason, type NonceStore, type PendingAgent, type VerifiedAgent } from './types.js';
 
 /** The key a candidate names, as found by a scheme's resolver (local registry, Web Bot Auth directory). */
 export interface ResolvedKey {
@@ -95,6 +95,58 @@ function selectCandidates<C extends { label: string }>(candidates: readonly C[],
 }
 
 async function verifyCandidate(c: SignatureCandidate, profile: Profile, ctx: VerifyContext): Promise<VerifiedAgent> {
+  const checked = await checkCandidate(c, profile, ctx);
+  if (!(await checked.key.check(checked.base, c.signature))) throw checked.invalid();
+  checkDigest(checked, ctx);
+  return remember(checked, ctx);
+}
+
+/**
+ * Like verifySignatures, but when everything about the request's one signature holds except the Ed25519 arithmetic
+ * (the key, its algorithm, the times, the coverage, the base and the body's digest), that arithmetic is left to the
+ * caller: the result is a claim and its proof, and `settle` records the replay key once the proof held. Anything
+ * else (several signatures, another algorithm, a failure before the arithmetic, a digest that does not match, whose
+ * reason depends on the arithmetic's verdict) is verified here, whole, exactly as verifySignatures does, so the
+ * caller sees the same answer and the same reason for every request either way.
+ */
+export async function prepareSignatures(candidates: readonly (SignatureCandidate | MalformedCandidate)[], ctx: VerifyContext): Promise<VerifiedAgent | PendingAgent> {
+  const selected = selectCandidates(candidates, ctx);
+  const only = selected.length === 1 ? selected[0]! : undefined;
+  if (only === undefined || isMalformed(only)) return verifySignatures(candidates, ctx);
+  const checked = await checkCandidate(only, ctx.profileFor(only), ctx);
+  const publicKey = checked.key.check.ed25519PublicKey;
+  if (publicKey === undefined || only.signature.byteLength !== ED25519_SIGNATURE_BYTES || !digestHolds(checked, ctx)) {
+    if (!(await checked.key.check(checked.base, only.signature))) throw checked.invalid();
+    checkDigest(checked, ctx);
+    return remember(checked, ctx);
+  }
+  return {
+    claim: agentOf(checked),
+    proof: { publicKey, signature: only.signature, message: checked.base },
+    invalid: () => checked.invalid(),
+    settle: () => remember(checked, ctx),
+    verifyHere: async () => {
+      if (!(await checked.key.check(checked.base, only.signature))) throw checked.invalid();
+      return remember(checked, ctx);
+    },
+  };
+}
+
+const ED25519_SIGNATURE_BYTES = 64;
+
+/** A candidate that passed every check but the signature's arithmetic, the digest and the replay store. */
+interface CheckedCandidate {
+  readonly candidate: SignatureCandidate;
+  readonly profile: Profile;
+  readonly key: ResolvedKey;
+  readonly base: Buffer;
+  readonly validUntilMs: number;
+  readonly err: (reason: IdentityReason, message: string, cause?: unknown) => IdentityError;
+  /** The refusal when the signature does not verify. */
+  readonly invalid: () => IdentityError;
+}
+
+async function checkCandidate(c: SignatureCandidate, profile: Profile, ctx: VerifyContext): Promise<CheckedCandidate> {
   const { params, label } = c;
   const keyId = params.keyid;
   const claimed = keyId === undefined ? { scheme: profile.scheme } : { scheme: profile.scheme, keyId };
@@ -124,15 +176,33 @@ async function verifyCandidate(c: SignatureCandidate, profile: Profile, ctx: Ver
     if (error instanceof ComponentError) throw err('signature_invalid', error.message, error);
     throw err('signature_malformed', `cannot build the signature base: ${(error as Error).message}`, error);
   }
-  if (!(await key.check(base, c.signature))) throw err('signature_invalid', `does not verify with key ${keyId} (${key.alg})`);
+  const invalid = () => err('signature_invalid', `does not verify with key ${keyId} (${key.alg})`);
+  return { candidate: c, profile, key, base, validUntilMs, err, invalid };
+}
 
-  // Digest after the signature: a digest_mismatch then means "authentic headers, altered body".
+/** The body's Content-Digest, checked after the signature: a digest_mismatch then means "authentic headers, altered body". */
+function checkDigest(checked: CheckedCandidate, ctx: VerifyContext): void {
   const digestField = ctx.view.headers['content-digest'];
-  if (hasBody || digestField !== undefined) {
+  if (ctx.body.length > 0 || digestField !== undefined) {
     const digest = checkContentDigest(Array.isArray(digestField) ? digestField.join(', ') : digestField, ctx.body);
-    if (!digest.ok) throw err(digest.reason, digest.message);
+    if (!digest.ok) throw checked.err(digest.reason, digest.message);
   }
+}
 
+function digestHolds(checked: CheckedCandidate, ctx: VerifyContext): boolean {
+  try {
+    checkDigest(checked, ctx);
+    return true;
+  } catch (error) {
+    if (error instanceof IdentityError) return false;
+    throw error;
+  }
+}
+
+/** Records the signature's replay key (a replay is refused) and says who signed. */
+async function remember(checked: CheckedCandidate, ctx: VerifyContext): Promise<VerifiedAgent> {
+  const { key, candidate, base, validUntilMs } = checked;
+  const { params } = candidate;
   if (ctx.nonceStore !== undefined) {
     // Without a nonce, the signed content is the replay key, not the signature bytes: ECDSA signatures are malleable
     // ((r, s) and (r, n - s) both verify), so hashing the bytes would let a replay through under a twin signature.
@@ -143,22 +213,27 @@ async function verifyCandidate(c: SignatureCandidate, profile: Profile, ctx: Ver
     } catch (cause) {
       throw new UnavailableError('replay_store_unavailable', `replay store failed, refusing the request: ${(cause as Error).message}`, { cause });
     }
-    if (!first) throw err('replayed', params.nonce !== undefined ? `nonce "${params.nonce}" was already used` : 'this exact signature was already used: sign each request anew');
+    if (!first) throw checked.err('replayed', params.nonce !== undefined ? `nonce "${params.nonce}" was already used` : 'this exact signature was already used: sign each request anew');
   }
+  return agentOf(checked);
+}
 
+function agentOf(checked: CheckedCandidate): VerifiedAgent {
+  const { key, candidate, profile } = checked;
+  const { params, label } = candidate;
   return {
     verified: true,
     scheme: profile.scheme,
     id: key.agent,
-    keyId,
+    keyId: params.keyid!,
     thumbprint: key.thumbprint,
     ...(key.signatureAgent === undefined ? {} : { signatureAgent: key.signatureAgent }),
     labels: key.labels,
     label,
-    created: params.created,
+    created: params.created!,
     ...(params.expires === undefined ? {} : { expires: params.expires }),
     ...(params.nonce === undefined ? {} : { nonce: params.nonce }),
-    covered: c.components.map((component) => component.id),
+    covered: candidate.components.map((component) => component.id),
   };
 }
 

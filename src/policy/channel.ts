@@ -7,8 +7,23 @@ export interface GrowableShared extends SharedArrayBuffer {
   grow(byteLength: number): void;
 }
 
-/** The control words, then the payload from byte 16. */
-export const LAYOUT: ChannelLayout = { request: 0, length: 1, reply: 2, status: 3, payload: 16 };
+/** The control words, then the payload from byte 32. */
+export const LAYOUT: ChannelLayout = { request: 0, length: 1, reply: 2, status: 3, proof: 4, payload: 32 };
+
+/** The bytes of an Ed25519 proof ahead of the input: the public key, the signature, then the signed message. */
+export const PROOF_KEY_BYTES = 32;
+export const PROOF_SIGNATURE_BYTES = 64;
+
+/** A reply's status word (worker.ts writes it). */
+export const REPLY = { ok: 0, error: 1, proofFailed: 2 } as const;
+export type ReplyStatus = (typeof REPLY)[keyof typeof REPLY];
+
+/** An Ed25519 check for the thread to make before it evaluates: the input is evaluated only if the signature holds. */
+export interface EvaluatorProof {
+  readonly publicKey: Uint8Array;
+  readonly signature: Uint8Array;
+  readonly message: Uint8Array;
+}
 
 const INITIAL_BYTES = 64 * 1024;
 const encoder = new TextEncoder();
@@ -39,18 +54,20 @@ export class EvaluatorChannel {
    * Writes the input's JSON as UTF-8 and wakes the thread; returns the request's number, which the thread posts
    * back once the reply is in place. Throws a coded error, before waking anything, for an input too large to evaluate.
    */
-  send(json: string): number {
-    const first = encoder.encodeInto(json, this.#payload);
+  send(json: string, proof?: EvaluatorProof): number {
+    const at = proof ? this.#writeProof(proof) : 0;
+    const first = encoder.encodeInto(json, this.#payload.subarray(at));
     let written = first.written;
     if (first.read < json.length) {
       const bytes = Buffer.byteLength(json);
-      if (LAYOUT.payload + bytes > this.buffer.maxByteLength) {
+      if (LAYOUT.payload + at + bytes > this.buffer.maxByteLength) {
         throw new UnavailableError('policy_evaluation_failed', `The policy input is ${bytes} bytes, more than the ${this.buffer.maxByteLength - LAYOUT.payload} bytes the policy's memory can hold; nothing was executed. Send smaller arguments.`);
       }
-      this.buffer.grow(LAYOUT.payload + bytes);
-      written = encoder.encodeInto(json, this.#payload).written;
+      this.buffer.grow(LAYOUT.payload + at + bytes);
+      written = encoder.encodeInto(json, this.#payload.subarray(at)).written;
     }
     const seq = ++this.#seq;
+    this.#control[LAYOUT.proof] = at;
     this.#control[LAYOUT.length] = written;
     Atomics.store(this.#control, LAYOUT.request, seq);
     Atomics.notify(this.#control, LAYOUT.request);
@@ -62,11 +79,27 @@ export class EvaluatorChannel {
     return seq === this.#seq && Atomics.load(this.#control, LAYOUT.reply) === seq;
   }
 
-  /** The reply: the result set's JSON, or the thread's error message. */
-  reply(): { readonly ok: boolean; readonly text: string } {
+  /** The reply: the result set's JSON, the thread's error message, or nothing when the proof did not hold. */
+  reply(): { readonly status: ReplyStatus; readonly text: string } {
     const length = this.#control[LAYOUT.length]!;
     const text = Buffer.from(this.buffer, LAYOUT.payload, length).toString('utf8');
-    return { ok: this.#control[LAYOUT.status] === 0, text };
+    return { status: this.#control[LAYOUT.status] as ReplyStatus, text };
+  }
+
+  /** Puts the proof at the payload's start; returns its length. Its parts have fixed lengths but the message. */
+  #writeProof(proof: EvaluatorProof): number {
+    if (proof.publicKey.byteLength !== PROOF_KEY_BYTES || proof.signature.byteLength !== PROOF_SIGNATURE_BYTES) {
+      throw new TypeError(`an Ed25519 proof has a ${PROOF_KEY_BYTES}-byte key and a ${PROOF_SIGNATURE_BYTES}-byte signature`);
+    }
+    const bytes = PROOF_KEY_BYTES + PROOF_SIGNATURE_BYTES + proof.message.byteLength;
+    if (LAYOUT.payload + bytes > this.buffer.byteLength) {
+      if (LAYOUT.payload + bytes > this.buffer.maxByteLength) throw new UnavailableError('policy_evaluation_failed', `The signed message is ${bytes} bytes, more than the evaluator channel holds; nothing was executed.`);
+      this.buffer.grow(LAYOUT.payload + bytes);
+    }
+    this.#payload.set(proof.publicKey, 0);
+    this.#payload.set(proof.signature, PROOF_KEY_BYTES);
+    this.#payload.set(proof.message, PROOF_KEY_BYTES + PROOF_SIGNATURE_BYTES);
+    return bytes;
   }
 
 }

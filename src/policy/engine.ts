@@ -5,6 +5,7 @@ import type { PolicyBundle } from './bundle.js';
 import { parseDecision } from './decision.js';
 import { EvaluatorPool } from './pool.js';
 import type { Decision, PolicyEngineOptions, PolicyInfo, PolicyInput } from './types.js';
+import type { EvaluatorProof } from './channel.js';
 import type { CompiledPolicy } from './worker.js';
 
 export const DECISION_ENTRYPOINT = 'toolgate/decision';
@@ -78,11 +79,22 @@ export class PolicyEngine {
    * Decides a call in an evaluator thread. Fails closed (a coded UnavailableError, 503) when the evaluation runs
    * past its budget (`policy_timeout`), fails, or gives no or a malformed decision.
    */
-  async decide(input: PolicyInput): Promise<Decision> {
-    if (!this.#pool) return this.evaluate(input);
+  async decide(input: PolicyInput, proof?: EvaluatorProof): Promise<Decision> {
+    if (!this.#pool) {
+      if (proof) throw new Error('PolicyEngine.decide: a proof needs evaluator threads (check checksProofs first)');
+      return this.evaluate(input);
+    }
     // Serialised once here; the thread copies the UTF-8 straight into WASM memory (channel.ts, worker.ts).
     // Queued per agent, served in turn: one agent's slow evaluations cannot hold everyone else's decisions.
-    return toDecision(await this.#pool.run(JSON.stringify(input), typeof input.agent?.id === 'string' ? input.agent.id : ''));
+    return toDecision(await this.#pool.run(JSON.stringify(input), typeof input.agent?.id === 'string' ? input.agent.id : '', proof));
+  }
+
+  /**
+   * Whether `decide` can check an Ed25519 proof in the thread that evaluates, before it evaluates: rejects with
+   * ProofFailedError (pool.ts) when the proof does not hold, and the input is never evaluated.
+   */
+  get checksProofs(): boolean {
+    return this.#pool?.checksProofs ?? false;
   }
 
   /** Evaluates the decision in this thread, with no time budget. Undefined results, evaluation errors and malformed decisions fail closed. */

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { ConfigError, UnavailableError } from '../errors.js';
-import { EvaluatorChannel, LAYOUT } from './channel.js';
+import { EvaluatorChannel, LAYOUT, REPLY, type EvaluatorProof } from './channel.js';
 import type { WorkerInit, WorkerStatus } from './worker.js';
 
 /** What the pool hands each thread; the channel and its layout are added per thread. */
@@ -14,6 +14,8 @@ interface Job {
   seq?: number;
   /** The input's JSON, serialised once by the caller. */
   readonly input: string;
+  /** A signature the thread checks before it evaluates (ProofFailedError when it does not hold). */
+  readonly proof: EvaluatorProof | undefined;
   readonly resolve: (result: unknown) => void;
   readonly reject: (error: Error) => void;
 }
@@ -22,6 +24,8 @@ interface Slot {
   readonly worker: Worker;
   readonly channel: EvaluatorChannel;
   ready: boolean;
+  /** Whether the thread checks Ed25519 proofs (its ready message says). */
+  ed25519: boolean;
   job?: Job;
   timer?: NodeJS.Timeout;
 }
@@ -64,12 +68,17 @@ export class EvaluatorPool {
    * Jobs wait in one queue per `key` (the calling agent), served in turn: an agent with many slow evaluations
    * queued delays another agent's by at most one evaluation per thread, not by its whole queue.
    */
-  run(input: string, key = ''): Promise<unknown> {
+  run(input: string, key = '', proof?: EvaluatorProof): Promise<unknown> {
     if (this.#closed) return Promise.reject(new UnavailableError('policy_unavailable', 'The policy engine is closed; nothing was executed. Restart the gateway.'));
     return new Promise((resolve, reject) => {
-      this.#queue.push(key, { input, resolve, reject });
+      this.#queue.push(key, { input, proof, resolve, reject });
       this.#pump();
     });
+  }
+
+  /** Whether every thread checks Ed25519 proofs: libsodium loaded in each (a thread without it fails a proof closed). */
+  get checksProofs(): boolean {
+    return this.#slots.length > 0 && this.#slots.every((slot) => slot.ready && slot.ed25519);
   }
 
   async close(): Promise<void> {
@@ -86,7 +95,7 @@ export class EvaluatorPool {
     const channel = new EvaluatorChannel(this.#init.memory.maximum * 65_536);
     const worker = new Worker(WORKER_URL, { workerData: { ...this.#init, channel: channel.buffer, layout: LAYOUT } satisfies WorkerInit });
     worker.unref();
-    const slot: Slot = { worker, channel, ready: false };
+    const slot: Slot = { worker, channel, ready: false, ed25519: false };
     this.#slots.push(slot);
     return new Promise((resolve, reject) => {
       worker.on('message', (message: WorkerStatus | number) => {
@@ -96,6 +105,7 @@ export class EvaluatorPool {
         }
         if (message.type === 'ready') {
           slot.ready = true;
+          slot.ed25519 = message.ed25519;
           resolve();
           this.#pump();
         } else {
@@ -132,7 +142,9 @@ export class EvaluatorPool {
     slot.job = undefined;
     slot.worker.unref();
     const reply = slot.channel.reply();
-    if (!reply.ok) {
+    if (reply.status === REPLY.proofFailed) {
+      job.reject(new ProofFailedError());
+    } else if (reply.status !== REPLY.ok) {
       job.reject(new UnavailableError('policy_evaluation_failed', `Policy evaluation failed (${reply.text}); nothing was executed. Check the policy with opa test and the gateway logs.`));
     } else {
       try {
@@ -161,7 +173,7 @@ export class EvaluatorPool {
 
   #start(slot: Slot, job: Job): void {
     try {
-      job.seq = slot.channel.send(job.input);
+      job.seq = slot.channel.send(job.input, job.proof);
     } catch (error) {
       job.reject(error as Error); // too large to evaluate: the thread was not woken
       return;
@@ -220,6 +232,17 @@ export class EvaluatorPool {
     slot.worker.removeAllListeners();
     slot.worker.on('error', () => undefined); // terminate() may still report the thread's last error
     await slot.worker.terminate().catch(() => undefined);
+  }
+}
+
+/**
+ * A job's proof did not hold: the thread refused the signature and did not evaluate the input. Not a ToolgateError:
+ * the caller turns it into the identity refusal, and if it ever escaped it would fail the call closed (internal_error).
+ */
+export class ProofFailedError extends Error {
+  override readonly name = 'ProofFailedError';
+  constructor() {
+    super('the request signature did not verify in the evaluator thread; the input was not evaluated');
   }
 }
 

@@ -11,6 +11,7 @@
  * Node runs this file as it is under vitest (type stripping) and as dist/policy/worker.js otherwise: it uses only
  * erasable TypeScript and imports nothing from this project, so both work without a loader.
  */
+import { createRequire } from 'node:module';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { loadPolicy } from '@open-policy-agent/opa-wasm';
 import type { AbiPolicy } from './abi.js';
@@ -29,8 +30,10 @@ export interface ChannelLayout {
   readonly length: number;
   /** Reply counter, set to the request's when the reply's payload is in place. */
   readonly reply: number;
-  /** 0: the payload is the result set's JSON; 1: it is an error message. */
+  /** 0: the payload is the result set's JSON; 1: it is an error message; 2: the request's proof did not hold (empty). */
   readonly status: number;
+  /** Bytes of an Ed25519 proof at the payload's start, before the input (0: none): key (32), signature (64), message. */
+  readonly proof: number;
   /** Byte offset where the payload starts. */
   readonly payload: number;
 }
@@ -46,8 +49,42 @@ export interface WorkerInit {
   readonly layout: ChannelLayout;
 }
 
-/** Its only message, once: it is ready (and from then on waits on the channel) or it could not load the policy. */
-export type WorkerStatus = { readonly type: 'ready'; readonly entrypoints: string[] } | { readonly type: 'failed'; readonly error: string };
+/**
+ * Its only message, once: it is ready (and from then on waits on the channel) or it could not load the policy.
+ * `ed25519`: whether it checks proofs (libsodium loaded and passed RFC 8032's test 2); without, a proof is an error.
+ */
+export type WorkerStatus = { readonly type: 'ready'; readonly entrypoints: string[]; readonly ed25519: boolean } | { readonly type: 'failed'; readonly error: string };
+
+/** The subset of sodium-native used here (the package ships no types). */
+interface SodiumVerify {
+  crypto_sign_verify_detached(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean;
+}
+
+// RFC 8032 §7.1 TEST 2, as src/identity/ed25519.ts checks it on the gateway's thread.
+const SELF_TEST = {
+  publicKey: '3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c',
+  message: '72',
+  signature: '92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00',
+};
+
+/**
+ * libsodium's Ed25519 verification, as the gateway's thread does it (ed25519.ts): a 64-byte signature, the key's
+ * and the signature's encodings canonical, small-order keys refused. Undefined when the native module does not load
+ * or fails the RFC's vector; the gateway then never sends this thread a proof.
+ */
+function loadVerifier(): ((publicKey: Uint8Array, signature: Uint8Array, message: Uint8Array) => boolean) | undefined {
+  try {
+    const sodium = createRequire(import.meta.url)('sodium-native') as SodiumVerify;
+    const verify = (publicKey: Uint8Array, signature: Uint8Array, message: Uint8Array) => signature.byteLength === 64 && sodium.crypto_sign_verify_detached(signature, message, publicKey);
+    const hex = (text: string) => Buffer.from(text, 'hex');
+    const bad = hex(SELF_TEST.signature);
+    bad[0] = bad[0]! ^ 1;
+    if (!verify(hex(SELF_TEST.publicKey), hex(SELF_TEST.signature), hex(SELF_TEST.message)) || verify(hex(SELF_TEST.publicKey), bad, hex(SELF_TEST.message))) return undefined;
+    return verify;
+  } catch {
+    return undefined;
+  }
+}
 
 // The ABI helpers by URL: a .ts file under vitest (type stripping), .js from dist (see the file comment above).
 const abi = (await import(new URL(import.meta.url.endsWith('.ts') ? './abi.ts' : './abi.js', import.meta.url).href)) as typeof import('./abi.js');
@@ -55,7 +92,7 @@ const abi = (await import(new URL(import.meta.url.endsWith('.ts') ? './abi.ts' :
 const describe = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause).slice(0, 200));
 
 /** Puts `bytes` in the channel's payload, growing the channel when they do not fit. */
-function reply(port: MessagePort, channel: Growable, control: Int32Array, layout: ChannelLayout, seq: number, status: 0 | 1, bytes: Uint8Array): void {
+function reply(port: MessagePort, channel: Growable, control: Int32Array, layout: ChannelLayout, seq: number, status: 0 | 1 | 2, bytes: Uint8Array): void {
   const needed = layout.payload + bytes.byteLength;
   if (needed > channel.byteLength) {
     if (needed > channel.maxByteLength) {
@@ -97,13 +134,26 @@ async function main(): Promise<void> {
   const payload = new Uint8Array(channel, layout.payload); // tracks the channel's length as it grows
   // Read before saying ready: the first request may be in place before this thread reaches the wait below.
   let seen = Atomics.load(control, layout.request);
-  port.postMessage({ type: 'ready', entrypoints: Object.keys(policy.entrypoints) } satisfies WorkerStatus);
+  const verify = loadVerifier();
+  port.postMessage({ type: 'ready', entrypoints: Object.keys(policy.entrypoints), ed25519: verify !== undefined } satisfies WorkerStatus);
+  const none = new Uint8Array(0);
   // This thread does nothing but evaluate: it blocks here between requests, and terminate() interrupts the wait.
   for (;;) {
     Atomics.wait(control, layout.request, seen);
     seen = Atomics.load(control, layout.request);
     try {
-      reply(port, channel, control, layout, seen, 0, abi.evaluateBytes(policy, entrypoint, payload.subarray(0, control[layout.length]!)));
+      const proof = control[layout.proof]!;
+      if (proof > 0) {
+        // The request's signature first: an input whose proof fails is never evaluated. Copied out of shared memory,
+        // so the bytes checked are the bytes the gateway wrote.
+        if (verify === undefined) throw new Error('this evaluator thread cannot check Ed25519 signatures (libsodium did not load)');
+        const bytes = Buffer.from(payload.subarray(0, proof));
+        if (!verify(bytes.subarray(0, 32), bytes.subarray(32, 96), bytes.subarray(96))) {
+          reply(port, channel, control, layout, seen, 2, none);
+          continue;
+        }
+      }
+      reply(port, channel, control, layout, seen, 0, abi.evaluateBytes(policy, entrypoint, payload.subarray(proof, proof + control[layout.length]!)));
     } catch (cause) {
       // opa-wasm's abort handler throws strings as well as Errors.
       reply(port, channel, control, layout, seen, 1, new TextEncoder().encode(describe(cause)));

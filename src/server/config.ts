@@ -200,7 +200,7 @@ export function loadServerConfig(env: Env = process.env): ServerConfig {
 function placement(value: unknown): CheckPlacement | undefined {
   if (value === undefined) return undefined;
   if (!CHECK_PLACEMENTS.includes(value as CheckPlacement)) {
-    throw new ConfigError('signature_check_invalid', `TOOLGATE_SIGNATURE_CHECK (or signatureCheck) must be "pool" (check request signatures off the event loop) or "inline" (on it, least CPU), not ${JSON.stringify(value)}.`);
+    throw new ConfigError('signature_check_invalid', `TOOLGATE_SIGNATURE_CHECK (or signatureCheck) must be "inline" (check request signatures on the event loop), "evaluator" (in the evaluator thread that decides the call) or "pool" (on libuv's thread pool), not ${JSON.stringify(value)}.`);
   }
   return value as CheckPlacement;
 }

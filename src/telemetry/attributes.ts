@@ -19,6 +19,8 @@ export const ATTR_POLICY_CANARY = 'toolgate.policy.canary';
 export const ATTR_IDENTITY_SCHEME = 'toolgate.identity.scheme';
 export const ATTR_IDENTITY_VERIFIED = 'toolgate.identity.verified';
 export const ATTR_IDENTITY_KEY_ID = 'toolgate.identity.key_id';
+/** Where the request's signature was checked: `gateway` (the event loop) or `evaluator` (the thread that decided it). */
+export const ATTR_IDENTITY_CHECKED_IN = 'toolgate.identity.checked_in';
 export const ATTR_TOOL_PROTOCOL = 'toolgate.tool.protocol';
 export const ATTR_GATEWAY_ID = 'toolgate.gateway.id';
 export const ATTR_AUDIT_SEQ = 'toolgate.audit.seq';

@@ -2,7 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
-import { loadBundle, PolicyEngine, type PolicyBundle, type PolicyInput } from '../../src/policy/index.js';
+import { generateKeyPairSync, sign } from 'node:crypto';
+import { loadBundle, PolicyEngine, ProofFailedError, type PolicyBundle, type PolicyInput } from '../../src/policy/index.js';
 import { POLICY_BUNDLE } from '../helpers/gateway.js';
 import { buildSlowPolicy, RUNAWAY_ARGS } from './slow-policy.js';
 
@@ -111,5 +112,30 @@ describe('policy evaluation in worker threads', () => {
     const error = await PolicyEngine.load(slow, 'test', options as never).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
     expect(error).toMatchObject({ reason });
+  });
+
+  it('checks a proof before it evaluates: a signature that fails is never evaluated, one that holds is', async () => {
+    const engine = await load(slow, { timeoutMs: 5_000, workers: 1 });
+    expect(engine.checksProofs).toBe(true);
+    const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+    const message = Buffer.from('"@method": POST\n"@signature-params": ("@method");created=1');
+    const signature = sign(null, message, privateKey);
+    const raw = Buffer.from((publicKey.export({ format: 'jwk' }) as { x: string }).x, 'base64url');
+    const forged = Buffer.from(signature);
+    forged[5] = forged[5]! ^ 1;
+    // The runaway input would take seconds to evaluate: a refusal in milliseconds shows it was not evaluated.
+    const started = performance.now();
+    const refused = await engine.decide(call(RUNAWAY_ARGS), { publicKey: raw, signature: forged, message }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(ProofFailedError);
+    expect(performance.now() - started).toBeLessThan(1_000);
+    // Another key, another message: refused the same way.
+    const other = Buffer.from((generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' }) as { x: string }).x, 'base64url');
+    await expect(engine.decide(call({}), { publicKey: other, signature, message })).rejects.toBeInstanceOf(ProofFailedError);
+    await expect(engine.decide(call({}), { publicKey: raw, signature, message: Buffer.concat([message, Buffer.from(' ')]) })).rejects.toBeInstanceOf(ProofFailedError);
+    expect((await engine.decide(call({}), { publicKey: raw, signature, message })).outcome).toBe('allow');
+    // In-line evaluation (no threads) cannot check a proof: the caller must check it itself.
+    const inline = await load(slow, { workers: 0 });
+    expect(inline.checksProofs).toBe(false);
+    await expect(inline.decide(call({}), { publicKey: raw, signature, message })).rejects.toThrow(/needs evaluator threads/);
   });
 });

@@ -10,14 +10,15 @@ describe('a worker\'s environment', () => {
       TOOLGATE_GATEWAY_ID: 'gw-w2',
       TOOLGATE_AUDIT_FILE: '/var/lib/toolgate/audit.w2.jsonl',
       TOOLGATE_AUDIT_SPOOL_DIR: '/var/lib/toolgate/spool/w2',
-      TOOLGATE_SIGNATURE_CHECK: 'inline',
+      TOOLGATE_SIGNATURE_CHECK: 'evaluator',
     });
   });
 
-  it('checks signatures in line in each worker unless the operator chose where', () => {
+  it('checks signatures in the evaluator threads of each worker unless the operator chose where', () => {
     expect(workerEnv(loadServerConfig({ ...base, TOOLGATE_SIGNATURE_CHECK: 'pool' }), 1, 2).TOOLGATE_SIGNATURE_CHECK).toBe('pool');
+    expect(workerEnv(loadServerConfig({ ...base, TOOLGATE_SIGNATURE_CHECK: 'inline' }), 1, 2).TOOLGATE_SIGNATURE_CHECK).toBe('inline');
     expect(loadServerConfig(base).signatureCheck).toBeUndefined();
-    expect(() => loadServerConfig({ ...base, TOOLGATE_SIGNATURE_CHECK: 'threads' })).toThrow(expect.objectContaining({ reason: 'signature_check_invalid', message: expect.stringMatching(/"pool".*"inline"/) }));
+    expect(() => loadServerConfig({ ...base, TOOLGATE_SIGNATURE_CHECK: 'threads' })).toThrow(expect.objectContaining({ reason: 'signature_check_invalid', message: expect.stringMatching(/"inline".*"evaluator".*"pool"/) }));
   });
 
   it('lets every worker\'s console read every worker\'s file, unless the operator named them or Kafka holds them all', () => {

@@ -4,7 +4,7 @@ import type { AuditLog, AuditOutcome, UnchainedEvent } from '../../audit/index.j
 import type { BreakGlassCheck } from '../../breakglass/index.js';
 import type { DetectMemo } from '../../classify/detectors.js';
 import type { McpMessage, ToolCall } from '../../extract/index.js';
-import type { IdentityError, RequestFacts, VerifiedAgent } from '../../identity/types.js';
+import type { IdentityError, PendingAgent, RequestFacts, VerifiedAgent } from '../../identity/types.js';
 import type { Logger } from '../../logger.js';
 import type { ActivePolicy, ApprovalFacts, CanaryPolicy, Decision, PolicyEngine, PolicyInput, Reason, ShadowPolicy, ShadowVerdict, TimeFacts } from '../../policy/index.js';
 import type { GatewayMetrics } from '../../telemetry/metrics.js';
@@ -72,7 +72,10 @@ export interface CallContext {
   /** An MCP message that is not a tool call. */
   message?: McpMessage;
   facts?: RequestFacts;
+  /** The verified agent; while `claim` is set, only who the agent is if the claim's proof holds (claim.ts). */
   agent?: VerifiedAgent;
+  /** A signature still to be checked: set by identify, ended by decide or by the stage runner (claim.ts). */
+  claim?: Claim;
   identityError?: IdentityError;
   approvalHeader?: string;
   binding?: string;
@@ -96,6 +99,14 @@ export interface CallContext {
   reservation?: Reservation;
   /** The last decision event recorded (the completion event chains to it). */
   recorded?: UnchainedEvent;
+}
+
+/** A call whose signature is still to be checked, and what the context held then (claim.ts). */
+export interface Claim {
+  readonly pending: PendingAgent;
+  /** The context's fields and timers when the claim was made: any other was set on the claim. */
+  readonly fields: ReadonlySet<string>;
+  readonly timers: ReadonlySet<string>;
 }
 
 /** A request that stops before the tool: refused, or let through without a policy decision (MCP). */

@@ -1,14 +1,15 @@
 import { newApprovalRecord, type ApprovalRecord } from '../../approvals/index.js';
 import { mask, SECRET_CLASSES } from '../../classify/mask.js';
 import { UnavailableError } from '../../errors.js';
-import { parseDecision, policyFor, shadowVerdict, startShadow, type Decision, type LimitObligation, type PolicyInput } from '../../policy/index.js';
+import { parseDecision, policyFor, ProofFailedError, shadowVerdict, startShadow, type Decision, type LimitObligation, type PolicyEngine, type PolicyInput } from '../../policy/index.js';
 import * as A from '../../telemetry/attributes.js';
 import { approvalUrl, inputRequiredResult, REQUEST_STATE_TTL_MS, wantsInputRequired } from '../mcp-approval.js';
 import { URL_ELICITATION_VERSION, urlElicitationError } from '../mcp-elicitation.js';
 import { SESSION_HEADER } from '../mcp-sessions.js';
 import { decisionRefusal, type Refusal } from '../respond.js';
 import { elapsedNs, headerValue } from './util.js';
-import type { CallContext, GatewayDeps, Stage } from './context.js';
+import { settleClaim } from './claim.js';
+import type { CallContext, GatewayDeps, Stage, Stop } from './context.js';
 
 
 /**
@@ -27,11 +28,19 @@ export const decide: Stage = async (ctx, deps) => {
   const engine = lease.engine;
   ctx.engine = engine;
   const call = ctx.call!;
-  // The candidate (shadow mode) evaluates the same input at the same time, in its own threads; it never throws.
-  const shadow = startShadow(runtime.shadow, ctx.input!);
   let decision: Decision;
+  let shadow: ReturnType<typeof startShadow>;
   try {
-    decision = config.decisionPoint ? await askDecisionPoint(config.decisionPoint, ctx.input!) : await engine.decide(ctx.input!);
+    // A claim is proven in the evaluator thread before it evaluates, unless the decision is made elsewhere: then here.
+    if (ctx.claim && (config.decisionPoint || runtime.shadow || !engine.checksProofs)) {
+      const refused = await settleClaim(ctx, deps);
+      if (refused) return refused;
+    }
+    // The candidate (shadow mode) evaluates the same input at the same time, in its own threads; it never throws.
+    shadow = startShadow(runtime.shadow, ctx.input!);
+    const decided = config.decisionPoint ? await askDecisionPoint(config.decisionPoint, ctx.input!) : await decideProving(ctx, deps, engine);
+    if (!isDecision(decided)) return decided;
+    decision = decided;
   } finally {
     lease.release();
   }
@@ -92,6 +101,26 @@ export const decide: Stage = async (ctx, deps) => {
     });
   }
 };
+
+/**
+ * The engine's decision; with a claim (claim.ts), its proof is checked in the same round trip, before the thread
+ * evaluates. A proof that fails is the identity refusal; one that holds is settled (a replay is refused) before the
+ * decision counts.
+ */
+async function decideProving(ctx: CallContext, deps: GatewayDeps, engine: PolicyEngine): Promise<Decision | Stop> {
+  const claim = ctx.claim;
+  if (!claim) return engine.decide(ctx.input!);
+  let decision: Decision;
+  try {
+    decision = await engine.decide(ctx.input!, claim.pending.proof);
+  } catch (error) {
+    if (error instanceof ProofFailedError) return (await settleClaim(ctx, deps, false))!;
+    throw error; // the stage runner settles the claim in line before it answers (outcome.ts)
+  }
+  return (await settleClaim(ctx, deps, true)) ?? decision;
+}
+
+const isDecision = (value: Decision | Stop): value is Decision => !('kind' in value);
 
 /** Puts the candidate's verdict on the span and the context (for the audit event) and counts a disagreement. */
 function recordShadow(ctx: CallContext, deps: GatewayDeps, enforced: Decision, result: Parameters<typeof shadowVerdict>[1]): void {

@@ -4,20 +4,38 @@ import type { Reason } from '../../policy/index.js';
 import * as A from '../../telemetry/attributes.js';
 import { failSpan } from '../../telemetry/decision-span.js';
 import { DECISION_ID_HEADER, errorRefusal, sendRefusal } from '../respond.js';
+import { settleClaim } from './claim.js';
 import { recordAllowed, recordDecision } from './record.js';
 import type { CallContext, GatewayDeps, Stage, Stop } from './context.js';
 
-/** Runs the stages in order until one stops the request; a thrown error stops it as a coded refusal. */
-export async function runStages(ctx: CallContext, deps: GatewayDeps, stages: readonly Stage[]): Promise<Stop | undefined> {
+/**
+ * Runs the stages in order until one stops the request; a thrown error stops it as a coded refusal. A call with a
+ * claim (claim.ts) runs only the stages in `onClaim` before its signature is proven: the claim is settled in line
+ * before any other stage runs, before a stop is acted upon and before the path ends, so that whatever a stage added
+ * later, nothing past those stages ever sees an unproven agent, and a forged call always ends as identify would end it.
+ */
+export async function runStages(ctx: CallContext, deps: GatewayDeps, stages: readonly Stage[], onClaim: ReadonlySet<Stage> = new Set()): Promise<Stop | undefined> {
   for (const stage of stages) {
+    let stop: Stop | void;
     try {
-      const stop = await stage(ctx, deps);
-      if (stop) return stop;
+      if (ctx.claim && !onClaim.has(stage)) stop = await settleClaim(ctx, deps);
+      stop ??= await stage(ctx, deps);
     } catch (error) {
-      return errorStop(ctx, error);
+      stop = errorStop(ctx, error);
     }
+    if (stop) return proven(ctx, deps, stop);
   }
-  return undefined;
+  return proven(ctx, deps, undefined);
+}
+
+/** `stop`, once any claim left is settled in line; the claim's own refusal (or failure) instead when it does not hold. */
+async function proven(ctx: CallContext, deps: GatewayDeps, stop: Stop | undefined): Promise<Stop | undefined> {
+  if (!ctx.claim) return stop;
+  try {
+    return (await settleClaim(ctx, deps)) ?? stop;
+  } catch (error) {
+    return errorStop(ctx, error);
+  }
 }
 
 /** A thrown error as a refusal: a ToolgateError keeps its code; anything else is the gateway's internal_error. */
