@@ -41,6 +41,7 @@ export async function createVerifier(options: Readonly<IdentityOptions>): Promis
       maxAgeMs: config.maxAgeMs,
       nonceStore: config.nonceStore,
       nowMs,
+      now: config.now,
     });
   };
 

@@ -43,6 +43,8 @@ export interface VerifyContext {
   readonly maxAgeMs: number;
   readonly nonceStore: NonceStore | undefined;
   readonly nowMs: number;
+  /** The clock when the replay key is recorded, which may be later than `nowMs` (a check made in the evaluator thread). */
+  readonly now: () => number;
 }
 
 /**
@@ -199,19 +201,27 @@ function digestHolds(checked: CheckedCandidate, ctx: VerifyContext): boolean {
   }
 }
 
-/** Records the signature's replay key (a replay is refused) and says who signed. */
+/**
+ * Records the signature's replay key (a replay is refused) and says who signed. The signature must still be valid
+ * when its key is recorded, not only when the request arrived: a key is remembered until the signature stops being
+ * valid, so a copy accepted later than that would find the original's key gone. Between arrival and this moment a
+ * call may wait (a directory fetch, the evaluator's queue: claim.ts), and a copy sent just before expiry would
+ * otherwise run twice.
+ */
 async function remember(checked: CheckedCandidate, ctx: VerifyContext): Promise<VerifiedAgent> {
   const { key, candidate, base, validUntilMs } = checked;
   const { params } = candidate;
   if (ctx.nonceStore !== undefined) {
+    const at = ctx.now();
+    if (at > validUntilMs) throw checked.err('signature_expired', `expired ${at - validUntilMs} ms before the gateway could record it (it arrived in time): sign each request when sending it`);
     // Without a nonce, the signed content is the replay key, not the signature bytes: ECDSA signatures are malleable
     // ((r, s) and (r, n - s) both verify), so hashing the bytes would let a replay through under a twin signature.
     const replayKey = `${key.replayScope}:${params.nonce !== undefined ? `n:${params.nonce}` : `b:${createHash('sha256').update(base).digest('base64url')}`}`;
     let first: boolean;
     try {
-      first = await ctx.nonceStore.remember(replayKey, Math.max(1000, validUntilMs - ctx.nowMs));
+      first = await ctx.nonceStore.remember(replayKey, Math.max(1000, validUntilMs - at));
     } catch (cause) {
-      throw new UnavailableError('replay_store_unavailable', `replay store failed, refusing the request: ${(cause as Error).message}`, { cause });
+      throw new UnavailableError('replay_store_unavailable', `replay store failed, refusing the request: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
     }
     if (!first) throw checked.err('replayed', params.nonce !== undefined ? `nonce "${params.nonce}" was already used` : 'this exact signature was already used: sign each request anew');
   }

@@ -5,12 +5,17 @@ import type { UploadStore } from './types.js';
 /** Most attachment ids resolved per call: bounds the store lookups a hostile call can cause. */
 const MAX_ATTACHMENTS = 64;
 
+/** Whether resolving the call's attachments would ask the upload store anything. */
+export function namesAttachments(args: Record<string, unknown>): boolean {
+  return Array.isArray(args.attachments) && args.attachments.length > 0;
+}
+
 /**
  * Resolves the attachment ids the agent named against the upload store: provenance, size and hash come from
  * what a human uploaded, never from the agent's arguments. Unknown ids are reported as not found.
  */
 export async function resolveAttachments(args: Record<string, unknown>, store: UploadStore): Promise<AttachmentFacts[]> {
-  const ids = Array.isArray(args.attachments) ? args.attachments : [];
+  const ids = namesAttachments(args) ? (args.attachments as unknown[]) : [];
   // Refuse rather than truncate: an attachment left unresolved would reach the tool without the policy seeing it.
   if (ids.length > MAX_ATTACHMENTS) {
     throw new BadRequestError('too_many_attachments', `A call may name at most ${MAX_ATTACHMENTS} attachments; send fewer.`);

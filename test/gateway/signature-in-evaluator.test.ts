@@ -37,6 +37,7 @@ type Mutation =
   | { readonly kind: 'header'; readonly name: string; readonly value: string }
   | { readonly kind: 'big-body' }
   | { readonly kind: 'findings' }
+  | { readonly kind: 'attachments' }
   | { readonly kind: 'no-nonce' };
 
 const CALLS: Record<Agent, Case['call'][]> = {
@@ -66,6 +67,7 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.constantFrom(['toolgate-approval', 'apr_x'], ['toolgate-break-glass', 'x.y.z'], ['content-type', 'text/plain'], ['content-digest', 'sha-256=:AAAA:']).map(([name, value]) => ({ kind: 'header', name: name!, value: value! }) as const),
   fc.constant({ kind: 'big-body' } as const),
   fc.constant({ kind: 'findings' } as const),
+  fc.constant({ kind: 'attachments' } as const),
   fc.constant({ kind: 'no-nonce' } as const),
 );
 
@@ -113,6 +115,7 @@ describe('the Ed25519 check in the evaluator thread answers as the check on the 
     const path = find('path')?.path ?? `/tools/${call.tool}`;
     let args = call.args;
     if (has('big-body')) args = { ...args, padding: 'p'.repeat(20_000) };
+    if (has('attachments')) args = { ...args, attachments: ['upl_0000000000000000', 'upl_1111111111111111'] };
     // Findings past their bound (256 Ki characters of pointers) in under 16 KiB: the input stage refuses it (413).
     if (has('findings')) args = { ...args, ['k'.repeat(200)]: Array.from({ length: 1_400 }, () => 'a@b.cd') };
     let body = JSON.stringify(args);
@@ -182,6 +185,9 @@ describe('the Ed25519 check in the evaluator thread answers as the check on the 
     expect(forgedTooMany).toMatchObject({ status: 401, code: 'signature_invalid', event: { outcome: 'unauthenticated', input: false }, span: { verified: false, checkedIn: 'gateway' } });
     const tooMany = await send({ ...forged, mutations: [{ kind: 'findings' }] }, 'evaluator');
     expect(tooMany).toMatchObject({ status: 413, code: 'findings_too_many', span: { verified: true, checkedIn: 'gateway' } });
+    // A call naming attachments would read the upload store before its check: it is checked on arrival instead.
+    const forgedAttachments = await send({ ...forged, mutations: [...forged.mutations, { kind: 'attachments' }] }, 'evaluator');
+    expect(forgedAttachments).toMatchObject({ status: 401, code: 'signature_invalid', span: { verified: false, checkedIn: 'gateway' } });
     const genuine = await send({ ...forged, mutations: [] }, 'evaluator');
     expect(genuine).toMatchObject({ status: 200, event: { outcome: 'allow', input: true }, span: { verified: true, checkedIn: 'evaluator', agentId: 'receipts-bot' } });
   });

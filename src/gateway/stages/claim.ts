@@ -1,6 +1,7 @@
 import { APPROVAL_HEADER } from '../../approvals/index.js';
 import { BREAK_GLASS_HEADER } from '../../breakglass/index.js';
 import { signatureCheckPlacement } from '../../identity/check-placement.js';
+import { namesAttachments } from '../../uploads/resolve.js';
 import { IdentityError, type PendingAgent, type VerifiedAgent } from '../../identity/types.js';
 import type { CallContext, Claim, GatewayDeps, Stop } from './context.js';
 import { identityRefusal, markVerified } from './identity-outcome.js';
@@ -14,9 +15,12 @@ import { identityRefusal, markVerified } from './identity-outcome.js';
  * - only the stages the request path names as running before the proof (middleware.ts) run on it; the runner settles
  *   the claim here, in line, before any other stage, and before any stop is acted upon (outcome.ts), so nothing
  *   reserves, records, answers or executes for an unproven agent;
- * - only calls whose stages before the decision only read are deferred (`deferrable`): HTTP tool calls (MCP's write
- *   sessions and request states), no approval and no break-glass token presented, and a body small enough that the
- *   detectors' pass over it costs less than the check itself;
+ * - only calls whose stages before the decision touch no store are deferred (`deferrable`): HTTP tool calls (MCP's
+ *   write sessions and request states), no approval and no break-glass token presented (the approval store, the
+ *   token's check), no attachments named (the upload store), and a body small enough that the detectors' pass over
+ *   it costs less than the check itself; what runs on a claim is then the input's construction in memory;
+ * - the replay key is recorded only once the proof held, and only while the signature is still valid
+ *   (verify-signatures.ts `remember`), so a copy that waited in the queue past the original's expiry is refused;
  * - the thread checks the proof before it evaluates: a forged call is never evaluated;
  * - when the proof fails, every field a stage set on the claim is taken back, so the refusal, its audit event and
  *   its span are those of a call refused by the identity stage.
@@ -36,6 +40,8 @@ export function deferrable(ctx: CallContext, deps: GatewayDeps): boolean {
     (ctx.raw?.length ?? 0) <= DEFER_MAX_BODY_BYTES &&
     ctx.req.headers[APPROVAL_HEADER] === undefined &&
     ctx.req.headers[BREAK_GLASS_HEADER] === undefined &&
+    ctx.call !== undefined &&
+    !namesAttachments(ctx.call.args) &&
     config.decisionPoint === undefined &&
     runtime !== undefined &&
     runtime.shadow === undefined &&
