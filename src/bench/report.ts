@@ -160,6 +160,10 @@ export function toMarkdown(results: BenchResults): string {
       const added = bare && t.target !== 'bare' ? `${ms(t.p50Ms - bare.p50Ms)} / ${ms(t.p99Ms - bare.p99Ms)} / ${ms(t.p999Ms - bare.p999Ms)}` : '—';
       lines.push(`| ${LABELS[t.target]} | ${ms(t.p50Ms)} | ${ms(t.p99Ms)} | ${ms(t.p999Ms)} | ${added} | ${cpu(t)} | ${pct(t.machineBusy)} | ${ms(t.loopP99Ms)} / ${ms(t.loopMaxMs)} |`);
     }
+    const lost = Object.values(open.targets).filter((t) => t.rounds.some((r) => r.errors > 0));
+    if (lost.length) {
+      lines.push('', `Offered more than it served in the closed loops, ${lost.map((t) => `${LABELS[t.target]} did not answer ${int(t.rounds.reduce((a, r) => a + r.errors, 0))} of its requests within 10 s (over ${t.rounds.length} rounds)`).join('; ')}: those are not in its percentiles, which are therefore lower than what its callers saw.`);
+    }
     if (open.targets.durable) lines.push('', 'Durable write alone: what the disk adds when each decision must be on disk before its tool runs, as the audit file makes it (group commit: one O_DSYNC append for every decision waiting; a completion line after each answer, carried by the next decision\'s write within 3 ms as in the pipeline), with no other work: no gateway can answer faster than this and record first.');
     lines.push('', 'Machine CPU busy: the share of both CPUs in use over each round (/proc/stat), the load generator and every other process included; near 100 % the machine itself queues the requests. Server loop held: how long the server\'s event loop could not start new work (perf_hooks.monitorEventLoopDelay in the server process, 1 ms resolution), the 99th percentile and the longest over a round; a request that arrives during a hold waits for it.');
     lines.push('');

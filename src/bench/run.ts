@@ -170,7 +170,7 @@ export async function runBench(options: BenchOptions, log: Log = () => undefined
       const loop = await r.loopDelay();
       const opaUs = r.opaPid ? ((cpuMs(r.opaPid) - opa0) * 1000) / out.ok : undefined;
       const redisUs = r.redisPid ? ((cpuMs(r.redisPid) - redis0) * 1000) / out.ok : undefined;
-      if (out.non2xx > 0 || out.errors > 0 || out.ok === 0) {
+      if (out.non2xx > 0 || out.ok === 0 || (out.errors > 0 && !overloaded(rate, r.estimateRps))) {
         throw new BenchError(`${r.target}: ${out.ok} allowed responses, ${out.non2xx} others ${JSON.stringify(out.statuses)}, ${out.errors} socket errors/timeouts: the measured path must be the allowed call only${await refusedInAudit(r.stateDir)}`);
       }
       if (!rate) r.estimateRps = Math.max(r.estimateRps ?? 0, out.rps);
@@ -266,6 +266,17 @@ export async function runBench(options: BenchOptions, log: Log = () => undefined
     workspace.remove();
     process.removeListener('exit', removeOnExit);
   }
+}
+
+/**
+ * Whether an open-loop round may end with requests that timed out (10 s) or lost their connection: only when the
+ * target was offered more than its best closed-loop rate, so it cannot keep up by construction (run O: the fair
+ * sidecar at 675 req/s against its 343, p50 4.3 s, three requests past 10 s). Those requests are counted in the
+ * report, not measured; anything but an allowed answer still stops the run, and so does any error of a target
+ * offered a rate it can serve.
+ */
+export function overloaded(rate: number | undefined, bestClosedRps: number | undefined): boolean {
+  return rate !== undefined && bestClosedRps !== undefined && bestClosedRps < rate;
 }
 
 function summarize(target: HttpTargetName, rounds: readonly LoadRound[]): HttpTargetResult {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
-import { BODY_SIZES, CHECK, checkTargets, cpuCeiling, DATA_SIZES, machineCpuPerCall, outOfReach, README_END, README_START, replaceBenchSection, HOSTILE_BODY_BYTES, HOSTILE_CHECK, HOSTILE_SHAPES, parseBenchOptions, runBench, toMarkdown, type BenchResults, type HttpTargetName } from '../../src/bench/index.js';
+import { BODY_SIZES, CHECK, checkTargets, cpuCeiling, DATA_SIZES, machineCpuPerCall, outOfReach, overloaded, README_END, README_START, replaceBenchSection, HOSTILE_BODY_BYTES, HOSTILE_CHECK, HOSTILE_SHAPES, parseBenchOptions, runBench, toMarkdown, type BenchResults, type HttpTargetName } from '../../src/bench/index.js';
 import { POLICY_BUNDLE } from '../helpers/gateway.js';
 
 /**
@@ -149,6 +149,21 @@ describe('bench harness', () => {
     expect(md).toContain(`${CHECK.addedP99}: 39.0 ms (target ≤ 2 ms): **missed**, out of reach on this machine: its floor is 9.00 ms (the durable write alone over bare)`);
     expect(md).toContain(`${CHECK.addedP50}: 1.00 ms (target ≤ 0.5 ms): **missed** (floor 0.28 ms: the durable write alone over bare, plus one Ed25519 verify and one WASM evaluation)`);
     expect(md).toContain('| Durable write alone (bare Express + the audit file\'s durable append of a decision before the tool): the latency floor | 0.50 ms | 10.0 ms |');
+  });
+});
+
+describe('open loop beyond a target\'s capacity', () => {
+  it('tolerates timeouts only for a target offered more than its best closed-loop rate, and reports them', () => {
+    expect(overloaded(675, 343)).toBe(true); // run O's fair sidecar
+    expect(overloaded(675, 1_721)).toBe(false); // the pipeline at half its best rate: an error stops the run
+    expect(overloaded(675, undefined)).toBe(false);
+    expect(overloaded(undefined, 343)).toBe(false); // closed loops never tolerate errors
+    const round = (errors: number) => ({ rps: 300, p50Ms: 4_000, p99Ms: 8_000, p999Ms: 9_000, ok: 3_000, non2xx: 0, errors, durationS: 5, signedInline: 0, cpuUsPerCall: 1_500, machineBusy: 1, loadCpuUsPerCall: 50, loopMaxMs: 3, loopP99Ms: 1 });
+    const t = (target: HttpTargetName, errors: number[]) => ({ target, rounds: errors.map(round), rps: 300, p50Ms: 4_000, p99Ms: 8_000, p999Ms: 9_000, cpuUsPerCall: 1_500, machineBusy: 1, loadCpuUsPerCall: 50, loopMaxMs: 3, loopP99Ms: 1 });
+    const open = { shape: 'open' as const, connections: 0, rate: 675, targets: { bare: t('bare', [0, 0, 0]), fair: t('fair', [3, 0, 2]) } };
+    const md = toMarkdown({ startedAt: 'now', machine: { cpus: 2, cpuModel: 'test', node: 'v0', opa: null }, options: parseBenchOptions([], {}), http: [open], checks: [] } as unknown as BenchResults);
+    expect(md).toMatch(/Fair sidecar[^;]* did not answer 5 of its requests within 10 s \(over 3 rounds\): those are not in its percentiles/);
+    expect(md).not.toMatch(/Bare Express[^|]*did not answer/);
   });
 });
 
