@@ -138,4 +138,32 @@ describe('policy evaluation in worker threads', () => {
     expect(inline.checksProofs).toBe(false);
     await expect(inline.decide(call({}), { publicKey: raw, signature, message })).rejects.toThrow(/needs evaluator threads/);
   });
+
+  it('gives every proof its own verdict with many in flight, threads replaced under them and messages of every length', async () => {
+    // Run P's soak refused one genuine call with signature_invalid (cause not found): whatever the interleaving, a
+    // proof must be judged on its own bytes. Two threads, 100 in flight, one in three forged, a 5 ms budget so some
+    // jobs time out and their threads are replaced while others are in flight.
+    const engine = await load(await loadBundle(POLICY_BUNDLE), { workers: 2, timeoutMs: 5 });
+    const keys = Array.from({ length: 3 }, () => generateKeyPairSync('ed25519'));
+    const raws = keys.map((k) => Buffer.from((k.publicKey.export({ format: 'jwk' }) as { x: string }).x, 'base64url'));
+    const input = (i: number) => ({ agent: { id: `agent-${i % 5}` }, tool: { name: 'email.send' }, args: { to: ['accountant@ledger-partners.example'], subject: 's', body: 'b' } }) as unknown as PolicyInput;
+    let wrong = 0;
+    let judged = 0;
+    const inflight = new Set<Promise<void>>();
+    for (let i = 0; i < 6_000; i++) {
+      const message = Buffer.from(`"@method": POST\n"nonce": ${i} ${'x'.repeat(i % 900)}`);
+      const signature = sign(null, message, keys[i % 3]!.privateKey);
+      const genuine = i % 3 !== 0;
+      if (!genuine) signature[i % 64] = signature[i % 64]! ^ (1 << (i % 8));
+      const p: Promise<void> = engine.decide(input(i), { publicKey: raws[i % 3]!, signature, message }).then(
+        () => void (judged++, genuine || wrong++),
+        (e: unknown) => void (e instanceof ProofFailedError && (judged++, genuine && wrong++)),
+      ).finally(() => inflight.delete(p));
+      inflight.add(p);
+      if (inflight.size >= 100) await Promise.race(inflight);
+    }
+    await Promise.all(inflight);
+    expect(wrong).toBe(0);
+    expect(judged).toBeGreaterThan(2_000); // the rest ran out of the 5 ms budget: a verdict-free run proves nothing
+  }, 60_000);
 });
