@@ -97,8 +97,12 @@ function selectCandidates<C extends { label: string }>(candidates: readonly C[],
 }
 
 async function verifyCandidate(c: SignatureCandidate, profile: Profile, ctx: VerifyContext): Promise<VerifiedAgent> {
-  const checked = await checkCandidate(c, profile, ctx);
-  if (!(await checked.key.check(checked.base, c.signature))) throw checked.invalid();
+  return verifyChecked(await checkCandidate(c, profile, ctx), ctx);
+}
+
+/** The rest of the check, in its order: the signature's arithmetic, then the body's digest, then the replay key. */
+async function verifyChecked(checked: CheckedCandidate, ctx: VerifyContext): Promise<VerifiedAgent> {
+  if (!(await checked.key.check(checked.base, checked.candidate.signature))) throw checked.invalid();
   checkDigest(checked, ctx);
   return remember(checked, ctx);
 }
@@ -117,20 +121,13 @@ export async function prepareSignatures(candidates: readonly (SignatureCandidate
   if (only === undefined || isMalformed(only)) return verifySignatures(candidates, ctx);
   const checked = await checkCandidate(only, ctx.profileFor(only), ctx);
   const publicKey = checked.key.check.ed25519PublicKey;
-  if (publicKey === undefined || only.signature.byteLength !== ED25519_SIGNATURE_BYTES || !digestHolds(checked, ctx)) {
-    if (!(await checked.key.check(checked.base, only.signature))) throw checked.invalid();
-    checkDigest(checked, ctx);
-    return remember(checked, ctx);
-  }
+  if (publicKey === undefined || only.signature.byteLength !== ED25519_SIGNATURE_BYTES || !digestHolds(checked, ctx)) return verifyChecked(checked, ctx);
   return {
     claim: agentOf(checked),
     proof: { publicKey, signature: only.signature, message: checked.base },
     invalid: () => checked.invalid(),
     settle: () => remember(checked, ctx),
-    verifyHere: async () => {
-      if (!(await checked.key.check(checked.base, only.signature))) throw checked.invalid();
-      return remember(checked, ctx);
-    },
+    verifyHere: () => verifyChecked(checked, ctx),
   };
 }
 
