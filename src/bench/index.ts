@@ -16,3 +16,4 @@ export * from './opa-client.js';
 export * from './hostile-inputs.js';
 export * from './hostile.js';
 export * from './soak.js';
+export * from './crypto.js';

@@ -51,11 +51,13 @@ export function saturation(http: readonly LoadShapeResult[]): LoadShapeResult | 
 export function checkTargets(http: readonly LoadShapeResult[], wasm: WasmResult | undefined, hostile?: HostileResult, floor?: Floor, soak?: SoakResult): TargetCheck[] {
   const checks: TargetCheck[] = [];
   if (floor) {
-    // Every allowed call is recorded durably before its tool runs (the design's audit contract), which the floor's
-    // three parts leave out: the durable write alone's CPU over bare Express's, in the same shape, is the least any
-    // gateway that records first adds to them on this machine's disk.
+    // Every allowed call is recorded durably before its tool runs, in hash-chained audit events (the design's audit
+    // contract), which the floor's three parts leave out: the durable write alone's CPU over bare Express's, in the
+    // same shape, is the least any gateway that records first adds to them on this machine's disk, and the call's two
+    // events, made the cheapest way this run measured, the least the chain adds.
     const first = recordingFirst(floor);
-    const multipleFloor: TargetCheck['floor'] = first && { value: first.leastUs / floor.totalUs, basis: `the floor plus what the durable write alone adds to bare Express's server CPU in the same shape, ${us(first.diskUs)} a call` };
+    const events = first && first.eventsUs > 0 ? `, and ${us(first.eventsUs)} for the call's two hash-chained audit events (decision and completion), the cheapest way measured in this run` : '';
+    const multipleFloor: TargetCheck['floor'] = first && { value: first.leastUs / floor.totalUs, basis: `the floor plus what the durable write alone adds to bare Express's server CPU in the same shape, ${us(first.diskUs)} a call${events}` };
     checks.push(check(CHECK.floor, floor.multiple, TARGETS.floorMultiple, 'max', 'x', multipleFloor));
   }
   const sat = saturation(http)?.targets ?? {};
@@ -221,17 +223,20 @@ export function toMarkdown(results: BenchResults): string {
  * The least server CPU per call of a gateway that records each decision durably before its tool runs: the floor
  * plus the durable write alone's CPU over bare Express's in the same shape (undefined when it was not measured).
  */
-function recordingFirst(floor: Floor): { diskUs: number; leastUs: number } | undefined {
+/** The least a gateway that records each call first costs here: the floor, the disk's share, the call's audit events. */
+function recordingFirst(floor: Floor): { diskUs: number; eventsUs: number; leastUs: number } | undefined {
   if (floor.durableCpuUs === undefined) return undefined;
   const diskUs = Math.max(0, floor.durableCpuUs - floor.bareCpuUs);
-  return { diskUs, leastUs: floor.totalUs + diskUs };
+  const eventsUs = floor.auditEventsUs ?? 0;
+  return { diskUs, eventsUs, leastUs: floor.totalUs + diskUs + eventsUs };
 }
 
 /** The durable write's share of the floor multiple, when the durable target ran in the floor's shape. */
 function durableNote(floor: Floor): string {
   const first = recordingFirst(floor);
   if (!first) return '';
-  return ` The durable write alone costs ${us(floor.durableCpuUs!)} of server CPU per request in the same shape, ${us(first.diskUs)} over bare Express: a gateway that records each decision durably before its tool runs needs at least ${us(first.leastUs)} a call here, ${x(first.leastUs / floor.totalUs)} the floor; the pipeline's own work above that is ${us(floor.pipelineCpuUs - first.leastUs)} a call (the pipeline is ${x(floor.pipelineCpuUs / first.leastUs)} that least).`;
+  const events = first.eventsUs > 0 ? ` and makes its two hash-chained audit events (${us(first.eventsUs)}, the cheapest way measured in this run)` : '';
+  return ` The durable write alone costs ${us(floor.durableCpuUs!)} of server CPU per request in the same shape, ${us(first.diskUs)} over bare Express: a gateway that records each decision durably before its tool runs${events} needs at least ${us(first.leastUs)} a call here, ${x(first.leastUs / floor.totalUs)} the floor; the pipeline's own work above that is ${us(floor.pipelineCpuUs - first.leastUs)} a call (the pipeline is ${x(floor.pipelineCpuUs / first.leastUs)} that least).`;
 }
 
 /** A check's floor, when it has one: whether the target is out of reach on this machine at all. */

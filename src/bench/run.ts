@@ -8,7 +8,7 @@ import { cpuMs, machineBusy, machineTicks, treeCpuMs } from './cpu.js';
 import { runLoad } from './load.js';
 import { runOpenLoop } from './open-loop.js';
 import { benchCallInput, benchDataSize, benchStages } from './micro.js';
-import { benchCrypto } from './crypto.js';
+import { auditEventsUs, benchCrypto } from './crypto.js';
 import { opaVersion, resolveOpa, startOpa, type OpaSidecar } from './opa.js';
 import { checkTargets } from './report.js';
 import { SignedRequests } from './signed-requests.js';
@@ -243,7 +243,7 @@ export async function runBench(options: BenchOptions, log: Log = () => undefined
 
     const cpu = cpus();
     const { opa: _opa, ...recorded } = options;
-    const floor = floorOf(http, micro, wasm);
+    const floor = floorOf(http, micro, wasm, crypto);
     return {
       startedAt,
       machine: { cpus: cpu.length, cpuModel: cpu[0]?.model ?? 'unknown', node: process.version, opa: opaBin ? opaVersion(opaBin) : null },
@@ -302,9 +302,10 @@ function summarize(target: HttpTargetName, rounds: readonly LoadRound[]): HttpTa
 /**
  * The floor of one allowed call: one Ed25519 verify, one evaluation of the bench call's input and bare Express's
  * CPU per request, against the pipeline's CPU per call in the closed-loop shape with the fewest connections; with
- * the durable write alone's CPU in that shape when it was measured (the multiple's own floor, checkTargets).
+ * the durable write alone's CPU in that shape when it was measured, and what recording the call's audit events costs at best
+ * (the multiple's own floor, checkTargets).
  */
-export function floorOf(http: readonly LoadShapeResult[], micro: BenchResults['micro'], wasm: BenchResults['wasm']): Floor | undefined {
+export function floorOf(http: readonly LoadShapeResult[], micro: BenchResults['micro'], wasm: BenchResults['wasm'], crypto?: BenchResults['crypto']): Floor | undefined {
   const shape = http.find((h) => h.shape.startsWith('closed-') && h.targets.bare && h.targets.pipeline);
   const verify = micro?.find((m) => m.name.startsWith('Ed25519 verify'));
   if (!shape || !verify || !wasm) return undefined;
@@ -312,7 +313,12 @@ export function floorOf(http: readonly LoadShapeResult[], micro: BenchResults['m
   const totalUs = verify.p50Us + wasm.benchInputP50Us + bareCpuUs;
   const pipelineCpuUs = shape.targets.pipeline!.cpuUsPerCall;
   const durable = shape.targets.durable;
-  return { verifyUs: verify.p50Us, evaluateUs: wasm.benchInputP50Us, bareCpuUs, totalUs, pipelineCpuUs, multiple: pipelineCpuUs / totalUs, ...(durable ? { durableCpuUs: durable.cpuUsPerCall } : {}) };
+  const events = auditEventsUs(crypto);
+  return {
+    verifyUs: verify.p50Us, evaluateUs: wasm.benchInputP50Us, bareCpuUs, totalUs, pipelineCpuUs, multiple: pipelineCpuUs / totalUs,
+    ...(durable ? { durableCpuUs: durable.cpuUsPerCall } : {}),
+    ...(events === undefined ? {} : { auditEventsUs: events }),
+  };
 }
 
 /** The bench e-mail with its text padded so the whole JSON body is `bytes` long (plain words: an allowed call). */

@@ -125,6 +125,12 @@ export interface Floor {
    * append): what recording a decision before the tool runs adds is its CPU over bare Express's.
    */
   readonly durableCpuUs?: number;
+  /**
+   * Recording an allowed call's two audit events as the gateway does (chain hash, one serialisation, a share of a
+   * checkpoint signature each), the cheapest way measured in this run (crypto.ts): its decision, before the tool
+   * runs, and its completion (the response's status) after.
+   */
+  readonly auditEventsUs?: number;
 }
 
 /** One in-process measurement: median over rounds of each round's p50. */

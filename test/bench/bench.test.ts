@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
-import { BODY_SIZES, CHECK, checkTargets, cpuCeiling, DATA_SIZES, machineCpuPerCall, outOfReach, overloaded, README_END, README_START, replaceBenchSection, HOSTILE_BODY_BYTES, HOSTILE_CHECK, HOSTILE_SHAPES, parseBenchOptions, runBench, toMarkdown, type BenchResults, type HttpTargetName } from '../../src/bench/index.js';
+import { auditEventsUs, benchCrypto, BODY_SIZES, CHECK, checkTargets, cpuCeiling, DATA_SIZES, machineCpuPerCall, outOfReach, overloaded, README_END, README_START, replaceBenchSection, HOSTILE_BODY_BYTES, HOSTILE_CHECK, HOSTILE_SHAPES, parseBenchOptions, runBench, toMarkdown, type BenchResults, type HttpTargetName } from '../../src/bench/index.js';
 import { POLICY_BUNDLE } from '../helpers/gateway.js';
 
 /**
@@ -179,6 +179,35 @@ describe('floor multiple', () => {
     const md = toMarkdown({ startedAt: 'now', machine: { cpus: 2, cpuModel: 'test', node: 'v0', opa: null }, options: parseBenchOptions([], {}), http: [], checks: [c], floor: { ...floor, durableCpuUs: 200 } } as unknown as BenchResults);
     expect(md).toContain('out of reach on this machine: its floor is 1.56× (the floor plus what the durable write alone adds to bare Express\'s server CPU in the same shape, 100 µs a call)');
     expect(md).toContain('a gateway that records each decision durably before its tool runs needs at least 280 µs a call here, 1.56× the floor; the pipeline\'s own work above that is 800 µs a call (the pipeline is 3.86× that least)');
+  });
+
+  it('adds the call\'s two audit events, made the cheapest way the run measured, to what recording first costs', () => {
+    // 180 floor + 30 disk + 35 events = 245 µs, 1.36x: within reach; with 70 µs of events 1.5x is already past.
+    const within = checkTargets([], undefined, undefined, { ...floor, durableCpuUs: 130, auditEventsUs: 35 }).find((c) => c.name === CHECK.floor)!;
+    expect(within.floor!.value).toBeCloseTo(245 / 180, 9);
+    expect(outOfReach(within)).toBe(false);
+    const past = checkTargets([], undefined, undefined, { ...floor, durableCpuUs: 130, auditEventsUs: 70 }).find((c) => c.name === CHECK.floor)!;
+    expect(past.floor!.value).toBeCloseTo(280 / 180, 9);
+    expect(outOfReach(past)).toBe(true);
+    expect(past.floor!.basis).toContain('30.0 µs a call, and 70.0 µs for the call\'s two hash-chained audit events (decision and completion)');
+    const md = toMarkdown({ startedAt: 'now', machine: { cpus: 2, cpuModel: 'test', node: 'v0', opa: null }, options: parseBenchOptions([], {}), http: [], checks: [past], floor: { ...floor, durableCpuUs: 130, auditEventsUs: 70 } } as unknown as BenchResults);
+    expect(md).toContain('records each decision durably before its tool runs and makes its two hash-chained audit events (70.0 µs, the cheapest way measured in this run) needs at least 280 µs a call here, 1.56× the floor');
+  });
+
+  it('takes the cheapest decision row and the completion row of the audit micro-benchmark, and nothing when either is missing', () => {
+    const rows = [
+      { name: 'audit event, v1 (canonical hash + JSON.stringify line + node:crypto signature per event)', us: 10 },
+      { name: 'audit event, v2 (one serialisation, libsodium checkpoint per batch of 1)', us: 50 },
+      { name: 'audit event, v2 (one serialisation, libsodium checkpoint per batch of 16)', us: 30 },
+      { name: 'audit completion event, v2 (one serialisation, libsodium checkpoint per batch of 16)', us: 12 },
+    ];
+    expect(auditEventsUs(rows)).toBe(42);
+    expect(auditEventsUs(rows.slice(0, 3))).toBeUndefined();
+    expect(auditEventsUs(undefined)).toBeUndefined();
+    // The micro-benchmark itself makes both kinds of row, so a run always has the events' cost.
+    const measured = benchCrypto({ iterations: 20, rounds: 1 });
+    expect(measured.map((r) => r.name)).toContain('audit completion event, v2 (one serialisation, libsodium checkpoint per batch of 16)');
+    expect(auditEventsUs(measured)).toBeGreaterThan(0);
   });
 
   it('is within reach when the disk adds little, and has no floor when the durable write was not measured', () => {
