@@ -17,3 +17,4 @@ export * from './hostile-inputs.js';
 export * from './hostile.js';
 export * from './soak.js';
 export * from './crypto.js';
+export * from './audit-refusals.js';

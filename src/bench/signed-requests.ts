@@ -1,5 +1,7 @@
 import { createRequestSigner } from '../agent/sign-request.js';
-import type { Jwk } from '../identity/jwk.js';
+import { IdentityError } from '../identity/types.js';
+import { createVerifier } from '../identity/verifier.js';
+import { publicJwk, type Jwk } from '../identity/jwk.js';
 
 /** The verifier's default maxAgeMs is 300 s; signatures made before a round must outlive it. */
 export const SIGNATURE_LIFETIME_S = 290;
@@ -15,11 +17,17 @@ export const MAX_POOL = 200_000;
  */
 export class SignedRequests {
   readonly #sign: () => Record<string, string>;
+  readonly #privateJwk: Jwk;
+  readonly #url: URL;
+  readonly #body: string;
   #pool: (Record<string, string> | undefined)[] = [];
   #next = 0;
   #inline = 0;
 
   constructor(privateJwk: Jwk, url: string, body: string) {
+    this.#privateJwk = privateJwk;
+    this.#url = new URL(url);
+    this.#body = body;
     const signer = createRequestSigner({ privateJwk, expiresIn: SIGNATURE_LIFETIME_S });
     this.#sign = () => ({ ...signer({ method: 'POST', url, headers: { 'content-type': 'application/json' }, body }) });
   }
@@ -46,5 +54,24 @@ export class SignedRequests {
 
   get signedInline(): number {
     return this.#inline;
+  }
+
+  /**
+   * What a fresh verifier in this process (the signer's own public key, no replay store, this clock) says of headers
+   * this pool made, sent as the bench sends them: "verifies", or the refusal's reason and message. A refused bench
+   * call whose headers verify here was misjudged by the server; one that fails here was signed or sent broken.
+   */
+  async checkOffline(headers: Readonly<Record<string, string>>): Promise<string> {
+    const verifier = await createVerifier({ jwks: { keys: [{ ...publicJwk(this.#privateJwk), kid: this.#privateJwk.kid, agent: 'bench' }] } });
+    const lower = Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
+    try {
+      await verifier.verify({
+        method: 'POST', target: `${this.#url.pathname}${this.#url.search}`, scheme: 'http', authority: this.#url.host,
+        headers: { host: this.#url.host, 'content-type': 'application/json', ...lower }, rawBody: Buffer.from(this.#body),
+      });
+      return 'verifies';
+    } catch (error) {
+      return error instanceof IdentityError ? `${error.reason}: ${error.message}` : `fails: ${error instanceof Error ? error.message : String(error)}`;
+    }
   }
 }

@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { startServerChild } from './children.js';
+import { refusedInAudit } from './audit-refusals.js';
 import { SignedRequests } from './signed-requests.js';
 import type { LiveSample, SoakResult } from './types.js';
 import { BENCH_AGENT, BENCH_BODY, BENCH_PATH, type BenchWorkspace } from './workspace.js';
@@ -61,16 +62,24 @@ export function halfSlopes(points: readonly (readonly [number, number])[]): [num
   return [slope(points.slice(0, middle)), slope(points.slice(points.length - middle))];
 }
 
+/** What each connection sent last (autocannon's per-connection context): the request a response answers. */
+interface Sent {
+  sent?: Record<string, string>;
+}
+
 /**
  * `amount` allowed calls through autocannon (closed loop, keep-alive); rejects on anything but a 2xx, naming the
- * statuses, the first refusal's body (its reason code) and the first transport error, so a failed soak says why.
+ * statuses, the first refusal's body (its reason code), what a verifier in this process says of the refused call's
+ * own signature headers (a refusal of a call that verifies here is the server's misjudgement), and the first
+ * transport error, so a failed soak says why.
  */
-function drive(url: string, amount: number, connections: number, headers: () => Record<string, string>): Promise<void> {
+export async function driveAllowed(url: string, amount: number, connections: number, signed: SignedRequests): Promise<void> {
   const host = new URL(url).host;
   const statuses: Record<string, number> = {};
   let firstRefusal: string | undefined;
+  let refusedHeaders: Record<string, string> | undefined;
   let firstError: string | undefined;
-  return new Promise((resolve, reject) => {
+  const failure = await new Promise<string | undefined>((resolve, reject) => {
     const instance = autocannon(
       {
         url,
@@ -82,9 +91,15 @@ function drive(url: string, amount: number, connections: number, headers: () => 
           {
             method: 'POST',
             path: BENCH_PATH,
-            setupRequest: (req) => ({ ...req, method: 'POST', path: BENCH_PATH, body: BENCH_BODY, headers: { host, 'content-type': 'application/json', ...headers() } }),
-            onResponse: (status: number, body: string) => {
-              if ((status < 200 || status >= 300) && firstRefusal === undefined) firstRefusal = `${status} ${body.slice(0, 400)}`;
+            setupRequest: (req: autocannon.Request, context: Sent) => {
+              context.sent = signed.next();
+              return { ...req, method: 'POST', path: BENCH_PATH, body: BENCH_BODY, headers: { host, 'content-type': 'application/json', ...context.sent } };
+            },
+            onResponse: (status: number, body: string, context: Sent) => {
+              if ((status < 200 || status >= 300) && firstRefusal === undefined) {
+                firstRefusal = `${status} ${body.slice(0, 400)}`;
+                refusedHeaders = context.sent;
+              }
             },
           },
         ],
@@ -93,10 +108,9 @@ function drive(url: string, amount: number, connections: number, headers: () => 
         if (error) return reject(error instanceof Error ? error : new Error(String(error)));
         if (result.non2xx > 0 || result.errors + result.timeouts > 0) {
           const seen = Object.entries(statuses).map(([status, n]) => `${n} × ${status}`).join(', ');
-          const why = [seen && `statuses ${seen}`, firstRefusal && `first refusal: ${firstRefusal}`, firstError && `first error: ${firstError}`].filter(Boolean).join('; ');
-          return reject(new Error(`soak: ${result.non2xx} refused calls, ${result.errors} errors and ${result.timeouts} timeouts in a chunk of ${amount}: the soak must drive allowed calls only (${why || 'no detail'})`));
+          return resolve(`${result.non2xx} refused calls, ${result.errors} errors and ${result.timeouts} timeouts in a chunk of ${amount}${seen && ` (statuses ${seen})`}`);
         }
-        resolve();
+        resolve(undefined);
       },
     );
     instance.on('response', (_client, statusCode) => {
@@ -106,6 +120,10 @@ function drive(url: string, amount: number, connections: number, headers: () => 
       firstError ??= error.message;
     });
   });
+  if (failure === undefined) return;
+  const offline = refusedHeaders && `the refused call's headers ${JSON.stringify(refusedHeaders)}, checked again in the load generator: ${await signed.checkOffline(refusedHeaders)}`;
+  const why = [firstRefusal && `first refusal: ${firstRefusal}`, offline, firstError && `first error: ${firstError}`].filter(Boolean).join('; ');
+  throw new Error(`soak: ${failure}: the soak must drive allowed calls only (${why || 'no detail'})`);
 }
 
 /**
@@ -130,9 +148,9 @@ export async function runSoak(workspace: BenchWorkspace, spec: SoakSpec, log: (l
     for (let done = 0; done < spec.calls; ) {
       const n = Math.min(CHUNK, spec.calls - done);
       signed.refill(n);
-      await drive(child.url, n, spec.connections, signed.next).catch((error: unknown) => {
+      await driveAllowed(child.url, n, spec.connections, signed).catch(async (error: unknown) => {
         const tail = child.stderr.length ? `\nserver stderr:\n${child.stderr.join('\n')}` : '';
-        throw new Error(`${error instanceof Error ? error.message : String(error)}${tail}`, { cause: error });
+        throw new Error(`${error instanceof Error ? error.message : String(error)}${await refusedInAudit(stateDir)}${tail}`, { cause: error });
       });
       done += n;
       samples.push([done, rssKiB(child.pid)]);

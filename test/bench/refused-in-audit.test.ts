@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { refusedInAudit } from '../../src/bench/run.js';
+import { refusedInAudit } from '../../src/bench/audit-refusals.js';
 
 describe('the bench names the refused calls when a round is not all allowed', () => {
   it('reads the target\'s audit files for decisions other than allow, with their reasons, at most five', async () => {
