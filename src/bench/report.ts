@@ -36,6 +36,18 @@ function check(name: string, measured: number, required: number, kind: 'min' | '
   return { name, measured, required, kind, unit, met: kind === 'min' ? measured >= required : measured <= required, ...(floor && Number.isFinite(floor.value) ? { floor } : {}) };
 }
 
+/**
+ * The most the ratio to bare Express can be on this machine: a gateway that does only the contract's least work per
+ * call (the durable write alone's whole cost per call at saturation, its load generator's included, plus one Ed25519
+ * verify, one evaluation and the call's two audit events) serves at most the machine's CPU time over that cost,
+ * against bare Express's measured rate. Undefined unless every part was measured.
+ */
+function bareCeiling(sat: LoadShapeResult['targets'], floor: Floor | undefined, cpus: number | undefined): TargetCheck['floor'] {
+  if (!sat.bare || !sat.durable || !floor || floor.auditEventsUs === undefined || !cpus) return undefined;
+  const leastUs = machineCpuPerCall(sat.durable) + floor.verifyUs + floor.evaluateUs + floor.auditEventsUs;
+  return { value: (cpus * 1e6) / leastUs / sat.bare.rps, basis: `${cpus} CPUs over the least a call of a gateway that records first costs the machine at saturation, ${us(leastUs)} (the durable write alone's whole cost per call, one Ed25519 verify, one evaluation and two audit events), against bare Express's ${int(sat.bare.rps)} req/s` };
+}
+
 /** Whether a check's floor (what this machine allows at best) is already past what it requires. */
 export function outOfReach(c: TargetCheck): boolean {
   if (!c.floor) return false;
@@ -48,7 +60,7 @@ export function saturation(http: readonly LoadShapeResult[]): LoadShapeResult | 
 }
 
 /** The targets this run can judge (a ratio needs both of its targets measured). */
-export function checkTargets(http: readonly LoadShapeResult[], wasm: WasmResult | undefined, hostile?: HostileResult, floor?: Floor, soak?: SoakResult): TargetCheck[] {
+export function checkTargets(http: readonly LoadShapeResult[], wasm: WasmResult | undefined, hostile?: HostileResult, floor?: Floor, soak?: SoakResult, cpus?: number): TargetCheck[] {
   const checks: TargetCheck[] = [];
   if (floor) {
     // Every allowed call is recorded durably before its tool runs, in hash-chained audit events (the design's audit
@@ -61,7 +73,7 @@ export function checkTargets(http: readonly LoadShapeResult[], wasm: WasmResult 
     checks.push(check(CHECK.floor, floor.multiple, TARGETS.floorMultiple, 'max', 'x', multipleFloor));
   }
   const sat = saturation(http)?.targets ?? {};
-  if (sat.pipeline && sat.bare) checks.push(check(CHECK.vsBare, sat.pipeline.rps / sat.bare.rps, TARGETS.pipelineVsBare, 'min', 'x'));
+  if (sat.pipeline && sat.bare) checks.push(check(CHECK.vsBare, sat.pipeline.rps / sat.bare.rps, TARGETS.pipelineVsBare, 'min', 'x', bareCeiling(sat, floor, cpus)));
   if (sat.pipeline && sat.fair) checks.push(check(CHECK.vsFair, sat.pipeline.rps / sat.fair.rps, TARGETS.pipelineVsFair, 'min', 'x'));
   if (sat.pipeline && sat.sidecar) checks.push(check(CHECK.vsSidecar, sat.pipeline.rps / sat.sidecar.rps, TARGETS.pipelineVsSidecar, 'min', 'x'));
   // The same ratios with the pipeline deployed as one process per core: the sidecars already use every core (OPA
@@ -243,7 +255,9 @@ function durableNote(floor: Floor): string {
 function floorNote(c: TargetCheck): string {
   if (!c.floor) return '';
   const value = num({ ...c, measured: c.floor.value });
-  return outOfReach(c) ? `, out of reach on this machine: its floor is ${value} (${c.floor.basis})` : ` (floor ${value}: ${c.floor.basis})`;
+  // A target to stay above has a ceiling (the most this machine allows), one to stay below a floor.
+  const bound = c.kind === 'min' ? 'ceiling' : 'floor';
+  return outOfReach(c) ? `, out of reach on this machine: its ${bound} is ${value} (${c.floor.basis})` : ` (${bound} ${value}: ${c.floor.basis})`;
 }
 
 /** The sidecar ratios' CPU-bound ceilings at saturation (cpuCeiling), for each pipeline deployment measured beside a sidecar. */

@@ -257,7 +257,7 @@ export async function runBench(options: BenchOptions, log: Log = () => undefined
       hostile,
       soak,
       profile,
-      checks: checkTargets(http, wasm, hostile, floor, soak),
+      checks: checkTargets(http, wasm, hostile, floor, soak, cpu.length),
     };
   } finally {
     // Stop in reverse order: the sidecar apps before their OPA.

@@ -181,8 +181,9 @@ export interface TargetCheck {
   readonly unit: string;
   readonly met: boolean;
   /**
-   * What this machine allows at best, measured in the same run, where a floor is known: a missed target whose floor
-   * is already past `required` is out of reach here whatever the gateway does.
+   * What this machine allows at best, measured in the same run, where it is known (the least for a `max` target, its
+   * floor; the most for a `min` target, its ceiling): a missed target whose bound is already past `required` is out
+   * of reach here whatever the gateway does.
    */
   readonly floor?: { readonly value: number; readonly basis: string };
 }

@@ -220,6 +220,33 @@ describe('floor multiple', () => {
   });
 });
 
+describe('the ratio to bare Express: its ceiling', () => {
+  const floor = { verifyUs: 60, evaluateUs: 40, bareCpuUs: 100, totalUs: 200, pipelineCpuUs: 1_000, multiple: 5, durableCpuUs: 150, auditEventsUs: 50 };
+  const target = (name: HttpTargetName, rps: number, cpuUsPerCall: number, loadCpuUsPerCall: number) => ({ target: name, rounds: [], rps, p50Ms: 1, p99Ms: 2, p999Ms: 3, cpuUsPerCall, machineBusy: 1, loadCpuUsPerCall, loopMaxMs: 1, loopP99Ms: 1 });
+  const shape = (bareRps: number) => ({ shape: 'closed-100' as const, connections: 100, targets: { bare: target('bare', bareRps, 100, 50), durable: target('durable', 7_000, 150, 50), pipeline: target('pipeline', 1_500, 800, 80) } });
+  const judged = (bareRps: number, cpus?: number, f: typeof floor | undefined = floor) => checkTargets([shape(bareRps)], undefined, undefined, f, undefined, cpus).find((c) => c.name === CHECK.vsBare)!;
+
+  it('is the machine\'s CPU over the least a recording gateway\'s call costs, against bare Express\'s measured rate', () => {
+    // The least: 150 + 50 (durable's server and load generator) + 60 + 40 + 50 = 350 µs; 2 CPUs serve 5,714 calls/s.
+    const c = judged(8_000, 2);
+    expect(c.floor!.value).toBeCloseTo(2e6 / 350 / 8_000, 9);
+    expect([c.met, outOfReach(c)]).toEqual([false, false]);
+    expect(c.floor!.basis).toContain('2 CPUs over the least a call of a gateway that records first costs the machine at saturation, 350 µs');
+    const md = toMarkdown({ startedAt: 'now', machine: { cpus: 2, cpuModel: 'test', node: 'v0', opa: null }, options: parseBenchOptions([], {}), http: [], checks: [c] } as unknown as BenchResults);
+    expect(md).toContain('full pipeline vs bare Express: 0.19× (target ≥ 0.5×): **missed** (ceiling 0.71×: 2 CPUs');
+    // Bare Express faster than the machine lets any recording gateway be by half: out of reach.
+    const past = judged(20_000, 2);
+    expect(outOfReach(past)).toBe(true);
+    expect(toMarkdown({ startedAt: 'now', machine: { cpus: 2, cpuModel: 'test', node: 'v0', opa: null }, options: parseBenchOptions([], {}), http: [], checks: [past] } as unknown as BenchResults)).toContain('out of reach on this machine: its ceiling is 0.29×');
+  });
+
+  it('has none unless the durable write, the audit events and the CPU count were all measured', () => {
+    expect(judged(8_000).floor).toBeUndefined();
+    expect(judged(8_000, 2, { ...floor, auditEventsUs: undefined as unknown as number }).floor).toBeUndefined();
+    expect(checkTargets([shape(8_000)], undefined, undefined, undefined, undefined, 2).find((c) => c.name === CHECK.vsBare)!.floor).toBeUndefined();
+  });
+});
+
 describe('CPU-bound ceiling', () => {
   const t = (target: HttpTargetName, cpuUsPerCall: number, opaCpuUsPerCall?: number) => ({
     target, rounds: [], rps: 1, p50Ms: 1, p99Ms: 1, p999Ms: 1, cpuUsPerCall, machineBusy: 1, loadCpuUsPerCall: 250, loopMaxMs: 1, loopP99Ms: 1,
