@@ -22,8 +22,14 @@ async function main(argv: readonly string[]): Promise<number> {
   mkdirSync(bench.outDir, { recursive: true });
   writeFileSync(join(bench.outDir, 'results.md'), markdown);
   writeFileSync(join(bench.outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
-  const readmeWritten = readme !== '' && updateReadme(readme, markdown.replace(/^## .*\n+/, ''));
+  // A run whose soak stopped on a refused call keeps its results but is not the README's table: it failed.
+  const failed = results.soakFailed !== undefined;
+  const readmeWritten = !failed && readme !== '' && updateReadme(readme, markdown.replace(/^## .*\n+/, ''));
   process.stdout.write(`${markdown}\nwritten: ${join(bench.outDir, 'results.md')}, ${join(bench.outDir, 'results.json')}${readmeWritten ? `, ${readme} (between the bench markers)` : ''}\n`);
+  if (failed) {
+    process.stderr.write(`[bench] error: the soak stopped (the results above are kept; README not updated): ${results.soakFailed}\n`);
+    return 1;
+  }
   return 0;
 }
 

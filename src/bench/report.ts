@@ -224,6 +224,7 @@ export function toMarkdown(results: BenchResults): string {
   );
   if (results.hostile) lines.push(...hostileSection(results.hostile, checks.find((c) => c.name === HOSTILE_CHECK)));
   if (results.soak) lines.push(...soakSection(results.soak));
+  if (results.soakFailed !== undefined) lines.push(`**The soak stopped, so this run failed** (its RSS slope is not judged): ${results.soakFailed}`, '');
   if (results.profile) {
     const p = results.profile;
     lines.push(...profileMarkdown(p), `- The kernel's count for the same load without the profiler (/proc): ${Math.round(p.cpuUsPerCall)} µs per call at ${Math.round(p.rps)} req/s; by thread (of which in the kernel): ${p.threadCpu.map((t) => `${t.name} ${Math.round(t.usPerCall)} (${Math.round(t.sysUsPerCall)})`).join(', ')} µs. With the profiler: ${Math.round(p.profiledCpuUsPerCall)} µs per call. The profile's times are wall time between samples, so a thread preempted after waking another (the evaluator round trip, socket writes) shows more than its CPU: read the profile for shares.`, '');

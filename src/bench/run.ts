@@ -235,7 +235,16 @@ export async function runBench(options: BenchOptions, log: Log = () => undefined
     const hostile = wanted.has('hostile') ? await benchHostile(workspace, { search: options.hostileSearch }, log) : undefined;
 
     // Last of the default parts: a million calls take 15-20 minutes here.
-    const soak = wanted.has('soak') ? await runSoak(workspace, { calls: options.soakCalls, connections: options.connections[0] ?? 10 }, log) : undefined;
+    // The soak runs last, after 20-30 minutes of measurements: when it stops on a refused call, those are kept (the
+    // run still fails, main.ts).
+    let soakFailed: string | undefined;
+    const soak = wanted.has('soak')
+      ? await runSoak(workspace, { calls: options.soakCalls, connections: options.connections[0] ?? 10 }, log).catch((error: unknown) => {
+          soakFailed = error instanceof Error ? error.message : String(error);
+          log(`soak failed: ${soakFailed}`);
+          return undefined;
+        })
+      : undefined;
     if (soak) log(`soak: RSS ${Math.round(soak.rssAfterWarmupKiB / 1024)} MiB after warm-up, ${Math.round(soak.rssEndKiB / 1024)} MiB at the end; slope ${soak.slopeKiBPer100k.toFixed(0)} KiB per 100k calls, live memory ${soak.liveSlopeKiBPer100k.toFixed(0)} KiB per 100k`);
 
     const profile = wanted.has('profile') ? await runProfile(workspace, { profileDir: join(options.outDir, 'cpu-profiles'), durationS: options.durationS, warmupS: options.warmupS, connections: options.connections[0] ?? 10 }, log) : undefined;
@@ -256,6 +265,7 @@ export async function runBench(options: BenchOptions, log: Log = () => undefined
       body,
       hostile,
       soak,
+      ...(soakFailed === undefined ? {} : { soakFailed }),
       profile,
       checks: checkTargets(http, wasm, hostile, floor, soak, cpu.length),
     };

@@ -231,6 +231,11 @@ export interface BenchResults {
   readonly body?: readonly BodySizeResult[] | undefined;
   readonly hostile?: HostileResult | undefined;
   readonly soak?: SoakResult | undefined;
+  /**
+   * Why the soak stopped, when it did (a refused or failed call: the bench drives allowed calls only). The run's other
+   * results are kept and written, but the run fails and the README is left as it was (main.ts).
+   */
+  readonly soakFailed?: string | undefined;
   /** Where the pipeline's CPU goes per allowed call (only when named: profile-run.ts). */
   readonly profile?: ProfileResult | undefined;
   readonly checks: readonly TargetCheck[];

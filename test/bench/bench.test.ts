@@ -60,7 +60,11 @@ describe('bench harness', () => {
     expect(results.floor!.multiple).toBeGreaterThan(0);
     // The multiple's own floor: the durable write alone in the floor's shape (the first closed loop).
     expect(results.floor!.durableCpuUs).toBe(results.http[0]!.targets.durable!.cpuUsPerCall);
-    expect(results.checks.find((c) => c.name === CHECK.floor)!.floor!.basis).toMatch(/durable write alone adds/);
+    expect(results.checks.find((c) => c.name === CHECK.floor)!.floor!.basis).toMatch(/durable write alone adds.*two hash-chained audit events/);
+    expect(results.floor!.auditEventsUs).toBeGreaterThan(0);
+    // The ratio to bare Express is bounded by what a recording gateway's least call costs the machine.
+    expect(results.checks.find((c) => c.name === CHECK.vsBare)!.floor!.basis).toMatch(/^\d+ CPUs over the least a call of a gateway that records first/);
+    expect(results.soakFailed).toBeUndefined();
     expect(results.wasm!.p99Us).toBeGreaterThanOrEqual(results.wasm!.p50Us);
     // A one-rule policy giving the same answer costs less than the demo policy's rules on top of it.
     expect(results.wasm!.runtimeFloorP50Us).toBeGreaterThan(0);
@@ -217,6 +221,13 @@ describe('floor multiple', () => {
     // A durable write measured cheaper than bare (noise) adds nothing rather than lowering the floor.
     expect(judged(90).floor!.value).toBe(1);
     expect(judged().floor).toBeUndefined();
+  });
+});
+
+describe('a soak that stopped', () => {
+  it('is named in the report, which keeps what the run measured before it', () => {
+    const md = toMarkdown({ startedAt: 'now', machine: { cpus: 2, cpuModel: 'test', node: 'v0', opa: null }, options: parseBenchOptions([], {}), http: [], checks: [], soakFailed: 'soak: 1 refused calls' } as unknown as BenchResults);
+    expect(md).toContain('**The soak stopped, so this run failed** (its RSS slope is not judged): soak: 1 refused calls');
   });
 });
 
