@@ -4,6 +4,7 @@ import type { Logger } from '../logger.js';
 import { bundleSettings, parseBundle, type PolicyBundle } from './bundle.js';
 import { PolicyEngine } from './engine.js';
 import { Poller, type PollingOptions } from './poller.js';
+import type { EvaluatorLoad } from './pool.js';
 import type { BundleVerification } from './signature.js';
 import type { BundleSource } from './source.js';
 import type { PolicyEngineOptions, PolicyInput } from './types.js';
@@ -32,6 +33,8 @@ export interface PolicyStatus {
   readonly signedBy: string | null;
   /** The last bundle refused (bad signature, failed check, download error) since the active one was activated. */
   readonly lastError: { readonly reason: string; readonly message: string; readonly at: string } | null;
+  /** Its evaluator threads now: how many, how many are evaluating, how many calls wait for one (null: no threads). */
+  readonly evaluators: EvaluatorLoad | null;
 }
 
 /** A lease on the revision that decides one call: its engine stays open until every lease is released. */
@@ -150,7 +153,7 @@ export class ActivePolicy {
 
   status(): PolicyStatus {
     const r = this.#current;
-    return { role: this.#role, revision: r.engine.info.revision, source: this.#options.source.where, activatedAt: r.activatedAt, signedBy: r.signedBy, lastError: this.#lastError };
+    return { role: this.#role, revision: r.engine.info.revision, source: this.#options.source.where, activatedAt: r.activatedAt, signedBy: r.signedBy, lastError: this.#lastError, evaluators: r.engine.load };
   }
 
   /** Fetches the source once and activates what changed; resolves false when a bundle was refused or unreachable. */

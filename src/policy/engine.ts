@@ -3,7 +3,7 @@ import { ConfigError, UnavailableError } from '../errors.js';
 import { abiProblem, evaluateValue, type AbiPolicy } from './abi.js';
 import type { PolicyBundle } from './bundle.js';
 import { parseDecision } from './decision.js';
-import { EvaluatorPool } from './pool.js';
+import { EvaluatorPool, type EvaluatorLoad } from './pool.js';
 import type { Decision, PolicyEngineOptions, PolicyInfo, PolicyInput } from './types.js';
 import type { EvaluatorProof } from './channel.js';
 import type { CompiledPolicy } from './worker.js';
@@ -79,14 +79,20 @@ export class PolicyEngine {
    * Decides a call in an evaluator thread. Fails closed (a coded UnavailableError, 503) when the evaluation runs
    * past its budget (`policy_timeout`), fails, or gives no or a malformed decision.
    */
-  async decide(input: PolicyInput, proof?: EvaluatorProof): Promise<Decision> {
+  async decide(input: PolicyInput, proof?: EvaluatorProof, lane?: string): Promise<Decision> {
     if (!this.#pool) {
       if (proof) throw new Error('PolicyEngine.decide: a proof needs evaluator threads (check checksProofs first)');
       return this.evaluate(input);
     }
     // Serialised once here; the thread copies the UTF-8 straight into WASM memory (channel.ts, worker.ts).
-    // Queued per agent, served in turn: one agent's slow evaluations cannot hold everyone else's decisions.
-    return toDecision(await this.#pool.run(JSON.stringify(input), typeof input.agent?.id === 'string' ? input.agent.id : '', proof));
+    // Queued per agent (or the caller's `lane`), served in turn: one agent's slow evaluations cannot hold everyone
+    // else's decisions.
+    return toDecision(await this.#pool.run(JSON.stringify(input), lane ?? (typeof input.agent?.id === 'string' ? input.agent.id : ''), proof));
+  }
+
+  /** The evaluator threads' load (null when this engine evaluates on the event loop). */
+  get load(): EvaluatorLoad | null {
+    return this.#pool?.load ?? null;
   }
 
   /**

@@ -8,5 +8,5 @@ export * from './source.js';
 export * from './signature.js';
 export * from './shadow.js';
 export * from './canary.js';
-export { ProofFailedError } from './pool.js';
+export { ProofFailedError, type EvaluatorLoad } from './pool.js';
 export type { EvaluatorProof } from './channel.js';

@@ -76,6 +76,11 @@ export class EvaluatorPool {
     });
   }
 
+  /** Threads, those evaluating now, and jobs waiting for one: an operator's view of the pool's saturation (/readyz). */
+  get load(): EvaluatorLoad {
+    return { threads: this.#slots.length, busy: this.#slots.filter((slot) => slot.job !== undefined).length, queued: this.#queue.size };
+  }
+
   /** Whether every thread checks Ed25519 proofs: libsodium loaded in each (a thread without it fails a proof closed). */
   get checksProofs(): boolean {
     return this.#slots.length > 0 && this.#slots.every((slot) => slot.ready && slot.ed25519);
@@ -233,6 +238,13 @@ export class EvaluatorPool {
     slot.worker.on('error', () => undefined); // terminate() may still report the thread's last error
     await slot.worker.terminate().catch(() => undefined);
   }
+}
+
+/** What the evaluator threads are doing (EvaluatorPool.load). */
+export interface EvaluatorLoad {
+  readonly threads: number;
+  readonly busy: number;
+  readonly queued: number;
 }
 
 /**

@@ -49,6 +49,17 @@ export function deferrable(ctx: CallContext, deps: GatewayDeps): boolean {
   );
 }
 
+/**
+ * The evaluator queue a claim waits in (the pool serves queues in turn): its claimed agent's, one per address the
+ * call came from. A claim is queued before its check, so were it keyed by the claimed agent alone, a flood of
+ * forgeries naming one agent's key would line up ahead of that agent's genuine calls, each behind a turn of every
+ * other queue (another agent's slow evaluations). The connection's address is one thing a forger cannot borrow.
+ * Behind a proxy every caller has the proxy's address, and an agent's claims share one queue again.
+ */
+export function claimLane(agentId: string, remoteAddress: string | undefined): string {
+  return `${agentId}\u0000${remoteAddress ?? ''}`;
+}
+
 export function makeClaim(ctx: CallContext, pending: PendingAgent): void {
   ctx.claim = { pending, fields: new Set(Object.keys(ctx)), timers: new Set(Object.keys(ctx.timers)) };
   ctx.agent = pending.claim;

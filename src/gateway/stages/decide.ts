@@ -8,7 +8,7 @@ import { URL_ELICITATION_VERSION, urlElicitationError } from '../mcp-elicitation
 import { SESSION_HEADER } from '../mcp-sessions.js';
 import { decisionRefusal, type Refusal } from '../respond.js';
 import { elapsedNs, headerValue } from './util.js';
-import { settleClaim } from './claim.js';
+import { claimLane, settleClaim } from './claim.js';
 import type { CallContext, GatewayDeps, Stage, Stop } from './context.js';
 
 
@@ -112,7 +112,7 @@ async function decideProving(ctx: CallContext, deps: GatewayDeps, engine: Policy
   if (!claim) return engine.decide(ctx.input!);
   let decision: Decision;
   try {
-    decision = await engine.decide(ctx.input!, claim.pending.proof);
+    decision = await engine.decide(ctx.input!, claim.pending.proof, claimLane(ctx.input!.agent.id ?? '', ctx.req.socket.remoteAddress));
   } catch (error) {
     if (error instanceof ProofFailedError) return (await settleClaim(ctx, deps, false))!;
     throw error; // the stage runner settles the claim in line before it answers (outcome.ts)
