@@ -14,16 +14,18 @@ import { buildSlowPolicy, RUNAWAY_ARGS } from '../policy/slow-policy.js';
  * holding the threads, the genuine call would wait for the whole flood. Claims queue per agent and address instead.
  */
 
-const FORGERIES = 8;
+const FORGERIES = 4;
 /** The other agent's slow calls waiting beyond those the threads run. */
-const RUNAWAYS_QUEUED = 8;
+const RUNAWAYS_QUEUED = 4;
 
 describe('claims wait in their own queue per agent and address', () => {
   let gw: TestGateway;
   beforeAll(async () => {
     setSignatureCheckPlacement('evaluator');
-    // The slow policy allows every call without `spin`; with RUNAWAY_ARGS it runs until its budget stops it.
-    gw = await startTestGateway({ TOOLGATE_POLICY_BUNDLE: buildSlowPolicy(), TOOLGATE_POLICY_TIMEOUT_MS: '400' });
+    // The slow policy allows every call without `spin`; with RUNAWAY_ARGS it runs until its budget stops it. A budget
+    // long enough that the calls below reach their queues while the first runaways still run: a thread being
+    // replaced (after a runaway's budget) cannot check proofs, and a claim then is checked on arrival, never queued.
+    gw = await startTestGateway({ TOOLGATE_POLICY_BUNDLE: buildSlowPolicy(), TOOLGATE_POLICY_TIMEOUT_MS: '2000' });
   }, 60_000);
   afterAll(async () => {
     setSignatureCheckPlacement(DEFAULT_CHECK_PLACEMENT);
