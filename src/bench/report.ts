@@ -233,10 +233,10 @@ export function toMarkdown(results: BenchResults): string {
 }
 
 /**
- * The least server CPU per call of a gateway that records each decision durably before its tool runs: the floor
- * plus the durable write alone's CPU over bare Express's in the same shape (undefined when it was not measured).
+ * The least server CPU per call of a gateway that records each decision durably before its tool runs: the floor, the
+ * durable write alone's CPU over bare Express's in the same shape, and the call's audit events when they were
+ * measured (undefined when the durable write was not).
  */
-/** The least a gateway that records each call first costs here: the floor, the disk's share, the call's audit events. */
 function recordingFirst(floor: Floor): { diskUs: number; eventsUs: number; leastUs: number } | undefined {
   if (floor.durableCpuUs === undefined) return undefined;
   const diskUs = Math.max(0, floor.durableCpuUs - floor.bareCpuUs);

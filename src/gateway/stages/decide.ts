@@ -112,7 +112,7 @@ async function decideProving(ctx: CallContext, deps: GatewayDeps, engine: Policy
   if (!claim) return engine.decide(ctx.input!);
   let decision: Decision;
   try {
-    decision = await engine.decide(ctx.input!, claim.pending.proof, claimLane(ctx.input!.agent.id ?? '', ctx.req.socket.remoteAddress));
+    decision = await engine.decide(ctx.input!, claim.pending.proof, claimLane(claim.pending.claim.id, ctx.req.socket.remoteAddress));
   } catch (error) {
     if (error instanceof ProofFailedError) return (await settleClaim(ctx, deps, false))!;
     throw error; // the stage runner settles the claim in line before it answers (outcome.ts)
