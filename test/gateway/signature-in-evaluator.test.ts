@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { PolicyEngine, ProofFailedError } from '../../src/policy/index.js';
 import fc from 'fast-check';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
 import { createRequestSigner } from '../../src/agent/sign-request.js';
@@ -203,6 +204,23 @@ describe('the Ed25519 check in the evaluator thread answers as the check on the 
     expect(((await forged.json()) as { reason: string }).reason).toBe('signature_invalid');
     expect((await fetch(url, { method: 'POST', headers: signed, body })).status).toBe(200);
     expect((await fetch(url, { method: 'POST', headers: signed, body })).status).toBe(401);
+  });
+
+  it('does not refuse a genuine call on the thread\'s word alone: a refused proof is checked again in line', async () => {
+    // Fault injected at the engine's boundary: the thread says "does not hold" for every proof, genuine ones too.
+    const decide = PolicyEngine.prototype.decide;
+    const spy = vi.spyOn(PolicyEngine.prototype, 'decide').mockImplementation(function (this: PolicyEngine, input, proof, lane) {
+      return proof ? Promise.reject(new ProofFailedError()) : decide.call(this, input, proof, lane);
+    });
+    try {
+      const genuine = await send({ agent: 'receipts-bot', call: CALLS['receipts-bot'][0]!, mutations: [] }, 'evaluator');
+      expect(genuine).toMatchObject({ status: 200, event: { outcome: 'allow', input: true }, span: { verified: true, checkedIn: 'gateway', agentId: 'receipts-bot' } });
+      const forged = await send({ agent: 'receipts-bot', call: CALLS['receipts-bot'][0]!, mutations: [{ kind: 'flip-signature', bit: 9 }] }, 'evaluator');
+      expect(forged).toMatchObject({ status: 401, code: 'signature_invalid', event: { outcome: 'unauthenticated', input: false }, span: { verified: false, checkedIn: 'evaluator' } });
+      expect(spy.mock.calls.some(([, proof]) => proof !== undefined)).toBe(true);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('refuses a replay of a genuine call checked in the thread', async () => {

@@ -114,8 +114,12 @@ async function decideProving(ctx: CallContext, deps: GatewayDeps, engine: Policy
   try {
     decision = await engine.decide(ctx.input!, claim.pending.proof, claimLane(claim.pending.claim.id, ctx.req.socket.remoteAddress));
   } catch (error) {
-    if (error instanceof ProofFailedError) return (await settleClaim(ctx, deps, false))!;
-    throw error; // the stage runner settles the claim in line before it answers (outcome.ts)
+    if (!(error instanceof ProofFailedError)) throw error; // the stage runner settles the claim in line before it answers (outcome.ts)
+    // The thread refused the proof: checked again in line (claim.ts), and only then refused.
+    const refused = await settleClaim(ctx, deps, false);
+    if (refused) return refused;
+    deps.logger.warn('an evaluator thread refused a request signature that verifies in line; decided it again', { decision_id: ctx.decisionId, agent: ctx.agent?.id });
+    return engine.decide(ctx.input!);
   }
   return (await settleClaim(ctx, deps, true)) ?? decision;
 }
