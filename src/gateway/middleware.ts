@@ -1,17 +1,14 @@
-import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { Span } from '@opentelemetry/api';
 import { BadRequestError } from '../errors.js';
 import { approvalEvent, nanoTimestamp, SpoolSink } from '../audit/index.js';
 import { canaryFraction } from '../policy/index.js';
 import { PolicyRollout, withRollout, type PolicyControl } from '../policy/rollout.js';
-import * as A from '../telemetry/attributes.js';
-import { parentContext, startDecisionSpan } from '../telemetry/decision-span.js';
 import { GatewayMetrics } from '../telemetry/metrics.js';
 import { resolveOptions, type ToolgateOptions } from './options.js';
+import { openContext } from './call-context.js';
 import { classifyRoute, type Route } from './routes.js';
 import { startRuntime } from './runtime.js';
-import { Acquired, admitMcp, buildPolicyInput, checkTransport, decide, enforce, extract, identify, passThrough, ready, record, refuse, reserve, runStages, type CallContext, type GatewayDeps, type Runtime, type Stage } from './stages/index.js';
+import { admitMcp, buildPolicyInput, checkTransport, decide, enforce, extract, identify, passThrough, ready, record, refuse, reserve, runStages, type GatewayDeps, type Runtime, type Stage } from './stages/index.js';
 import type { Toolgate } from './types.js';
 
 export type { Toolgate, ToolgateContext } from './types.js';
@@ -151,36 +148,4 @@ function routeFor(req: Request, config: ReturnType<typeof resolveOptions>, expec
   if (!expect || (route !== null && (route.kind === 'http') === (expect === 'tools'))) return route;
   const where = expect === 'tools' ? config.toolsPath : config.mcpPath;
   return { kind: 'invalid', error: new BadRequestError('path_noncanonical', `This route is wrapped by toolgate for ${expect === 'tools' ? `POST ${where}/<tool>` : where}; the request target ${JSON.stringify(target.slice(0, 160))} is not that. Mount gate.${expect}() at ${where} and call it by that exact path.`) };
-}
-
-/**
- * A fresh per-request context. Its decision span (child of the caller's trace) opens on first use, dated from the
- * request's start: an MCP message may name its trace parent in its body (`params._meta.traceparent`), which the
- * extract stage reads before anything touches the span.
- */
-function openContext(req: Request, res: Response, route: Exclude<Route, null>, config: ReturnType<typeof resolveOptions>): CallContext {
-  const decisionId = randomUUID();
-  const started = performance.now();
-  let span: Span | undefined;
-  const ctx: CallContext = {
-    req,
-    res,
-    route,
-    target: req.originalUrl || req.url,
-    decisionId,
-    nowMs: config.now(),
-    started,
-    parent: parentContext(req.headers),
-    get span(): Span {
-      span ??= startDecisionSpan(route.kind === 'http' ? route.tool : route.kind === 'invalid' ? 'invalid' : 'mcp', ctx.parent, {
-        [A.ATTR_DECISION_ID]: decisionId,
-        [A.ATTR_GATEWAY_ID]: config.gatewayId,
-        [A.ATTR_GEN_AI_OPERATION_NAME]: 'execute_tool',
-      }, performance.timeOrigin + started);
-      return span;
-    },
-    timers: {},
-    acquired: new Acquired(),
-  };
-  return ctx;
 }
