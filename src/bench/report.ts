@@ -311,9 +311,9 @@ function soakSection(k: SoakResult): string[] {
     '',
     `${int(k.calls)} allowed calls in ${Math.round(k.seconds)} s (${int(k.calls / k.seconds)} req/s). RSS ${mib(k.rssStartKiB)} at start, ${mib(k.rssAfterWarmupKiB)} after ${int(k.warmupCalls)} calls of warm-up, ${mib(k.rssEndKiB)} at the end (max ${mib(k.rssMaxKiB)}); slope after warm-up **${perCall(k.slopeKiBPer100k)}** (least squares over the samples read after every 10,000 calls${k.halfSlopesKiBPer100k ? `; over their first half ${perCall(k.halfSlopesKiBPer100k[0])}, over their second ${perCall(k.halfSlopesKiBPer100k[1])}: a leak climbs in both, RSS wandering around a level does not` : ''}). Live memory after a full collection (JavaScript heap in use plus external memory), slope after warm-up: **${perCall(k.liveSlopeKiBPer100k)}**.`,
     '',
-    '| calls | live heap | external | heap V8 holds | RSS after the collection |',
-    '|---:|---:|---:|---:|---:|',
-    ...k.live.map((l) => `| ${int(l.calls)} | ${mib(l.heapUsedKiB)} | ${mib(l.externalKiB)} | ${mib(l.heapTotalKiB)} | ${mib(l.rssKiB)} |`),
+    '| calls | live heap | external | of which the replay table | heap V8 holds | RSS after the collection |',
+    '|---:|---:|---:|---:|---:|---:|',
+    ...k.live.map((l) => `| ${int(l.calls)} | ${mib(l.heapUsedKiB)} | ${mib(l.externalKiB)} | ${l.replayKiB === undefined ? 'n/a' : mib(l.replayKiB)} | ${mib(l.heapTotalKiB)} | ${mib(l.rssKiB)} |`),
     '',
   ];
 }

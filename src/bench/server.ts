@@ -83,6 +83,7 @@ async function startPipeline(spec: { bundleDir: string; jwksFile: string; stateD
     error: (m: string, f?: Record<string, unknown>) => process.stderr.write(`${JSON.stringify({ level: 'error', msg: m, ...f })}\n`),
   };
   const gw = await startGateway(config, { tools, logger, ...(decisionPoint ? { decisionPoint } : {}) });
+  replayBytes = () => gw.gate.readiness().replayStore?.bytes;
   return {
     port: gw.port,
     close: async () => {
@@ -107,6 +108,8 @@ loop.enable();
 const ms = (ns: number) => (Number.isFinite(ns) ? ns / 1e6 : 0);
 
 let running: { close(): Promise<void> } | undefined;
+/** The running pipeline's replay store table, in bytes (what its /readyz reports), for the memory readings. */
+let replayBytes: (() => number | undefined) | undefined;
 process.on('disconnect', () => process.exit(0));
 /**
  * A full garbage collection on request (the soak's live-memory readings), without starting the process with
@@ -121,7 +124,8 @@ function memory(gc: boolean): MemoryReading {
   if (gc) collectGarbage();
   const m = process.memoryUsage();
   const kib = (n: number) => Math.round(n / 1024);
-  return { rssKiB: kib(m.rss), heapUsedKiB: kib(m.heapUsed), heapTotalKiB: kib(m.heapTotal), externalKiB: kib(m.external) };
+  const replay = replayBytes?.();
+  return { rssKiB: kib(m.rss), heapUsedKiB: kib(m.heapUsed), heapTotalKiB: kib(m.heapTotal), externalKiB: kib(m.external), ...(replay !== undefined ? { replayKiB: kib(replay) } : {}) };
 }
 
 process.on('message', (msg: { start?: ServerSpec; stop?: true; loopDelay?: true; memory?: { gc: boolean } }) => {

@@ -271,6 +271,11 @@ export interface MemoryReading {
   readonly heapTotalKiB: number;
   /** Memory of C++ objects bound to JavaScript ones, ArrayBuffers included (WASM memories are ArrayBuffers too). */
   readonly externalKiB: number;
+  /**
+   * The in-memory replay store's table (part of externalKiB), as the gateway's /readyz reports it: it doubles as one
+   * signature lifetime's nonces grow, a step in RSS that is a level, not a leak. Absent for servers without one.
+   */
+  readonly replayKiB?: number;
 }
 
 /** The server's memory right after a full garbage collection it was asked for, and how many calls it had taken. */

@@ -102,7 +102,9 @@ export function toolgate(options: Readonly<ToolgateOptions>): Toolgate {
       ...(runtime.shadow ? [{ ...runtime.shadow.policy.status(), fraction: runtime.shadow.fraction }] : []),
       ...(runtime.canary ? [{ ...runtime.canary.policy.status(), fraction: canaryFraction(runtime.canary) }] : []),
     ];
-    return { ready: healthy, policy: lifecycle.revision, policyStatus: lifecycle, ...(candidates.length ? { candidates } : {}), audit: { sink: runtime.audit.sink.name, healthy, recovered: runtime.audit.recovered } };
+    // The in-memory replay store's fill level: a full store refuses signed calls, so SRE watches it here.
+    const replayStore = config.verifier.replayStore?.();
+    return { ready: healthy, policy: lifecycle.revision, policyStatus: lifecycle, ...(candidates.length ? { candidates } : {}), audit: { sink: runtime.audit.sink.name, healthy, recovered: runtime.audit.recovered }, ...(replayStore ? { replayStore } : {}) };
   };
   middleware.recordApproval = async (approval, approver) => {
     const rt = await starting;

@@ -2,7 +2,7 @@ import type { RequestHandler } from 'express';
 import type { ApprovalRecord } from '../approvals/index.js';
 import type { TornTail } from '../audit/index.js';
 import type { ToolCall } from '../extract/index.js';
-import type { VerifiedAgent } from '../identity/types.js';
+import type { ReplayStoreStats, VerifiedAgent } from '../identity/types.js';
 import type { Decision, PolicyInput, PolicyStatus } from '../policy/index.js';
 import type { PolicyControl } from '../policy/rollout.js';
 
@@ -38,7 +38,7 @@ export interface Toolgate extends RequestHandler {
   /** Resolves when the policy is loaded and the audit path is open; rejects with the start-up error. */
   ready(): Promise<void>;
   /** Readiness for /readyz: policy loaded and audit path writable. */
-  readiness(): { ready: boolean; policy: string | null; policyStatus?: PolicyStatus; candidates?: readonly (PolicyStatus & { readonly fraction: number })[]; audit: { sink: string; healthy: boolean; recovered: readonly TornTail[] } | null; error?: string };
+  readiness(): { ready: boolean; policy: string | null; policyStatus?: PolicyStatus; candidates?: readonly (PolicyStatus & { readonly fraction: number })[]; audit: { sink: string; healthy: boolean; recovered: readonly TornTail[] } | null; replayStore?: ReplayStoreStats; error?: string };
   /** The loaded policy's revision (after ready). */
   readonly policyRevision: string | null;
   /**

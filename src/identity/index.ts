@@ -6,7 +6,7 @@ export { ALGORITHMS, type Algorithm } from './algorithms.js';
 export { CHECK_PLACEMENTS, setSignatureCheckPlacement, signatureCheckPlacement, type CheckPlacement } from './check-placement.js';
 export { DEFAULT_REQUIRED_COMPONENTS } from './config.js';
 export { IdentityError, IDENTITY_REASONS, isPending } from './types.js';
-export type { CavageOptions, Ed25519Proof, IdentityOptions, IdentityReason, IdentityScheme, JwksDocument, NonceStore, PendingAgent, RequestFacts, VerifiedAgent, Verifier, WebBotAuthOptions } from './types.js';
+export type { CavageOptions, Ed25519Proof, IdentityOptions, IdentityReason, IdentityScheme, JwksDocument, NonceStore, PendingAgent, ReplayStoreStats, RequestFacts, VerifiedAgent, Verifier, WebBotAuthOptions } from './types.js';
 export { DIRECTORY_MEDIA_TYPE, DIRECTORY_PATH } from './directory.js';
 export { RedisNonceStore, type RedisNonceStoreOptions } from './redis-nonce-store.js';
 export type { SendCommand } from '../redis/index.js';

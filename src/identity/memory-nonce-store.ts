@@ -1,5 +1,5 @@
 import { hash, randomBytes } from 'node:crypto';
-import type { NonceStore } from './types.js';
+import type { NonceStore, ReplayStoreStats } from './types.js';
 
 export interface MemoryNonceStoreOptions {
   /** Live entries kept at most; when full, expired entries are reclaimed, else remember() refuses. Default 1,000,000. */
@@ -142,6 +142,10 @@ export class MemoryNonceStore implements NonceStore {
   /** Bytes of the table (counted against maxBytes). */
   get bytes(): number {
     return this.#expiry.length * SLOT_BYTES;
+  }
+
+  stats(): ReplayStoreStats {
+    return { entries: this.#occupied, maxEntries: this.#maxEntries, bytes: this.bytes, maxBytes: this.#maxSlots * SLOT_BYTES };
   }
 
   /**

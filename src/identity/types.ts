@@ -95,7 +95,22 @@ export interface Verifier {
    * call). Everything else answers as `verify` would, with the same reasons.
    */
   prepare?(request: RequestFacts): Promise<VerifiedAgent | PendingAgent>;
+  /** How full the replay store is, when it can say (the in-memory store; Redis answers for itself): for /readyz. */
+  replayStore?(): ReplayStoreStats | undefined;
   close?(): Promise<void>;
+}
+
+/**
+ * A replay store's fill level. When `entries` reach `maxEntries` (or the table cannot grow past `maxBytes`) while no
+ * nonce has expired, signed calls are refused with 503 `replay_store_unavailable` until some expire.
+ */
+export interface ReplayStoreStats {
+  /** Nonces held: those not yet expired, and expired ones not yet reclaimed. */
+  readonly entries: number;
+  readonly maxEntries: number;
+  /** Bytes of its table now, and the most it may grow to. */
+  readonly bytes: number;
+  readonly maxBytes: number;
 }
 
 export function isPending(agent: VerifiedAgent | PendingAgent): agent is PendingAgent {
@@ -106,6 +121,8 @@ export function isPending(agent: VerifiedAgent | PendingAgent): agent is Pending
 export interface NonceStore {
   /** Records `key` for `ttlMs`; resolves true when it was not already recorded (first sight), false on a replay. */
   remember(key: string, ttlMs: number): Promise<boolean>;
+  /** Its fill level, when it keeps the nonces itself (MemoryNonceStore). */
+  stats?(): ReplayStoreStats;
   close?(): Promise<void>;
 }
 

@@ -75,6 +75,7 @@ export async function createVerifier(options: Readonly<IdentityOptions>): Promis
   return {
     verify: (request) => guarded(request, false) as Promise<VerifiedAgent>,
     prepare: (request) => guarded(request, true),
+    replayStore: () => config.nonceStore?.stats?.(),
     async close(): Promise<void> {
       if (config.ownsNonceStore) await config.nonceStore?.close?.();
     },

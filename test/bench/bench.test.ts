@@ -90,6 +90,9 @@ describe('bench harness', () => {
     expect(soak.live.map((l) => l.calls)).toEqual([20_000]);
     expect(soak.live[0]!.heapUsedKiB).toBeGreaterThan(1024);
     expect(soak.live[0]!.heapUsedKiB).toBeLessThan(soak.live[0]!.rssKiB);
+    // The replay store's table, as the pipeline's /readyz reports it: 20,000 live nonces need more than the first table.
+    expect(soak.live[0]!.replayKiB).toBeGreaterThanOrEqual(Math.ceil((20_000 / 0.75) * 20 / 1024));
+    expect(soak.live[0]!.replayKiB).toBeLessThan(soak.live[0]!.externalKiB);
     expect(soak.slopeKiBPer100k).toBeNaN(); // 20,000 calls end inside the warm-up: no slope, and no check judged on it
     expect(results.checks.map((c) => c.name)).toEqual([CHECK.floor, CHECK.vsBare, CHECK.vsFair, CHECK.vsSidecar, CHECK.workersVsFair, CHECK.workersVsSidecar, CHECK.addedP50, CHECK.addedP99, CHECK.wasm, HOSTILE_CHECK]);
     const md = toMarkdown(results);

@@ -45,13 +45,14 @@ describe('bench soak (RSS over a long run)', () => {
       http: [],
       wasm: undefined,
       checks: [],
-      soak: { calls: 400_000, seconds: 400, warmupCalls: 310_000, rssStartKiB: 143_000, rssAfterWarmupKiB: 300_000, rssEndKiB: 301_000, rssMaxKiB: 310_000, slopeKiBPer100k: 512.4, halfSlopesKiBPer100k: [2048.4, -1024.2], liveSlopeKiBPer100k: -20.2, samples: [], live: [{ calls: 100_000, heapUsedKiB: 61_440, heapTotalKiB: 102_400, externalKiB: 10_240, rssKiB: 250_000 }] },
+      soak: { calls: 400_000, seconds: 400, warmupCalls: 310_000, rssStartKiB: 143_000, rssAfterWarmupKiB: 300_000, rssEndKiB: 301_000, rssMaxKiB: 310_000, slopeKiBPer100k: 512.4, halfSlopesKiBPer100k: [2048.4, -1024.2], liveSlopeKiBPer100k: -20.2, samples: [], live: [{ calls: 100_000, heapUsedKiB: 61_440, heapTotalKiB: 102_400, externalKiB: 10_240, rssKiB: 250_000, replayKiB: 5_120 }, { calls: 200_000, heapUsedKiB: 61_440, heapTotalKiB: 102_400, externalKiB: 10_240, rssKiB: 250_000 }] },
     } as unknown as BenchResults;
     const md = toMarkdown(results);
     expect(md).toContain('**512 KiB per 100,000 calls**');
     expect(md).toContain('over their first half 2,048 KiB per 100,000 calls, over their second -1,024 KiB per 100,000 calls');
     expect(md).toContain('slope after warm-up: **-20 KiB per 100,000 calls**');
-    expect(md).toContain('| 100,000 | 60.0 MiB | 10.0 MiB | 100.0 MiB | 244.1 MiB |');
+    expect(md).toContain('| 100,000 | 60.0 MiB | 10.0 MiB | 5.0 MiB | 100.0 MiB | 244.1 MiB |');
+    expect(md).toContain('| 200,000 | 60.0 MiB | 10.0 MiB | n/a | 100.0 MiB | 244.1 MiB |'); // a server without a replay store
   });
 
   it('judges "RSS flat" by the slope: at most 1 MiB per 100,000 calls', () => {

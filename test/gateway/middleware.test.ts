@@ -159,7 +159,12 @@ describe('toolgate middleware, embedded defaults', () => {
     expect((await fetch(`${gw.url}/healthz`)).status).toBe(200);
     const ready = await fetch(`${gw.url}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({ status: 'ready', policy: gw.gate.policyRevision, audit: { sink: 'file', healthy: true } });
+    const body = (await ready.json()) as { replayStore: { entries: number; maxEntries: number; bytes: number; maxBytes: number } };
+    expect(body).toMatchObject({ status: 'ready', policy: gw.gate.policyRevision, audit: { sink: 'file', healthy: true } });
+    // The in-memory replay store's fill level: the signed calls before this test left their nonces in it.
+    expect(body.replayStore.entries).toBeGreaterThan(0);
+    expect(body.replayStore.entries).toBeLessThanOrEqual(body.replayStore.maxEntries);
+    expect(body.replayStore.bytes).toBeLessThanOrEqual(body.replayStore.maxBytes);
   });
 
   it('has written a schema-valid, verifiable audit event for every decision', async () => {

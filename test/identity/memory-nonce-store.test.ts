@@ -116,3 +116,21 @@ describe('MemoryNonceStore hostile keys and floods', () => {
     await expect(new MemoryNonceStore().remember('k', Number.NaN)).rejects.toThrow(/ttlMs is NaN/);
   });
 });
+
+describe('MemoryNonceStore fill level (what /readyz reports)', () => {
+  it('counts the nonces it holds and the table they take, against its limits, until they are reclaimed', async () => {
+    let now = 1_700_000_000_000;
+    const store = new MemoryNonceStore({ maxEntries: 100, maxBytes: 64 * SLOT_BYTES, initialSlots: 8, now: () => now });
+    expect(store.stats()).toEqual({ entries: 0, maxEntries: 100, bytes: 8 * SLOT_BYTES, maxBytes: 64 * SLOT_BYTES });
+    for (let i = 0; i < 20; i++) expect(await store.remember(`k${i}`, 1000)).toBe(true);
+    const held = store.stats();
+    expect(held.entries).toBe(20);
+    expect(held.bytes).toBeGreaterThanOrEqual(Math.ceil(20 / 0.75) * SLOT_BYTES); // grown to keep its load under 3/4
+    expect(held.bytes).toBeLessThanOrEqual(held.maxBytes);
+    expect(await store.remember('k3', 1000)).toBe(false); // a replay adds nothing
+    expect(store.stats().entries).toBe(20);
+    now += 5000; // all expired: new inserts and the reclaim cursor take them back
+    for (let i = 0; i < 64; i++) await store.remember(`later${i % 4}`, 1000);
+    expect(store.stats().entries).toBeLessThan(20);
+  });
+});
