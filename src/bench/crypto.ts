@@ -110,9 +110,19 @@ export const AUDIT_V2_COMPLETION_ROW = 'audit completion event, v2';
  * rows lack either.
  */
 export function auditEventsUs(rows: readonly CryptoRow[] | undefined): number | undefined {
-  const least = (prefix: string) => Math.min(...(rows ?? []).filter((r) => r.name.startsWith(`${prefix} (`) && Number.isFinite(r.us)).map((r) => r.us));
-  const total = least(AUDIT_V2_ROW) + least(AUDIT_V2_COMPLETION_ROW);
+  const total = leastRow(rows, AUDIT_V2_ROW) + leastRow(rows, AUDIT_V2_COMPLETION_ROW);
   return Number.isFinite(total) ? total : undefined;
+}
+
+/** The decision event's part of auditEventsUs: what recording it costs at best, before its tool can run. */
+export function decisionEventUs(rows: readonly CryptoRow[] | undefined): number | undefined {
+  const least = leastRow(rows, AUDIT_V2_ROW);
+  return Number.isFinite(least) ? least : undefined;
+}
+
+/** The cheapest of the rows named `prefix (...)`; Infinity when there is none. */
+function leastRow(rows: readonly CryptoRow[] | undefined, prefix: string): number {
+  return Math.min(...(rows ?? []).filter((r) => r.name.startsWith(`${prefix} (`) && Number.isFinite(r.us)).map((r) => r.us));
 }
 
 export function formatCrypto(rows: readonly CryptoRow[]): string {

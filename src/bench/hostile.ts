@@ -1,10 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServerChild } from './children.js';
-import { buildHostile, detectCpuMs, HOSTILE_SHAPES, searchHostileShapes, type HostileShape } from './hostile-inputs.js';
+import { buildHostile, detectCpuMs, HOSTILE_SHAPES, HOSTILE_WARMUP_CALLS, searchHostileShapes, type HostileShape } from './hostile-inputs.js';
 import { SignedRequests } from './signed-requests.js';
 import type { HostileCase, HostileResult } from './types.js';
-import { BENCH_AGENT, BENCH_PATH, type BenchWorkspace } from './workspace.js';
+import { BENCH_AGENT, BENCH_BODY, BENCH_PATH, type BenchWorkspace } from './workspace.js';
 
 /** The gateway's default body limit: every hostile body is as large as a request can be. */
 export const HOSTILE_BODY_BYTES = 1024 * 1024;
@@ -45,6 +45,13 @@ export async function benchHostile(workspace: BenchWorkspace, options: { readonl
   const child = await startServerChild({ kind: 'pipeline', bundleDir: workspace.bundleDir, jwksFile: workspace.agents.jwksFile, stateDir });
   try {
     const url = `${child.url}${BENCH_PATH}`;
+    const warm = new SignedRequests(workspace.agents.keys[BENCH_AGENT], url, BENCH_BODY);
+    warm.refill(HOSTILE_WARMUP_CALLS);
+    for (let i = 0; i < HOSTILE_WARMUP_CALLS; i++) {
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...warm.next() }, body: BENCH_BODY, signal: AbortSignal.timeout(30_000) });
+      await res.arrayBuffer();
+      if (res.status !== 200) throw new Error(`hostile: warm-up call ${i + 1} was answered ${res.status}, not 200`);
+    }
     const cases: HostileCase[] = [];
     for (const shape of [...HOSTILE_SHAPES, ...found]) {
       const body = hostileBody(shape);

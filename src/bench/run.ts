@@ -6,7 +6,7 @@ import { cpuMs, machineBusy, machineTicks, treeCpuMs } from './cpu.js';
 import { runLoad } from './load.js';
 import { runOpenLoop } from './open-loop.js';
 import { benchCallInput, benchDataSize, benchStages } from './micro.js';
-import { auditEventsUs, benchCrypto } from './crypto.js';
+import { auditEventsUs, benchCrypto, decisionEventUs } from './crypto.js';
 import { opaVersion, resolveOpa, startOpa, type OpaSidecar } from './opa.js';
 import { checkTargets } from './report.js';
 import { SignedRequests } from './signed-requests.js';
@@ -323,10 +323,12 @@ export function floorOf(http: readonly LoadShapeResult[], micro: BenchResults['m
   const pipelineCpuUs = shape.targets.pipeline!.cpuUsPerCall;
   const durable = shape.targets.durable;
   const events = auditEventsUs(crypto);
+  const decisionEvent = decisionEventUs(crypto);
   return {
     verifyUs: verify.p50Us, evaluateUs: wasm.benchInputP50Us, bareCpuUs, totalUs, pipelineCpuUs, multiple: pipelineCpuUs / totalUs,
     ...(durable ? { durableCpuUs: durable.cpuUsPerCall } : {}),
     ...(events === undefined ? {} : { auditEventsUs: events }),
+    ...(decisionEvent === undefined ? {} : { decisionEventUs: decisionEvent }),
   };
 }
 

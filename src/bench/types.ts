@@ -131,6 +131,8 @@ export interface Floor {
    * runs, and its completion (the response's status) after.
    */
   readonly auditEventsUs?: number;
+  /** The decision event's part of auditEventsUs: it is recorded before the tool runs, so every answer waits for it. */
+  readonly decisionEventUs?: number;
 }
 
 /** One in-process measurement: median over rounds of each round's p50. */

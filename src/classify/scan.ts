@@ -1,4 +1,4 @@
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { yieldToLoop } from '../event-loop.js';
 import { BadRequestError } from '../errors.js';
 import type { Finding } from '../policy/types.js';
 import { type DetectMemo, detectYielding, type Detector, DETECTORS, finderFor, type Match } from './detectors.js';
@@ -112,10 +112,10 @@ export const SCAN_TURN_CHARS = 512 * 1024;
 
 /**
  * The same findings as `scan`, found over several event-loop turns: after about SCAN_TURN_CHARS of detector work
- * the scan waits for the next turn (setImmediate, so pending I/O and other requests run first), and a string
- * that long on its own is scanned one detector per turn. A 1 MiB body of the detectors' worst input held the
- * loop 40-60 ms in one turn; this way no turn runs more than one detector over one string. The walk itself (no
- * detector) is one turn: cheap next to the JSON parse that came before it.
+ * the scan waits for the next turn (yieldToLoop, so timers, pending I/O and other requests run first), and a
+ * string that long on its own is scanned one detector per turn, from a turn of its own. A 1 MiB body of the
+ * detectors' worst input held the loop 40-60 ms in one turn; this way no turn runs more than one detector over one
+ * string. The walk itself (no detector) shares the parse's turn: cheap next to the JSON parse.
  */
 export async function scanYielding(
   value: unknown,
@@ -126,7 +126,7 @@ export async function scanYielding(
   const memo = detectors === DETECTORS ? options.memo : undefined;
   const find = finderFor(detectors, memo);
   const turnChars = options.turnChars ?? SCAN_TURN_CHARS;
-  const pause = options.pause ?? (() => nextTurn());
+  const pause = options.pause ?? yieldToLoop;
   const places: Place[] = [];
   forEachPlace(value, base, (place) => places.push(place));
   const out = gathered();
@@ -136,7 +136,9 @@ export async function scanYielding(
     const matches: Match[][] = [];
     for (const text of place.texts) {
       const cost = costOf(text);
-      if (work > 0 && work + cost > turnChars) {
+      // A string too long for one turn starts in a turn of its own, even as the first: the turn that parsed the body
+      // (and hashed it for its digest) is long enough already.
+      if (cost > turnChars || (work > 0 && work + cost > turnChars)) {
         await pause();
         work = 0;
       }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
-import { auditEventsUs, benchCrypto, BODY_SIZES, CHECK, checkTargets, cpuCeiling, DATA_SIZES, machineCpuPerCall, outOfReach, overloaded, README_END, README_START, replaceBenchSection, HOSTILE_BODY_BYTES, HOSTILE_CHECK, HOSTILE_SHAPES, parseBenchOptions, runBench, toMarkdown, type BenchResults, type HttpTargetName } from '../../src/bench/index.js';
+import { auditEventsUs, benchCrypto, BODY_SIZES, decisionEventUs, CHECK, checkTargets, cpuCeiling, DATA_SIZES, machineCpuPerCall, outOfReach, overloaded, README_END, README_START, replaceBenchSection, HOSTILE_BODY_BYTES, HOSTILE_CHECK, HOSTILE_SHAPES, parseBenchOptions, runBench, toMarkdown, type BenchResults, type HttpTargetName } from '../../src/bench/index.js';
 import { POLICY_BUNDLE } from '../helpers/gateway.js';
 
 /**
@@ -62,6 +62,9 @@ describe('bench harness', () => {
     expect(results.floor!.durableCpuUs).toBe(results.http[0]!.targets.durable!.cpuUsPerCall);
     expect(results.checks.find((c) => c.name === CHECK.floor)!.floor!.basis).toMatch(/durable write alone adds.*two hash-chained audit events/);
     expect(results.floor!.auditEventsUs).toBeGreaterThan(0);
+    expect(results.floor!.decisionEventUs).toBeGreaterThan(0);
+    expect(results.floor!.decisionEventUs).toBeLessThan(results.floor!.auditEventsUs!);
+    expect(results.checks.find((c) => c.name === CHECK.addedP50)!.floor!.basis).toMatch(/and the decision's audit event/);
     // The ratio to bare Express is bounded by what a recording gateway's least call costs the machine.
     expect(results.checks.find((c) => c.name === CHECK.vsBare)!.floor!.basis).toMatch(/^\d+ CPUs over the least a call of a gateway that records first/);
     expect(results.soakFailed).toBeUndefined();
@@ -156,6 +159,12 @@ describe('bench harness', () => {
     expect(md).toContain(`${CHECK.addedP99}: 39.0 ms (target ≤ 2 ms): **missed**, out of reach on this machine: its floor is 9.00 ms (the durable write alone over bare)`);
     expect(md).toContain(`${CHECK.addedP50}: 1.00 ms (target ≤ 0.5 ms): **missed** (floor 0.28 ms: the durable write alone over bare, plus one Ed25519 verify and one WASM evaluation)`);
     expect(md).toContain('| Durable write alone (bare Express + the audit file\'s durable append of a decision before the tool): the latency floor | 0.50 ms | 10.0 ms |');
+    // With the decision event's cost measured, the median's floor carries it too: here it takes the floor past 0.5 ms.
+    const withEvent = checkTargets([open], undefined, undefined, { ...floor, decisionEventUs: 240 }).find((c) => c.name === CHECK.addedP50)!;
+    expect(withEvent.floor!.value).toBeCloseTo(0.52, 9);
+    expect([withEvent.met, outOfReach(withEvent)]).toEqual([false, true]);
+    const withEventMd = toMarkdown({ startedAt: 'now', machine: { cpus: 2, cpuModel: 'test', node: 'v0', opa: null }, options: parseBenchOptions([], {}), http: [open], checks: [withEvent] } as unknown as BenchResults);
+    expect(withEventMd).toContain(`${CHECK.addedP50}: 1.00 ms (target ≤ 0.5 ms): **missed**, out of reach on this machine: its floor is 0.52 ms (the durable write alone over bare, plus one Ed25519 verify, one WASM evaluation and the decision's audit event (240 µs, the cheapest way measured in this run))`);
   });
 });
 
@@ -209,7 +218,10 @@ describe('floor multiple', () => {
       { name: 'audit completion event, v2 (one serialisation, libsodium checkpoint per batch of 16)', us: 12 },
     ];
     expect(auditEventsUs(rows)).toBe(42);
+    expect(decisionEventUs(rows)).toBe(30);
     expect(auditEventsUs(rows.slice(0, 3))).toBeUndefined();
+    expect(decisionEventUs(rows.slice(0, 3))).toBe(30);
+    expect(decisionEventUs(rows.slice(0, 1))).toBeUndefined();
     expect(auditEventsUs(undefined)).toBeUndefined();
     // The micro-benchmark itself makes both kinds of row, so a run always has the events' cost.
     const measured = benchCrypto({ iterations: 20, rounds: 1 });

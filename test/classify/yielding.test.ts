@@ -1,7 +1,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { detect, DetectMemo, DETECTORS, detectYielding, mask, MAX_MATCHES_PER_DETECTOR, scan, scanRequest, scanYielding, SECRET_CLASSES } from '../../src/classify/index.js';
+import { detect, DetectMemo, DETECTORS, detectYielding, mask, MAX_MATCHES_PER_DETECTOR, scan, scanRequest, scanYielding, SECRET_CLASSES, type Detector } from '../../src/classify/index.js';
 import { text } from './pieces.js';
 
 /**
@@ -76,6 +76,14 @@ describe('scanYielding', () => {
     const pending = scanRequest(large, '/args', JSON.stringify(large).length);
     expect(pending).toBeInstanceOf(Promise);
     expect(await pending).toEqual(scan(large, '/args'));
+  });
+
+  it('starts a string too long for one turn in a turn of its own, not in the turn that parsed the body', async () => {
+    const steps: string[] = [];
+    const seen: Detector = { type: 'x', class: 'pii', pattern: /x/g, validate: () => (steps.push('match'), false) };
+    await scanYielding('x'.repeat(100), '/args/body', { detectors: [seen], turnChars: 50, pause: async () => void steps.push('pause') });
+    expect(steps[0]).toBe('pause');
+    expect(steps).toContain('match');
   });
 });
 

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs';
 import { Readable } from 'node:stream';
 import { context } from '@opentelemetry/api';
 import type { Request, Response } from 'express';
@@ -9,7 +10,8 @@ import type { DemoAgents } from '../../src/demo/agents.js';
 import { resolveOptions, type Configuration } from '../../src/gateway/options.js';
 import { classifyRoute } from '../../src/gateway/routes.js';
 import { startRuntime } from '../../src/gateway/runtime.js';
-import { Acquired, admitMcp, buildPolicyInput, decide, extract, identify, ready, record, RECORD_SPLIT_BYTES, reserve, type CallContext, type GatewayDeps, type Runtime, type Stop } from '../../src/gateway/stages/index.js';
+import { Acquired, admitMcp, buildPolicyInput, decide, extract, identify, ready, record, reserve, runStages, type CallContext, type GatewayDeps, type Runtime, type Stage, type Stop } from '../../src/gateway/stages/index.js';
+import { LARGE_BODY_BYTES } from '../../src/gateway/stages/util.js';
 import { createVerifier } from '../../src/identity/index.js';
 import { MemoryLimitStore } from '../../src/limits/memory-store.js';
 import { GatewayMetrics } from '../../src/telemetry/metrics.js';
@@ -172,23 +174,56 @@ describe('request-path stages', () => {
     expect(readAuditFile(auditFile).find((e) => e.decision_id === ctx.decisionId)).toMatchObject({ outcome: 'allow', agent: { id: 'receipts-bot' } });
   });
 
-  it('record: a large call\'s event is chained in a later event-loop turn than it is built, so other work runs between', async () => {
+  /** Sets a timer and spins until it is due: it fires at the loop's next timers phase, and no sooner. */
+  function dueTimer(): { fired: boolean } {
+    const timer = { fired: false };
+    setTimeout(() => (timer.fired = true), 0);
+    const until = performance.now() + 3;
+    while (performance.now() < until) {
+      // busy until the timer is due
+    }
+    return timer;
+  }
+
+  it('record: a large call\'s event is chained in a later event-loop turn than it is built, so timers and other requests run between', async () => {
     const chainedAfterATurn = async (body: string): Promise<boolean> => {
       const ctx = ctxFor(request('POST', '/tools/email.send', body, json, 'receipts-bot'));
       await run(ctx, [extract, identify, admitMcp, buildPolicyInput, decide]);
-      let turned = false;
       let seen: boolean | undefined;
       const audit = runtime.audit;
-      const watched = { ...runtime, audit: { record: (...a: Parameters<typeof audit.record>) => ((seen ??= turned), audit.record(...a)) } } as unknown as Runtime;
-      setImmediate(() => (turned = true));
-      await record({ ...ctx, runtime: watched }, deps);
+      let timer = { fired: false };
+      const watched = { ...runtime, audit: { record: (...a: Parameters<typeof audit.record>) => ((seen ??= timer.fired), audit.record(...a)) } } as unknown as Runtime;
+      // Started from an I/O callback, as a request's stages are: the phase where one setImmediate is not a turn.
+      await new Promise<void>((resolve, reject) =>
+        readFile(import.meta.filename, () => {
+          timer = dueTimer();
+          record({ ...ctx, runtime: watched }, deps).then(() => resolve(), reject);
+        }),
+      );
       expect(readAuditFile(auditFile).some((e) => e.decision_id === ctx.decisionId)).toBe(true);
       return seen!;
     };
     expect(await chainedAfterATurn(email('accountant@ledger-partners.example'))).toBe(false);
-    const large = email('accountant@ledger-partners.example', 'Receipts', 'x'.repeat(RECORD_SPLIT_BYTES));
-    expect(Buffer.byteLength(large)).toBeGreaterThan(RECORD_SPLIT_BYTES);
+    const large = email('accountant@ledger-partners.example', 'Receipts', 'x'.repeat(LARGE_BODY_BYTES));
+    expect(Buffer.byteLength(large)).toBeGreaterThan(LARGE_BODY_BYTES);
     expect(await chainedAfterATurn(large)).toBe(true);
+  });
+
+  it('runStages: a large call lets timers run between its stages; a small one runs them back to back', async () => {
+    const between = async (bytes: number): Promise<boolean[]> => {
+      const ctx = ctxFor(request('POST', '/tools/email.send', '{}', json));
+      const seen: boolean[] = [];
+      let timer = { fired: false };
+      const stage: Stage = async (c) => {
+        seen.push(timer.fired);
+        c.raw = Buffer.alloc(bytes);
+        timer = dueTimer();
+      };
+      expect(await runStages(ctx, deps, [stage, stage, stage])).toBeUndefined();
+      return seen.slice(1);
+    };
+    expect(await between(1024)).toEqual([false, false]);
+    expect(await between(LARGE_BODY_BYTES)).toEqual([true, true]);
   });
 
   it('Acquired: keep() hands everything to the call; a later undo gives nothing back', async () => {

@@ -7,12 +7,15 @@ import { DECISION_ID_HEADER, errorRefusal, sendRefusal } from '../respond.js';
 import { settleClaim } from './claim.js';
 import { recordAllowed, recordDecision } from './record.js';
 import type { CallContext, GatewayDeps, Stage, Stop } from './context.js';
+import { largeBody } from './util.js';
+import { yieldToLoop } from '../../event-loop.js';
 
 /**
  * Runs the stages in order until one stops the request; a thrown error stops it as a coded refusal. A call with a
  * claim (claim.ts) runs only the stages in `onClaim` before its signature is proven: the claim is settled in line
  * before any other stage runs, before a stop is acted upon and before the path ends, so that whatever a stage added
  * later, nothing past those stages ever sees an unproven agent, and a forged call always ends as identify would end it.
+ * A call with a large body lets the event loop run between its stages.
  */
 export async function runStages(ctx: CallContext, deps: GatewayDeps, stages: readonly Stage[], onClaim: ReadonlySet<Stage> = new Set()): Promise<Stop | undefined> {
   for (const stage of stages) {
@@ -24,6 +27,9 @@ export async function runStages(ctx: CallContext, deps: GatewayDeps, stages: rea
       stop = errorStop(ctx, error);
     }
     if (stop) return proven(ctx, deps, stop);
+    // Each stage of a large call passes over its whole body (LARGE_BODY_BYTES): timers and other requests run
+    // between them, so the loop is held by one pass at a time (on a 1 MiB body: the parse, then the digest, ...).
+    if (largeBody(ctx)) await yieldToLoop();
   }
   return proven(ctx, deps, undefined);
 }
