@@ -250,6 +250,9 @@ export interface EvaluatorLoad {
 /**
  * A job's proof did not hold: the thread refused the signature and did not evaluate the input. Not a ToolgateError:
  * the caller turns it into the identity refusal, and if it ever escaped it would fail the call closed (internal_error).
+ * The thread's refusal is not final: rarely (1 in 6,000 to 1 in 200,000 under load with threads replaced, cause not
+ * found, test/policy/budget.test.ts) it refuses a genuine proof, so a caller checks a refusal again before it acts on
+ * it, as the gateway does (gateway/stages/claim.ts). No forged proof has been seen accepted (the same test counts them).
  */
 export class ProofFailedError extends Error {
   override readonly name = 'ProofFailedError';
